@@ -1,0 +1,115 @@
+# Makefile -- acrawl. `make` builds ./acrawl; `make check` installs what is
+# missing, builds and runs every test; `make bench` runs the benchmarks.
+
+PREFIX ?= /usr/local
+BUILD ?= build
+CC ?= cc
+PKGS := libcares openssl libcurl zlib
+LLHTTP_SRC ?= /usr/share/llhttp
+LLHTTP_INC ?= /usr/share/include/llhttp
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
+ifneq ($(CI),)
+WARN += -Werror
+endif
+OPT ?= -O2 -g
+CFLAGS ?=
+CPPFLAGS := -Iinclude -Isrc -I$(LLHTTP_INC) -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+ALL_CFLAGS := -std=c11 $(WARN) $(OPT) -fstack-clash-protection $(SANFLAGS) $(CFLAGS)
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+TEST_LDLIBS := $(shell pkg-config --libs criterion 2>/dev/null)
+
+LIB_SRC := $(wildcard src/runtime/*.c src/transport/*.c src/http/*.c src/jobs/*.c src/app/*.c)
+LIB_ASM := $(wildcard src/runtime/*.S)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(LIB_ASM:%.S=$(BUILD)/%.o) \
+           $(BUILD)/llhttp/llhttp.o $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o
+LIB := $(BUILD)/libacrawl.a
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+SERVER_SRC := $(wildcard tests/server/*.c)
+SERVER_BIN := $(BUILD)/acrawl-testserver
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all deps check unit cli asan valgrind bench bench-runtime bench-http bench-cli demo install clean
+
+EXAMPLE_BIN := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+
+all: acrawl $(if $(SERVER_SRC),$(SERVER_BIN)) $(EXAMPLE_BIN)
+
+deps:
+	@bash scripts/deps.sh
+
+acrawl: $(BUILD)/acrawl
+	cp $< $@
+
+$(BUILD)/acrawl: $(BUILD)/main.o $(LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+# llhttp is compiled from Debian's sources, never copied into the tree.
+$(BUILD)/llhttp/%.o: $(LLHTTP_SRC)/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -I$(LLHTTP_INC) $(OPT) $(SANFLAGS) -w -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIB) $(TEST_LDLIBS) $(LDLIBS)
+
+$(SERVER_BIN): $(SERVER_SRC:%.c=$(BUILD)/%.o) $(LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/examples/%: examples/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 1; done
+
+cli: all
+	bats tests/cli
+
+# Unit tests again under ASan+UBSan (coroutine switches are annotated for ASan).
+asan:
+	$(MAKE) BUILD=build/asan OPT="-O1 -g" \
+	  SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" unit
+
+valgrind:
+	$(MAKE) BUILD=build/valgrind OPT="-O1 -g" CFLAGS="-DACR_VALGRIND" $(BUILD)/valgrind-unit
+
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) cli
+	$(MAKE) asan
+
+bench-runtime: $(BUILD)/bench/bench_runtime
+	$(BUILD)/bench/bench_runtime
+
+bench: bench-runtime
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 acrawl $(DESTDIR)$(PREFIX)/bin/acrawl
+	install -m 644 acrawl.1 $(DESTDIR)$(PREFIX)/share/man/man1/acrawl.1
+
+clean:
+	rm -rf build acrawl
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

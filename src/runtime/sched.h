@@ -1,0 +1,82 @@
+/* sched.h -- private: the loop and task structures and the park/wake primitive
+ * every suspending call in the runtime is built on. */
+#ifndef ACR_RUNTIME_SCHED_H
+#define ACR_RUNTIME_SCHED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "acrawl/loop.h"
+#include "acrawl/task.h"
+#include "coro.h"
+#include "list.h"
+
+struct acr_task {
+    acr__ctx ctx;
+    acr__stack *stack;
+    acr_loop *loop;
+    acr_task_fn *fn;
+    void *arg;
+    void *result;
+    int status;
+    acr_task_state state;
+    bool parked;            /* suspended in acr__park */
+    bool queued;            /* in the ready queue */
+    bool cancel_requested;
+    int wake_result;        /* what acr__park returns */
+    size_t heap_idx;        /* position in the timer heap, or SIZE_MAX */
+    int64_t deadline;
+    uint64_t seq;           /* tie-break for equal deadlines: earlier first */
+    acr_task *rnext;        /* ready queue (singly linked FIFO) */
+    acr__list wlink;        /* the one wait queue it parks on (sem, chan, group) */
+    void *witem;            /* channel hand-off slot */
+    acr__list joiners;      /* acr__joiner nodes of tasks waiting for this one */
+    struct acr_group *group;
+    acr__list glink;        /* group's running or done list */
+    acr__list alink;        /* loop's list of live tasks */
+    unsigned refs;
+    uint64_t id;
+    const char *name;
+};
+
+/* A task waiting for another to finish (join, wait): one node per awaited task. */
+typedef struct acr__joiner {
+    acr__list link;
+    acr_task *waiter;
+} acr__joiner;
+
+struct acr_loop {
+    acr__ctx main_ctx;      /* the thread's own stack: runs the scheduler */
+    acr_task *current;
+    acr_task *ready_head, *ready_tail;
+    size_t nready;
+    size_t pass_left;       /* tasks still to run before polling again */
+    acr_task **heap;        /* timers: parked tasks by (deadline, seq) */
+    size_t heap_len, heap_cap;
+    uint64_t seq;
+    uint64_t next_id;
+    int epfd;
+    size_t ntasks;          /* spawned, not finished */
+    acr__list alive;        /* those tasks, to free them if the loop is abandoned */
+    size_t io_waiters;      /* tasks parked on a descriptor */
+    acr_task *dead;         /* finished task whose stack the scheduler frees */
+    acr__stack_pool stacks;
+    void (*on_block)(void *);
+    void *on_block_arg;
+};
+
+/* Suspends the current task until acr__wake, its deadline (ACR_ETIMEOUT) or
+ * cancellation (ACR_ECANCELED). Returns at once with ACR_ECANCELED if a cancel is
+ * pending. Callers remove themselves from any wait queue when it returns non-zero. */
+int acr__park(int64_t deadline);
+/* Makes a parked task ready with `result` as acr__park's return. False (no-op)
+ * when t is not parked. */
+bool acr__wake(acr_task *t, int result);
+/* The running task, or NULL (and *err = ACR_ENOTASK) outside tasks. */
+acr_task *acr__self(void);
+
+/* task.c hooks for loop.c */
+void acr__task_entry(void *arg);
+void acr__task_free(acr_task *t);
+
+#endif
