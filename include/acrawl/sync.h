@@ -1,4 +1,4 @@
-/* sync.h -- task synchronisation: FIFO semaphore and bounded channel with close. */
+/* sync.h -- task synchronisation: FIFO semaphore, bounded channel with close, condition. */
 #ifndef ACRAWL_SYNC_H
 #define ACRAWL_SYNC_H
 
@@ -30,5 +30,15 @@ int acr_chan_recv(acr_chan *ch, void **item, int64_t deadline);
 /* No more sends; wakes every waiter. Items already queued can still be received. */
 void acr_chan_close(acr_chan *ch);
 size_t acr_chan_len(const acr_chan *ch);
+
+/* A condition: tasks wait until signalled (re-check your predicate after waking). */
+typedef struct acr_cond acr_cond;
+
+acr_cond *acr_cond_new(void);
+void acr_cond_free(acr_cond *c);
+/* 0 when signalled, ACR_ETIMEOUT, ACR_ECANCELED, ACR_ENOTASK. */
+int acr_cond_wait(acr_cond *c, int64_t deadline);
+void acr_cond_signal(acr_cond *c);     /* wakes the longest waiter */
+void acr_cond_broadcast(acr_cond *c);  /* wakes every waiter */
 
 #endif

@@ -44,6 +44,10 @@ void acr_task_unref(acr_task *t);
 void acr_task_cancel(acr_task *t);
 /* True once the calling task has been asked to cancel. */
 int acr_cancelled(void);
+/* With on != 0, defers cancellation of the calling task: suspending calls behave
+ * normally until the shield drops, after which they return ACR_ECANCELED. For
+ * cleanup that must wait (joining cancelled helpers). Returns the previous state. */
+int acr_shield(int on);
 
 /* Waits until t finishes. 0 (its status in *status if non-NULL), ACR_ETIMEOUT,
  * ACR_ECANCELED (the caller was cancelled), ACR_EDEADLOCK (t is the caller),

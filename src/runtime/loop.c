@@ -178,7 +178,7 @@ int acr__park(int64_t deadline)
     acr_task *t = acr__self();
     if (!t)
         return ACR_ENOTASK;
-    if (t->cancel_requested)
+    if (t->cancel_requested && !t->shielded)
         return ACR_ECANCELED;
     acr_loop *l = t->loop;
     if (deadline != ACR_FOREVER && deadline <= acr_now())
@@ -209,11 +209,11 @@ int acr_yield(void)
     acr_task *t = acr__self();
     if (!t)
         return ACR_ENOTASK;
-    if (t->cancel_requested)
+    if (t->cancel_requested && !t->shielded)
         return ACR_ECANCELED;
     ready_push(t->loop, t);
     switch_away(t->loop, t);
-    return t->cancel_requested ? ACR_ECANCELED : 0;
+    return t->cancel_requested && !t->shielded ? ACR_ECANCELED : 0;
 }
 
 int acr_sleep_until(int64_t deadline)
@@ -528,7 +528,7 @@ int acr_io_wait(acr_io *io, unsigned events, int64_t deadline)
     acr_task *t = acr__self();
     if (!t)
         return ACR_ENOTASK;
-    if (t->cancel_requested)
+    if (t->cancel_requested && !t->shielded)
         return ACR_ECANCELED;
     if (io->ready & events) {
         io->ready &= ~events;

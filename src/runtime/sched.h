@@ -23,6 +23,7 @@ struct acr_task {
     bool parked;            /* suspended in acr__park */
     bool queued;            /* in the ready queue */
     bool cancel_requested;
+    bool shielded;          /* cancellation deferred (acr_shield) */
     int wake_result;        /* what acr__park returns */
     size_t heap_idx;        /* position in the timer heap, or SIZE_MAX */
     int64_t deadline;

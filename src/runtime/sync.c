@@ -72,7 +72,7 @@ int acr_sem_acquire(acr_sem *s, int64_t deadline)
     acr_task *self = acr__self();
     if (!self)
         return ACR_ENOTASK;
-    if (self->cancel_requested)
+    if (self->cancel_requested && !self->shielded)
         return ACR_ECANCELED;
     if (acr_sem_try_acquire(s) == 0)
         return 0;
@@ -135,7 +135,7 @@ int acr_chan_send(acr_chan *ch, void *item, int64_t deadline)
     acr_task *self = acr__self();
     if (!self)
         return ACR_ENOTASK;
-    if (self->cancel_requested)
+    if (self->cancel_requested && !self->shielded)
         return ACR_ECANCELED;
     if (ch->closed)
         return ACR_ECLOSED;
@@ -158,7 +158,7 @@ int acr_chan_recv(acr_chan *ch, void **item, int64_t deadline)
     acr_task *self = acr__self();
     if (!self)
         return ACR_ENOTASK;
-    if (self->cancel_requested)
+    if (self->cancel_requested && !self->shielded)
         return ACR_ECANCELED;
     if (ch->len > 0) {
         *item = buf_shift(ch);
@@ -193,3 +193,34 @@ void acr_chan_close(acr_chan *ch)
 }
 
 size_t acr_chan_len(const acr_chan *ch) { return ch->len; }
+
+/* ---- condition ---- */
+
+struct acr_cond {
+    acr__list waiters;
+};
+
+acr_cond *acr_cond_new(void)
+{
+    acr_cond *c = calloc(1, sizeof *c);
+    if (c)
+        acr__list_init(&c->waiters);
+    return c;
+}
+
+void acr_cond_free(acr_cond *c) { free(c); }
+
+int acr_cond_wait(acr_cond *c, int64_t deadline) { return park_on(&c->waiters, deadline); }
+
+void acr_cond_signal(acr_cond *c)
+{
+    acr_task *t = shift_waiter(&c->waiters);
+    if (t)
+        acr__wake(t, 0);
+}
+
+void acr_cond_broadcast(acr_cond *c)
+{
+    for (acr_task *t = shift_waiter(&c->waiters); t; t = shift_waiter(&c->waiters))
+        acr__wake(t, 0);
+}

@@ -96,6 +96,8 @@ void acr_task_cancel(acr_task *t)
     if (acr_task_done(t) || t->cancel_requested)
         return;
     t->cancel_requested = true;
+    if (t->shielded)
+        return; /* delivered when the shield drops */
     if (t->parked)
         acr__wake(t, ACR_ECANCELED);
     else if (t->queued && t->wake_result == ACR_ETIMEOUT)
@@ -106,6 +108,16 @@ int acr_cancelled(void)
 {
     acr_task *t = acr__self();
     return t && t->cancel_requested;
+}
+
+int acr_shield(int on)
+{
+    acr_task *t = acr__self();
+    if (!t)
+        return 0;
+    int was = t->shielded;
+    t->shielded = on != 0;
+    return was;
 }
 
 /* ---- join ---- */
@@ -140,20 +152,10 @@ int acr_task_wait_for(acr_task *t, int64_t deadline, int *status)
     if (rc != ACR_ETIMEOUT && rc != ACR_ECANCELED)
         return rc;
     acr_task_cancel(t);
-    /* Our own cancellation would make join return at once: wait for t's
-     * cleanup on the scheduler's terms instead. */
-    acr_task *self = acr__self();
-    bool was = self->cancel_requested;
-    self->cancel_requested = false;
-    while (!acr_task_done(t)) {
-        acr__joiner j = {.waiter = self};
-        acr__list_push(&t->joiners, &j.link);
-        acr__park(ACR_FOREVER);
-        acr__list_remove(&j.link);
-    }
-    self->cancel_requested = was;
-    if (status)
-        *status = t->status;
+    /* Wait for t's cleanup even if we are being cancelled ourselves. */
+    int was = acr_shield(1);
+    acr_task_join(t, ACR_FOREVER, status);
+    acr_shield(was);
     return rc;
 }
 

@@ -233,3 +233,33 @@ static int chan_cancel(void *arg)
 }
 
 Test(sync, cancel_while_parked_on_channel) { cr_assert_eq(run_in_loop(chan_cancel, NULL), ACR_ECANCELED); }
+
+static int cond_waiter(void *arg)
+{
+    return acr_cond_wait(arg, acr_deadline_in(ACR_SEC));
+}
+
+static int cond_case(void *arg)
+{
+    (void)arg;
+    acr_cond *c = acr_cond_new();
+    acr_task *ts[3];
+    for (int i = 0; i < 3; i++)
+        acr_spawn(NULL, &ts[i], cond_waiter, c);
+    acr_yield();
+    acr_cond_signal(c);
+    acr_yield();
+    cr_assert(acr_task_done(ts[0]));
+    cr_assert_not(acr_task_done(ts[1]));
+    acr_cond_broadcast(c);
+    acr_wait(ts, 3, ACR_ALL_COMPLETED, ACR_FOREVER, NULL);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(acr_task_status(ts[i]), 0);
+        acr_task_unref(ts[i]);
+    }
+    cr_assert_eq(acr_cond_wait(c, acr_deadline_in(ACR_MSEC)), ACR_ETIMEOUT);
+    acr_cond_free(c);
+    return 0;
+}
+
+Test(sync, cond_signal_and_broadcast) { cr_assert_eq(run_in_loop(cond_case, NULL), 0); }

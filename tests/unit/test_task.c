@@ -286,3 +286,30 @@ static int group_cancel(void *arg)
 }
 
 Test(task, group_cancel_cancels_every_running_member) { cr_assert_eq(run_in_loop(group_cancel, NULL), 0); }
+
+static int shielded_sleeper(void *arg)
+{
+    (void)arg;
+    acr_shield(1);
+    int rc1 = acr_sleep_for(20 * ACR_MSEC); /* runs to the end despite the cancel */
+    acr_shield(0);
+    int rc2 = acr_sleep_for(ACR_SEC);       /* the deferred cancel lands here */
+    return rc1 == 0 && rc2 == ACR_ECANCELED ? 0 : -1;
+}
+
+static int shield_case(void *arg)
+{
+    (void)arg;
+    acr_task *t;
+    acr_spawn(NULL, &t, shielded_sleeper, NULL);
+    acr_sleep_for(5 * ACR_MSEC);
+    int64_t t0 = acr_now();
+    acr_task_cancel(t);
+    int st;
+    acr_task_join(t, ACR_FOREVER, &st);
+    cr_assert(ms_since(t0) >= 10 && ms_since(t0) < 500);
+    acr_task_unref(t);
+    return st;
+}
+
+Test(task, shield_defers_cancellation) { cr_assert_eq(run_in_loop(shield_case, NULL), 0); }

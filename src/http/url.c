@@ -1,0 +1,431 @@
+/* url.c -- RFC 3986 parsing, normalisation and reference resolution for http(s). */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acrawl/error.h"
+#include "acrawl/url.h"
+
+/* A growable string; on allocation failure it records the error and stops growing. */
+struct sbuf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+};
+
+static void sb_addn(struct sbuf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = true;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+static void sb_add(struct sbuf *b, const char *s) { sb_addn(b, s, strlen(s)); }
+static void sb_addc(struct sbuf *b, char c) { sb_addn(b, &c, 1); }
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return ACR_EBADURL;
+}
+
+/* Generic split of a URI reference (RFC 3986 appendix B); fragment ignored. */
+struct parts {
+    const char *scheme, *auth, *path, *query;
+    size_t scheme_n, auth_n, path_n, query_n;
+    bool has_scheme, has_auth, has_query;
+};
+
+static void split(const char *s, struct parts *p)
+{
+    memset(p, 0, sizeof *p);
+    const char *c = s;
+    if (isalpha((unsigned char)*c)) {
+        const char *e = c;
+        while (isalnum((unsigned char)*e) || *e == '+' || *e == '-' || *e == '.')
+            e++;
+        if (*e == ':') {
+            p->has_scheme = true;
+            p->scheme = c;
+            p->scheme_n = (size_t)(e - c);
+            c = e + 1;
+        }
+    }
+    if (c[0] == '/' && c[1] == '/') {
+        c += 2;
+        p->has_auth = true;
+        p->auth = c;
+        p->auth_n = strcspn(c, "/?#");
+        c += p->auth_n;
+    }
+    p->path = c;
+    p->path_n = strcspn(c, "?#");
+    c += p->path_n;
+    if (*c == '?') {
+        c++;
+        p->has_query = true;
+        p->query = c;
+        p->query_n = strcspn(c, "#");
+    }
+}
+
+static bool starts(const char *s, size_t left, const char *pre)
+{
+    size_t n = strlen(pre);
+    return left >= n && !memcmp(s, pre, n);
+}
+
+static bool equals(const char *s, size_t left, const char *str)
+{
+    return left == strlen(str) && !memcmp(s, str, left);
+}
+
+/* Drops the last segment and its "/" from o. */
+static void pop_segment(struct sbuf *o)
+{
+    while (o->len > 0 && o->p[o->len - 1] != '/')
+        o->len--;
+    if (o->len > 0)
+        o->len--;
+    if (o->p)
+        o->p[o->len] = 0;
+}
+
+/* RFC 3986 §5.2.4 on a path of n bytes; appends the result to out. Rules A-E as
+ * in the RFC; "replace the prefix with /" is done by rewriting in place. */
+static void remove_dot_segments(struct sbuf *out, const char *path, size_t n)
+{
+    char *in = strndup(path, n);
+    struct sbuf o = {0};
+    if (!in) {
+        out->oom = true;
+        return;
+    }
+    size_t i = 0;
+    while (i < n) {
+        const char *s = in + i;
+        size_t left = n - i;
+        if (starts(s, left, "../")) {
+            i += 3;
+        } else if (starts(s, left, "./")) {
+            i += 2;
+        } else if (starts(s, left, "/./")) {
+            i += 2;
+        } else if (equals(s, left, "/.")) {
+            i += 1;
+            in[i] = '/';
+        } else if (starts(s, left, "/../")) {
+            i += 3;
+            pop_segment(&o);
+        } else if (equals(s, left, "/..")) {
+            i += 2;
+            in[i] = '/';
+            pop_segment(&o);
+        } else if (equals(s, left, ".") || equals(s, left, "..")) {
+            i += left;
+        } else {
+            size_t j = s[0] == '/' ? 1 : 0;
+            while (j < left && s[j] != '/')
+                j++;
+            sb_addn(&o, s, j);
+            i += j;
+        }
+    }
+    if (o.p)
+        sb_addn(out, o.p, o.len);
+    out->oom |= o.oom;
+    free(o.p);
+    free(in);
+}
+
+/* Appends path or query bytes, percent-encoding spaces and non-ASCII as browsers do.
+ * Control characters are refused. */
+static int add_encoded(struct sbuf *b, const char *s, size_t n, char *err, size_t errlen)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            return fail(err, errlen, "control character in URL");
+        if (c == ' ' || c >= 0x80 || c == '"' || c == '<' || c == '>' || c == '`') {
+            char enc[3] = {'%', hex[c >> 4], hex[c & 15]};
+            sb_addn(b, enc, 3);
+        } else {
+            sb_addc(b, (char)c);
+        }
+    }
+    return 0;
+}
+
+static int parse_host(acr_url *u, const char *a, size_t n, char *err, size_t errlen)
+{
+    if (n == 0)
+        return fail(err, errlen, "empty host");
+    if (a[0] == '[') {
+        const char *close = memchr(a, ']', n);
+        if (!close || close != a + n - 1)
+            return fail(err, errlen, "unterminated IPv6 address");
+        size_t hn = (size_t)(close - a - 1);
+        char tmp[64];
+        if (hn == 0 || hn >= sizeof tmp)
+            return fail(err, errlen, "bad IPv6 address");
+        memcpy(tmp, a + 1, hn);
+        tmp[hn] = 0;
+        struct in6_addr a6;
+        if (inet_pton(AF_INET6, tmp, &a6) != 1)
+            return fail(err, errlen, "bad IPv6 address '%s'", tmp);
+        char norm[INET6_ADDRSTRLEN];
+        inet_ntop(AF_INET6, &a6, norm, sizeof norm);
+        u->host = strdup(norm);
+        u->ipv6 = true;
+        return u->host ? 0 : -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)a[i];
+        if (c >= 0x80)
+            return fail(err, errlen, "non-ASCII host (use its punycode form)");
+        if (!isalnum(c) && c != '-' && c != '.' && c != '_' && c != '~')
+            return fail(err, errlen, "invalid character '%c' in host", c);
+    }
+    u->host = strndup(a, n);
+    if (!u->host)
+        return -ENOMEM;
+    for (char *p = u->host; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return 0;
+}
+
+static int parse_authority(acr_url *u, const char *a, size_t n, char *err, size_t errlen)
+{
+    if (memchr(a, '@', n))
+        return fail(err, errlen, "credentials in URLs are not supported");
+    const char *port = NULL;
+    const char *hend = a + n;
+    if (n > 0 && a[0] == '[') {
+        const char *close = memchr(a, ']', n);
+        if (close && close + 1 < a + n) {
+            if (close[1] != ':')
+                return fail(err, errlen, "junk after IPv6 address");
+            port = close + 2;
+            hend = close + 1;
+        }
+    } else {
+        const char *colon = memchr(a, ':', n);
+        if (colon) {
+            port = colon + 1;
+            hend = colon;
+        }
+    }
+    int rc = parse_host(u, a, (size_t)(hend - a), err, errlen);
+    if (rc != 0)
+        return rc;
+    u->port = u->tls ? 443 : 80;
+    if (port && port < a + n) {
+        long v = 0;
+        for (const char *p = port; p < a + n; p++) {
+            if (!isdigit((unsigned char)*p) || v > 65535)
+                return fail(err, errlen, "bad port");
+            v = v * 10 + (*p - '0');
+        }
+        if (v < 1 || v > 65535)
+            return fail(err, errlen, "port out of range");
+        u->port = (uint16_t)v;
+    }
+    return 0;
+}
+
+static int build(acr_url *u, const struct parts *p, char *err, size_t errlen)
+{
+    struct sbuf t = {0};
+    int rc = 0;
+    if (p->path_n == 0)
+        sb_addc(&t, '/');
+    else
+        rc = add_encoded(&t, p->path, p->path_n, err, errlen);
+    if (rc == 0 && p->has_query) {
+        sb_addc(&t, '?');
+        rc = add_encoded(&t, p->query, p->query_n, err, errlen);
+    }
+    if (rc != 0 || t.oom) {
+        free(t.p);
+        return rc ? rc : -ENOMEM;
+    }
+    /* Dot-segments go from the path only, after encoding. */
+    size_t plen = strcspn(t.p, "?");
+    struct sbuf tgt = {0};
+    remove_dot_segments(&tgt, t.p, plen);
+    if (tgt.len == 0 || tgt.p[0] != '/') {
+        struct sbuf fix = {0};
+        sb_addc(&fix, '/');
+        if (tgt.p)
+            sb_addn(&fix, tgt.p, tgt.len);
+        free(tgt.p);
+        tgt = fix;
+    }
+    sb_add(&tgt, t.p + plen);
+    free(t.p);
+    u->target = tgt.p;
+
+    bool defport = u->port == (u->tls ? 443 : 80);
+    struct sbuf o = {0}, h = {0};
+    char portbuf[8];
+    snprintf(portbuf, sizeof portbuf, "%u", (unsigned)u->port);
+    sb_add(&o, u->scheme);
+    sb_add(&o, "://");
+    if (u->ipv6)
+        sb_addc(&o, '[');
+    sb_add(&o, u->host);
+    if (u->ipv6)
+        sb_addc(&o, ']');
+    sb_addn(&h, o.p ? o.p : "", o.len);
+    if (!defport) {
+        sb_addc(&h, ':');
+        sb_add(&h, portbuf);
+    }
+    sb_add(&h, u->target ? u->target : "/");
+    sb_addc(&o, ':');
+    sb_add(&o, portbuf);
+    u->origin = o.p;
+    u->href = h.p;
+    if (tgt.oom || o.oom || h.oom)
+        return -ENOMEM;
+    return 0;
+}
+
+static int parse_parts(acr_url *u, const struct parts *p, char *err, size_t errlen)
+{
+    memset(u, 0, sizeof *u);
+    if (!p->has_scheme)
+        return fail(err, errlen, "no scheme (expected http:// or https://)");
+    if (p->scheme_n == 4 && !strncasecmp(p->scheme, "http", 4)) {
+        u->scheme = "http";
+    } else if (p->scheme_n == 5 && !strncasecmp(p->scheme, "https", 5)) {
+        u->scheme = "https";
+        u->tls = true;
+    } else {
+        return fail(err, errlen, "unsupported scheme '%.*s'", (int)(p->scheme_n > 20 ? 20 : p->scheme_n),
+                    p->scheme);
+    }
+    if (!p->has_auth)
+        return fail(err, errlen, "missing '//' and host");
+    int rc = parse_authority(u, p->auth, p->auth_n, err, errlen);
+    if (rc == 0)
+        rc = build(u, p, err, errlen);
+    if (rc != 0)
+        acr_url_release(u);
+    return rc;
+}
+
+int acr_url_parse(acr_url *u, const char *s, char *err, size_t errlen)
+{
+    struct parts p;
+    split(s, &p);
+    return parse_parts(u, &p, err, errlen);
+}
+
+/* Merge paths (RFC 3986 §5.2.3). */
+static void merge(struct sbuf *out, const acr_url *base, const struct parts *r)
+{
+    size_t bpath = strcspn(base->target, "?");
+    const char *slash = NULL;
+    for (size_t i = 0; i < bpath; i++) {
+        if (base->target[i] == '/')
+            slash = base->target + i;
+    }
+    if (slash)
+        sb_addn(out, base->target, (size_t)(slash - base->target) + 1);
+    else
+        sb_addc(out, '/');
+    sb_addn(out, r->path, r->path_n);
+}
+
+int acr_url_resolve(acr_url *u, const acr_url *base, const char *ref, char *err, size_t errlen)
+{
+    struct parts r;
+    split(ref, &r);
+    if (r.has_scheme)
+        return parse_parts(u, &r, err, errlen);
+    /* Rebuild "scheme://authority" + path + query as a string, then parse it. */
+    struct sbuf s = {0};
+    sb_add(&s, base->scheme);
+    sb_add(&s, "://");
+    if (r.has_auth) {
+        sb_addn(&s, r.auth, r.auth_n);
+        sb_addn(&s, r.path, r.path_n);
+        if (r.has_query) {
+            sb_addc(&s, '?');
+            sb_addn(&s, r.query, r.query_n);
+        }
+    } else {
+        const char *bh = strstr(base->href, "://") + 3;
+        sb_addn(&s, bh, strcspn(bh, "/?"));
+        size_t bpath = strcspn(base->target, "?");
+        if (r.path_n == 0) {
+            sb_addn(&s, base->target, bpath);
+            if (r.has_query) {
+                sb_addc(&s, '?');
+                sb_addn(&s, r.query, r.query_n);
+            } else {
+                sb_add(&s, base->target + bpath);
+            }
+        } else {
+            struct sbuf path = {0};
+            if (r.path[0] == '/')
+                sb_addn(&path, r.path, r.path_n);
+            else
+                merge(&path, base, &r);
+            if (path.p)
+                remove_dot_segments(&s, path.p, path.len);
+            s.oom |= path.oom;
+            free(path.p);
+            if (r.has_query) {
+                sb_addc(&s, '?');
+                sb_addn(&s, r.query, r.query_n);
+            }
+        }
+    }
+    if (s.oom) {
+        free(s.p);
+        return -ENOMEM;
+    }
+    int rc = acr_url_parse(u, s.p, err, errlen);
+    free(s.p);
+    return rc;
+}
+
+int acr_url_copy(acr_url *dst, const acr_url *src)
+{
+    return acr_url_parse(dst, src->href, NULL, 0);
+}
+
+void acr_url_release(acr_url *u)
+{
+    free(u->href);
+    free(u->host);
+    free(u->target);
+    free(u->origin);
+    memset(u, 0, sizeof *u);
+}
