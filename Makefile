@@ -79,8 +79,13 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 1; done
+CERTS := build/certs
+
+$(CERTS)/done: tests/server/mkcerts.sh
+	bash tests/server/mkcerts.sh $(CERTS)
+
+unit: $(UNIT_BIN) $(SERVER_BIN) $(CERTS)/done
+	@ACR_TESTSERVER=$(SERVER_BIN) ACR_CERTS=$(CERTS) scripts/run-tests.sh $(UNIT_BIN)
 
 cli: all
 	bats tests/cli

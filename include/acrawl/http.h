@@ -1,0 +1,110 @@
+/* http.h -- the HTTP/1.1 client: one request from URL to response record under a
+ * deadline, over pooled keep-alive connections, following redirects when asked. */
+#ifndef ACRAWL_HTTP_H
+#define ACRAWL_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ACRAWL_VERSION "0.1.0"
+
+typedef struct acr_header {
+    char *name;
+    char *value;
+} acr_header;
+
+typedef struct acr_headers {
+    acr_header *v;
+    size_t n, cap;
+} acr_headers;
+
+/* Case-insensitive lookup of the first header with that name, or NULL. */
+const char *acr_headers_get(const acr_headers *h, const char *name);
+/* Appends a copy; 0 or -ENOMEM. */
+int acr_headers_add(acr_headers *h, const char *name, size_t nlen, const char *value, size_t vlen);
+void acr_headers_release(acr_headers *h);
+
+/* Durations in nanoseconds. dns, connect and tls add up over redirect hops; ttfb is
+ * from the start of the request to the first byte of the final response. */
+typedef struct acr_timings {
+    int64_t queue, dns, connect, tls, ttfb, total;
+} acr_timings;
+
+typedef struct acr_response {
+    int status;             /* HTTP status of the final response, 0 if none */
+    int error;              /* 0 or an ACR_E* / -errno code (see acr_errname) */
+    char message[256];      /* detail for error, with the library's own reason */
+    char *final_url;        /* after redirects */
+    unsigned redirects;
+    char **chain;           /* URLs that redirected, in order */
+    size_t nchain;
+    acr_headers headers;    /* of the final response */
+    uint64_t raw_bytes;     /* body bytes as received (after de-chunking) */
+    uint64_t body_bytes;    /* body bytes after content decoding */
+    char *body;             /* with keep_body: the decoded body, NUL-terminated */
+    size_t body_len;
+    acr_timings t;
+    bool reused;            /* the final response came over a pooled connection */
+    bool tls_resumed;
+    unsigned retries;       /* stale pooled connections retried */
+} acr_response;
+
+void acr_response_release(acr_response *r);
+
+typedef struct acr_request {
+    const char *method;         /* NULL: GET */
+    const char *url;            /* absolute http(s) URL */
+    const acr_header *headers;  /* extra headers; they replace defaults of the same name */
+    size_t nheaders;
+    const void *body;
+    size_t body_len;
+    bool follow;                /* follow redirects */
+    unsigned max_redirs;        /* 0: 10 */
+    bool decode;                /* ask for and decode gzip/deflate */
+    bool keep_body;             /* keep the decoded body in the response */
+    int body_fd;                /* > 0: write the decoded body there */
+} acr_request;
+
+typedef struct acr_client_opts {
+    const char *user_agent;     /* NULL: acrawl/VERSION */
+    bool insecure;              /* -k: no certificate or host checks */
+    const char *cacert;         /* trust these CAs instead of the system store */
+    const char *dns_servers;    /* "ip[:port],..." */
+    const char *const *resolve; /* curl-style "host:port:addr[,addr]" overrides */
+    size_t nresolve;
+    int64_t connect_timeout;    /* ns; 0: only the request deadline */
+    size_t max_header_bytes;    /* 0: 64 KiB */
+    uint64_t max_body_bytes;    /* decoded bytes; 0: no limit */
+    unsigned max_decode_ratio;  /* decoded/raw; 0: 1000 */
+    unsigned per_origin;        /* connections per origin at once; 0: no cap */
+    unsigned max_idle;          /* idle connections kept per origin; 0: 256 */
+    int64_t idle_timeout;       /* ns; 0: 30 s */
+} acr_client_opts;
+
+typedef struct acr_client acr_client;
+
+/* Creates a client on the current loop. 0, or ACR_EDNS / ACR_ETLSHANDSHAKE /
+ * ACR_EBADURL (a bad option) with err, or -ENOMEM. */
+int acr_client_new(acr_client **out, const acr_client_opts *o, char *err, size_t errlen);
+/* Closes pooled connections. No fetch may be running. */
+void acr_client_free(acr_client *c);
+
+/* Fetches req under deadline into resp (zeroed first; release it afterwards).
+ * Returns resp->error: 0 for any HTTP response (4xx and 5xx included), or
+ * ACR_EBADURL, ACR_EDNS, ACR_ECONNECT, ACR_EREFUSED, ACR_ERESET, ACR_ETLSHANDSHAKE,
+ * ACR_ETLSVERIFY, ACR_ETIMEOUT, ACR_EPROTO, ACR_ETOOLARGE, ACR_EREDIRLOOP,
+ * ACR_ECANCELED, -errno. Must run in a task. */
+int acr_fetch(acr_client *c, const acr_request *req, int64_t deadline, acr_response *resp);
+
+/* Counters for tests and reports. */
+typedef struct acr_client_stats {
+    uint64_t connections;       /* opened */
+    uint64_t reused;            /* requests served on a pooled connection */
+    uint64_t dns_lookups;       /* queries sent (cache misses) */
+    uint64_t tls_resumed;       /* handshakes that resumed a session */
+} acr_client_stats;
+
+void acr_client_stats_get(const acr_client *c, acr_client_stats *out);
+
+#endif

@@ -1,0 +1,52 @@
+/* buf.h -- private: a growable byte buffer for the http modules. On allocation
+ * failure it records oom and stops growing, so callers check once at the end. */
+#ifndef ACR_HTTP_BUF_H
+#define ACR_HTTP_BUF_H
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct acr_buf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} acr_buf;
+
+static inline bool acr_buf_reserve(acr_buf *b, size_t extra)
+{
+    if (b->oom)
+        return false;
+    if (b->len + extra + 1 <= b->cap)
+        return true;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p) {
+        b->oom = true;
+        return false;
+    }
+    b->p = p;
+    b->cap = cap;
+    return true;
+}
+
+static inline void acr_buf_add(acr_buf *b, const void *s, size_t n)
+{
+    if (!acr_buf_reserve(b, n))
+        return;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+static inline void acr_buf_puts(acr_buf *b, const char *s) { acr_buf_add(b, s, strlen(s)); }
+
+static inline void acr_buf_release(acr_buf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+#endif

@@ -1,0 +1,327 @@
+/* fetch.c -- one URL to one response record: pool or dns → connect → tls, the
+ * request, the response; redirects, the stale-connection retry, timings. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "acrawl/error.h"
+#include "acrawl/http.h"
+#include "acrawl/url.h"
+#include "http1.h"
+#include "pool.h"
+#include "transport/dns.h"
+#include "transport/tls.h"
+
+struct acr_client {
+    acr_client_opts o;
+    char ua[64];
+    acr_dns *dns;
+    acr_tls_ctx *tls;
+    acr_pool pool;
+    acr_http1_limits lim;
+    acr_client_stats st;
+};
+
+/* One request/response exchange, the URL already parsed. */
+struct hop {
+    const char *method;
+    const acr_url *u;
+    const acr_header *h;
+    size_t nh;
+    const void *body;
+    size_t body_len;
+};
+
+int acr_client_new(acr_client **out, const acr_client_opts *o, char *err, size_t errlen)
+{
+    acr_client *c = calloc(1, sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    c->o = *o;
+    snprintf(c->ua, sizeof c->ua, "acrawl/%s", ACRAWL_VERSION);
+    c->lim.max_header = o->max_header_bytes ? o->max_header_bytes : 64 * 1024;
+    c->lim.max_body = o->max_body_bytes;
+    c->lim.max_ratio = o->max_decode_ratio ? o->max_decode_ratio : 1000;
+    int rc = acr_dns_new(&c->dns, o->dns_servers, err, errlen);
+    for (size_t i = 0; rc == 0 && i < o->nresolve; i++)
+        rc = acr_dns_add_override(c->dns, o->resolve[i], err, errlen);
+    if (rc == 0)
+        rc = acr_tls_ctx_new(&c->tls, o->insecure, o->cacert, err, errlen);
+    if (rc == 0)
+        rc = acr_pool_init(&c->pool, o->max_idle ? o->max_idle : 256, o->per_origin,
+                           o->idle_timeout ? o->idle_timeout : 30 * ACR_SEC);
+    if (rc != 0) {
+        acr_client_free(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+void acr_client_free(acr_client *c)
+{
+    if (!c)
+        return;
+    if (c->pool.buckets)
+        acr_pool_release(&c->pool);
+    acr_tls_ctx_free(c->tls);
+    acr_dns_free(c->dns);
+    free(c);
+}
+
+void acr_client_stats_get(const acr_client *c, acr_client_stats *out)
+{
+    *out = c->st;
+    out->dns_lookups = acr_dns_lookups(c->dns);
+}
+
+void acr_response_release(acr_response *r)
+{
+    free(r->final_url);
+    for (size_t i = 0; i < r->nchain; i++)
+        free(r->chain[i]);
+    free(r->chain);
+    acr_headers_release(&r->headers);
+    free(r->body);
+    memset(r, 0, sizeof *r);
+}
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* dns → connect → tls, stamping the timings. */
+static int open_conn(acr_client *c, acr_origin *o, const acr_url *u, int64_t deadline, acr_response *resp,
+                     acr_conn **out)
+{
+    acr_addrs addrs;
+    int64_t t0 = acr_now();
+    int64_t cdl = c->o.connect_timeout ? min64(deadline, acr_deadline_in(c->o.connect_timeout)) : deadline;
+    int rc = acr_dns_resolve(c->dns, u->host, u->port, cdl, &addrs, resp->message, sizeof resp->message);
+    int64_t t1 = acr_now();
+    resp->t.dns += t1 - t0;
+    if (rc == ACR_ETIMEOUT && cdl < deadline)
+        rc = ACR_ECONNECT; /* the connect timeout covers the lookup too, as in curl */
+    if (rc != 0)
+        return rc;
+    acr_conn *conn = calloc(1, sizeof *conn);
+    if (!conn)
+        return -ENOMEM;
+    conn->origin = o;
+    rc = acr_tcp_connect(&conn->s, &addrs, cdl, deadline, resp->message, sizeof resp->message);
+    int64_t t2 = acr_now();
+    resp->t.connect += t2 - t1;
+    if (rc == 0 && u->tls) {
+        bool resumed = false;
+        rc = acr_tls_connect(c->tls, &conn->s, u->host, &o->tls, deadline, &resumed, resp->message,
+                             sizeof resp->message);
+        resp->t.tls += acr_now() - t2;
+        resp->tls_resumed = resumed;
+        if (resumed)
+            c->st.tls_resumed++;
+    }
+    if (rc != 0) {
+        acr_conn_close(conn);
+        return rc;
+    }
+    c->st.connections++;
+    *out = conn;
+    return 0;
+}
+
+static bool idempotent(const char *m)
+{
+    static const char *const ok[] = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        if (!strcmp(m, ok[i]))
+            return true;
+    }
+    return false;
+}
+
+/* Forget a failed attempt's partial response before retrying. */
+static void reset_partial(acr_response *resp)
+{
+    acr_headers_release(&resp->headers);
+    resp->status = 0;
+    resp->raw_bytes = resp->body_bytes = 0;
+    resp->message[0] = 0;
+}
+
+static int exchange(acr_client *c, acr_conn *conn, const struct hop *h, const acr_request *req, int64_t deadline,
+                    int64_t start, acr_response *resp, acr_http1_result *res)
+{
+    acr_buf head = {0};
+    int rc = acr_http1_request(&head, h->method, h->u, h->h, h->nh, c->ua, req->decode, h->body_len,
+                               resp->message, sizeof resp->message);
+    if (rc == 0)
+        rc = acr_stream_write(&conn->s, head.p, head.len, deadline);
+    if (rc == 0 && h->body_len)
+        rc = acr_stream_write(&conn->s, h->body, h->body_len, deadline);
+    acr_buf_release(&head);
+    memset(res, 0, sizeof *res);
+    if (rc != 0) {
+        if (!resp->message[0])
+            snprintf(resp->message, sizeof resp->message, "sending the request: %s", acr_strerror(rc));
+        return rc;
+    }
+    acr_http1_read rd = {.method = h->method, .decode = req->decode, .keep_body = req->keep_body,
+                         .body_fd = req->body_fd, .follow = req->follow, .lim = &c->lim};
+    rc = acr_http1_response(&conn->s, &rd, deadline, resp, res);
+    if (res->got_bytes)
+        resp->t.ttfb = res->first_byte - start;
+    return rc;
+}
+
+static int do_hop(acr_client *c, const struct hop *h, const acr_request *req, int64_t deadline, int64_t start,
+                  acr_response *resp)
+{
+    acr_origin *o = acr_pool_origin(&c->pool, h->u->origin);
+    if (!o)
+        return -ENOMEM;
+    if (o->cap) {
+        int rc = acr_sem_acquire(o->cap, deadline);
+        if (rc != 0)
+            return rc;
+    }
+    int rc = 0;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        acr_conn *conn = attempt == 0 ? acr_pool_take(&c->pool, o) : NULL;
+        resp->reused = conn != NULL;
+        if (!conn)
+            rc = open_conn(c, o, h->u, deadline, resp, &conn);
+        if (!conn)
+            break;
+        if (resp->reused)
+            c->st.reused++;
+        acr_http1_result res;
+        rc = exchange(c, conn, h, req, deadline, start, resp, &res);
+        conn->served++;
+        if (rc == 0 && res.keep_alive)
+            acr_pool_put(&c->pool, conn);
+        else
+            acr_conn_close(conn);
+        /* A pooled connection the server had closed: nothing came back, so the
+         * request can safely go again on a fresh one, once, if idempotent. */
+        bool stale = rc == ACR_ERESET && resp->reused && !res.got_bytes;
+        if (!(stale && idempotent(h->method)))
+            break;
+        resp->retries++;
+        reset_partial(resp);
+    }
+    if (o->cap)
+        acr_sem_release(o->cap);
+    return rc;
+}
+
+static int push_chain(acr_response *resp, const char *url)
+{
+    char **v = realloc(resp->chain, (resp->nchain + 1) * sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    resp->chain = v;
+    v[resp->nchain] = strdup(url);
+    if (!v[resp->nchain])
+        return -ENOMEM;
+    resp->nchain++;
+    return 0;
+}
+
+/* Credentials are not sent to another origin after a redirect (as curl without
+ * --location-trusted). Returns how many headers of h survive into out. */
+static size_t strip_credentials(const acr_header *h, size_t nh, acr_header *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < nh; i++) {
+        if (strcasecmp(h[i].name, "Authorization") && strcasecmp(h[i].name, "Cookie"))
+            out[n++] = h[i];
+    }
+    return n;
+}
+
+/* Sets up the next hop from a redirect response. 0, or an error with a message. */
+static int next_hop(acr_response *resp, const acr_request *req, acr_url *cur, struct hop *h, acr_header *hbuf,
+                    const char *first_origin)
+{
+    unsigned max = req->max_redirs ? req->max_redirs : 10;
+    if (resp->redirects >= max) {
+        snprintf(resp->message, sizeof resp->message, "too many redirects (more than %u)", max);
+        return ACR_EREDIRLOOP;
+    }
+    const char *loc = acr_headers_get(&resp->headers, "Location");
+    acr_url next;
+    char why[128] = "";
+    int rc = acr_url_resolve(&next, cur, loc, why, sizeof why);
+    if (rc != 0) {
+        snprintf(resp->message, sizeof resp->message, "bad redirect location '%.100s': %s", loc, why);
+        return rc;
+    }
+    bool seen = !strcmp(next.href, cur->href);
+    for (size_t i = 0; i < resp->nchain && !seen; i++)
+        seen = !strcmp(resp->chain[i], next.href);
+    if (seen && resp->status != 303) {
+        snprintf(resp->message, sizeof resp->message, "redirect loop: %.200s", next.href);
+        acr_url_release(&next);
+        return ACR_EREDIRLOOP;
+    }
+    rc = push_chain(resp, cur->href);
+    if (rc != 0) {
+        acr_url_release(&next);
+        return rc;
+    }
+    resp->redirects++;
+    int s = resp->status;
+    if ((s == 303 && strcmp(h->method, "HEAD")) || ((s == 301 || s == 302) && !strcmp(h->method, "POST"))) {
+        h->method = "GET";
+        h->body = NULL;
+        h->body_len = 0;
+    }
+    if (strcmp(next.origin, first_origin))
+        h->nh = strip_credentials(req->headers, req->nheaders, hbuf);
+    acr_url_release(cur);
+    *cur = next;
+    acr_headers_release(&resp->headers);
+    resp->status = 0;
+    resp->raw_bytes = resp->body_bytes = 0;
+    return 0;
+}
+
+int acr_fetch(acr_client *c, const acr_request *req, int64_t deadline, acr_response *resp)
+{
+    memset(resp, 0, sizeof *resp);
+    int64_t start = acr_now();
+    acr_url cur;
+    int rc = acr_url_parse(&cur, req->url, resp->message, sizeof resp->message);
+    if (rc != 0) {
+        resp->error = rc;
+        return rc;
+    }
+    acr_header *hbuf = req->nheaders ? malloc(req->nheaders * sizeof *hbuf) : NULL;
+    char *first_origin = strdup(cur.origin);
+    struct hop h = {.method = req->method ? req->method : "GET", .u = &cur, .h = req->headers,
+                    .nh = req->nheaders, .body = req->body, .body_len = req->body_len};
+    if ((req->nheaders && !hbuf) || !first_origin)
+        rc = -ENOMEM;
+    else if (hbuf)
+        memcpy(hbuf, req->headers, req->nheaders * sizeof *hbuf);
+    h.h = hbuf;
+    while (rc == 0) {
+        h.u = &cur;
+        rc = do_hop(c, &h, req, deadline, start, resp);
+        if (rc != 0 || !req->follow || !acr_http1_is_redirect(resp->status) ||
+            !acr_headers_get(&resp->headers, "Location"))
+            break;
+        rc = next_hop(resp, req, &cur, &h, hbuf, first_origin);
+    }
+    if (rc == ACR_ETIMEOUT && !resp->message[0])
+        snprintf(resp->message, sizeof resp->message, "deadline elapsed");
+    if (rc != 0 && !resp->message[0])
+        snprintf(resp->message, sizeof resp->message, "%s", acr_strerror(rc));
+    resp->final_url = strdup(cur.href);
+    resp->error = rc;
+    resp->t.total = acr_now() - start;
+    acr_url_release(&cur);
+    free(hbuf);
+    free(first_origin);
+    return rc;
+}

@@ -1,0 +1,343 @@
+/* http1.c -- HTTP/1.1 request heads and llhttp response parsing. The llhttp
+ * callbacks only fill the parse state; the read loop above them decides. */
+#include <errno.h>
+#include <llhttp.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "acrawl/error.h"
+#include "decode.h"
+#include "http1.h"
+
+/* ---- request ---- */
+
+static bool has_crlf(const char *s) { return strpbrk(s, "\r\n") != NULL; }
+
+static const acr_header *find_custom(const acr_header *h, size_t nh, const char *name)
+{
+    for (size_t i = 0; i < nh; i++) {
+        if (!strcasecmp(h[i].name, name))
+            return &h[i];
+    }
+    return NULL;
+}
+
+static void add_header(acr_buf *b, const char *name, const char *value)
+{
+    acr_buf_puts(b, name);
+    acr_buf_add(b, ": ", 2);
+    acr_buf_puts(b, value);
+    acr_buf_add(b, "\r\n", 2);
+}
+
+/* A default header, unless the caller gave one of that name (empty: drop it). */
+static void add_default(acr_buf *b, const acr_header *h, size_t nh, const char *name, const char *value)
+{
+    if (!find_custom(h, nh, name))
+        add_header(b, name, value);
+}
+
+int acr_http1_request(acr_buf *out, const char *method, const acr_url *u, const acr_header *h, size_t nh,
+                      const char *ua, bool decode, size_t body_len, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < nh; i++) {
+        if (has_crlf(h[i].name) || has_crlf(h[i].value) || !h[i].name[0] || strchr(h[i].name, ':')) {
+            snprintf(err, errlen, "invalid request header '%.40s'", h[i].name);
+            return ACR_EPROTO;
+        }
+    }
+    char host[300];
+    bool defport = u->port == (u->tls ? 443 : 80);
+    snprintf(host, sizeof host, "%s%s%s%s%u", u->ipv6 ? "[" : "", u->host, u->ipv6 ? "]" : "",
+             defport ? "" : ":", defport ? 0u : (unsigned)u->port);
+    if (defport)
+        host[strlen(host) - 1] = 0; /* drop the "0" printed for the unused port */
+    acr_buf_puts(out, method);
+    acr_buf_add(out, " ", 1);
+    acr_buf_puts(out, u->target);
+    acr_buf_puts(out, " HTTP/1.1\r\n");
+    add_default(out, h, nh, "Host", host);
+    add_default(out, h, nh, "User-Agent", ua);
+    add_default(out, h, nh, "Accept", "*/*");
+    if (decode)
+        add_default(out, h, nh, "Accept-Encoding", "gzip, deflate");
+    if (body_len > 0 || !strcmp(method, "POST") || !strcmp(method, "PUT") || !strcmp(method, "PATCH")) {
+        char len[32];
+        snprintf(len, sizeof len, "%zu", body_len);
+        add_default(out, h, nh, "Content-Length", len);
+    }
+    for (size_t i = 0; i < nh; i++) {
+        if (h[i].value[0])
+            add_header(out, h[i].name, h[i].value);
+    }
+    acr_buf_add(out, "\r\n", 2);
+    return out->oom ? -ENOMEM : 0;
+}
+
+/* ---- response ---- */
+
+struct rp {
+    llhttp_t p;
+    acr_response *resp;
+    const acr_http1_limits *lim;
+    acr_buf field, value;
+    bool in_value;
+    size_t header_bytes;
+    bool head, decode, keep_body, complete, follow;
+    int body_fd;
+    acr_decoder dec;
+    acr_buf body;
+    int error;
+};
+
+static int fail_oom(struct rp *r)
+{
+    r->error = -ENOMEM;
+    snprintf(r->resp->message, sizeof r->resp->message, "out of memory");
+    return -1;
+}
+
+static int fail_cb(struct rp *r, int code, const char *fmt, unsigned long long a)
+{
+    r->error = code;
+    snprintf(r->resp->message, sizeof r->resp->message, fmt, a);
+    return -1;
+}
+
+static int count_header(struct rp *r, size_t len)
+{
+    r->header_bytes += len;
+    if (r->header_bytes > r->lim->max_header)
+        return fail_cb(r, ACR_ETOOLARGE, "response headers exceed %llu bytes",
+                       (unsigned long long)r->lim->max_header);
+    return 0;
+}
+
+static int commit_header(struct rp *r)
+{
+    if (!r->in_value)
+        return 0;
+    r->in_value = false;
+    int rc = acr_headers_add(&r->resp->headers, r->field.p ? r->field.p : "", r->field.len,
+                             r->value.p ? r->value.p : "", r->value.len);
+    r->field.len = 0;
+    r->value.len = 0;
+    if (r->field.p)
+        r->field.p[0] = 0;
+    if (r->value.p)
+        r->value.p[0] = 0;
+    r->header_bytes += 4; /* ": " and CRLF */
+    return rc == 0 ? 0 : fail_oom(r);
+}
+
+static int on_status(llhttp_t *p, const char *at, size_t len)
+{
+    (void)at;
+    return count_header(p->data, len);
+}
+
+static int on_header_field(llhttp_t *p, const char *at, size_t len)
+{
+    struct rp *r = p->data;
+    if (commit_header(r) != 0)
+        return -1;
+    acr_buf_add(&r->field, at, len);
+    return count_header(r, len);
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t len)
+{
+    struct rp *r = p->data;
+    r->in_value = true;
+    acr_buf_add(&r->value, at, len);
+    return count_header(r, len);
+}
+
+static bool informational(int status) { return status >= 100 && status < 200 && status != 101; }
+
+static int on_headers_complete(llhttp_t *p)
+{
+    struct rp *r = p->data;
+    if (commit_header(r) != 0)
+        return -1;
+    r->resp->status = p->status_code;
+    if (informational(p->status_code))
+        return 0;
+    if (r->follow && acr_http1_is_redirect(p->status_code) && acr_headers_get(&r->resp->headers, "Location")) {
+        r->keep_body = false; /* only the final response's body is kept or saved */
+        r->body_fd = 0;
+    }
+    if (r->decode && acr_decoder_init(&r->dec, acr_headers_get(&r->resp->headers, "Content-Encoding")) != 0)
+        return fail_oom(r);
+    return r->head ? 1 : 0; /* a HEAD response has no body, whatever it announces */
+}
+
+static int sink(struct rp *r, const char *p, size_t n)
+{
+    acr_response *resp = r->resp;
+    resp->body_bytes += n;
+    if (r->lim->max_body && resp->body_bytes > r->lim->max_body)
+        return fail_cb(r, ACR_ETOOLARGE, "body exceeds %llu bytes", (unsigned long long)r->lim->max_body);
+    if (r->dec.active && resp->body_bytes > (1u << 20) && resp->body_bytes / (resp->raw_bytes + 1) > r->lim->max_ratio)
+        return fail_cb(r, ACR_ETOOLARGE, "decompression ratio exceeds %llu", (unsigned long long)r->lim->max_ratio);
+    if (r->keep_body)
+        acr_buf_add(&r->body, p, n);
+    while (r->body_fd > 0 && n > 0) {
+        ssize_t w = write(r->body_fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return fail_cb(r, -errno, "cannot write body: errno %llu", (unsigned long long)errno);
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t len)
+{
+    struct rp *r = p->data;
+    r->resp->raw_bytes += len;
+    if (!r->dec.active)
+        return sink(r, at, len);
+    char out[16384];
+    size_t outn;
+    do {
+        size_t before = len;
+        int rc = acr_decoder_step(&r->dec, &at, &len, out, sizeof out, &outn, r->resp->message,
+                                  sizeof r->resp->message);
+        if (rc != 0) {
+            r->error = rc;
+            return -1;
+        }
+        if (outn > 0 && sink(r, out, outn) != 0)
+            return -1;
+        if (outn == 0 && len == before)
+            break; /* zlib wants more input */
+    } while (len > 0 || outn == sizeof out); /* a full buffer may leave output pending */
+    return 0;
+}
+
+static int on_message_complete(llhttp_t *p)
+{
+    struct rp *r = p->data;
+    if (informational(r->resp->status)) {
+        acr_headers_release(&r->resp->headers); /* 100 Continue and friends: skip */
+        r->resp->status = 0;
+        r->header_bytes = 0;
+        return 0;
+    }
+    r->complete = true;
+    return HPE_PAUSED;
+}
+
+static int read_error(struct rp *r, int rc, const acr_http1_result *res)
+{
+    acr_response *resp = r->resp;
+    if (rc == ACR_ERESET)
+        snprintf(resp->message, sizeof resp->message, "%s",
+                 res->got_bytes ? "connection reset by peer during the response"
+                                : "connection reset before any response");
+    else if (rc == ACR_ETIMEOUT)
+        snprintf(resp->message, sizeof resp->message, "%s",
+                 res->got_bytes ? "timed out while receiving the response" : "timed out waiting for the response");
+    else if (rc == ACR_ECANCELED)
+        snprintf(resp->message, sizeof resp->message, "cancelled");
+    else if (!resp->message[0])
+        snprintf(resp->message, sizeof resp->message, "%s", acr_strerror(rc));
+    return rc;
+}
+
+static int at_eof(struct rp *r, const acr_http1_result *res)
+{
+    llhttp_errno_t e = llhttp_finish(&r->p);
+    if (r->complete && (e == HPE_OK || e == HPE_PAUSED))
+        return 0; /* close-delimited body */
+    if (r->error)
+        return r->error;
+    acr_response *resp = r->resp;
+    if (!res->got_bytes)
+        snprintf(resp->message, sizeof resp->message, "server closed the connection without a response");
+    else
+        snprintf(resp->message, sizeof resp->message,
+                 "connection closed before the response was complete (%llu body bytes received)",
+                 (unsigned long long)resp->raw_bytes);
+    return ACR_ERESET;
+}
+
+static void settings_init(llhttp_settings_t *s)
+{
+    llhttp_settings_init(s);
+    s->on_status = on_status;
+    s->on_header_field = on_header_field;
+    s->on_header_value = on_header_value;
+    s->on_headers_complete = on_headers_complete;
+    s->on_body = on_body;
+    s->on_message_complete = on_message_complete;
+}
+
+static int parse_loop(struct rp *r, acr_stream *s, int64_t deadline, acr_http1_result *res)
+{
+    char buf[16384];
+    for (;;) {
+        ssize_t n = acr_stream_read(s, buf, sizeof buf, deadline);
+        if (n < 0)
+            return read_error(r, (int)n, res);
+        if (n == 0)
+            return at_eof(r, res);
+        if (!res->got_bytes) {
+            res->got_bytes = true;
+            res->first_byte = acr_now();
+        }
+        llhttp_errno_t e = llhttp_execute(&r->p, buf, (size_t)n);
+        if (e == HPE_PAUSED) {
+            /* Bytes past the response on a connection we did not pipeline: unsafe to reuse. */
+            res->keep_alive = llhttp_get_error_pos(&r->p) == buf + n && llhttp_should_keep_alive(&r->p);
+            return 0;
+        }
+        if (e != HPE_OK) {
+            if (r->error)
+                return r->error;
+            snprintf(r->resp->message, sizeof r->resp->message, "invalid HTTP response: %s",
+                     llhttp_get_error_reason(&r->p) ? llhttp_get_error_reason(&r->p) : llhttp_errno_name(e));
+            return ACR_EPROTO;
+        }
+    }
+}
+
+bool acr_http1_is_redirect(int status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+int acr_http1_response(acr_stream *s, const acr_http1_read *rd, int64_t deadline, acr_response *resp,
+                       acr_http1_result *res)
+{
+    llhttp_settings_t settings;
+    settings_init(&settings);
+    struct rp r = {.resp = resp, .lim = rd->lim, .head = !strcmp(rd->method, "HEAD"), .decode = rd->decode,
+                   .keep_body = rd->keep_body, .body_fd = rd->body_fd, .follow = rd->follow};
+    llhttp_init(&r.p, HTTP_RESPONSE, &settings);
+    r.p.data = &r;
+    memset(res, 0, sizeof *res);
+    int rc = parse_loop(&r, s, deadline, res);
+    if (rc == 0 && r.dec.active)
+        rc = acr_decoder_finish(&r.dec, resp->message, sizeof resp->message);
+    if (rc == 0 && r.body.oom)
+        rc = -ENOMEM;
+    if (rc != 0)
+        res->keep_alive = false;
+    if (rd->keep_body) {
+        free(resp->body);
+        resp->body = r.body.p;
+        resp->body_len = r.body.len;
+        r.body.p = NULL;
+    }
+    acr_decoder_release(&r.dec);
+    acr_buf_release(&r.field);
+    acr_buf_release(&r.value);
+    acr_buf_release(&r.body);
+    return rc;
+}

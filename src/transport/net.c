@@ -1,0 +1,295 @@
+/* net.c -- TCP: non-blocking connect with happy eyeballs, and the stream read and
+ * write loops that park on the descriptor (TLS records go through tls.c). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "acrawl/error.h"
+#include "acrawl/task.h"
+#include "net.h"
+#include "tls.h"
+
+#define HE_STAGGER (250 * ACR_MSEC) /* RFC 8305 §5 "Connection Attempt Delay" */
+
+void acr_addr_str(const struct sockaddr_storage *a, char *buf, size_t len)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (a->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)a;
+        inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof ip);
+        port = ntohs(s6->sin6_port);
+        snprintf(buf, len, "[%s]:%u", ip, port);
+    } else {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)a;
+        inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof ip);
+        port = ntohs(s4->sin_port);
+        snprintf(buf, len, "%s:%u", ip, port);
+    }
+}
+
+static int connect_errno(int e)
+{
+    switch (e) {
+    case ECONNREFUSED:
+        return ACR_EREFUSED;
+    case ENETUNREACH:
+    case EHOSTUNREACH:
+    case EADDRNOTAVAIL:
+    case ETIMEDOUT:
+        return ACR_ECONNECT;
+    case ECONNRESET:
+        return ACR_ERESET;
+    default:
+        return -e;
+    }
+}
+
+/* One connection attempt to one address. */
+struct attempt {
+    const struct sockaddr_storage *addr;
+    int64_t connect_deadline, deadline;
+    acr_stream s;
+    int sys_errno;
+};
+
+static int attempt_connect(struct attempt *a)
+{
+    socklen_t alen = a->addr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    int fd = socket(a->addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        a->sys_errno = errno;
+        return -errno;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    int rc = acr_io_open(&a->s.io, fd);
+    if (rc != 0) {
+        close(fd);
+        return rc;
+    }
+    a->s.fd = fd;
+    if (connect(fd, (const struct sockaddr *)a->addr, alen) != 0 && errno != EINPROGRESS) {
+        a->sys_errno = errno;
+        rc = connect_errno(errno);
+        goto fail;
+    }
+    int64_t dl = a->connect_deadline < a->deadline ? a->connect_deadline : a->deadline;
+    for (;;) {
+        int soerr = 0;
+        socklen_t sl = sizeof soerr;
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+        if (soerr != 0) {
+            a->sys_errno = soerr;
+            rc = connect_errno(soerr);
+            goto fail;
+        }
+        struct sockaddr_storage peer;
+        socklen_t pl = sizeof peer;
+        if (getpeername(fd, (struct sockaddr *)&peer, &pl) == 0)
+            break; /* connected */
+        rc = acr_io_wait(a->s.io, ACR_WRITABLE, dl);
+        if (rc == ACR_ETIMEOUT && dl == a->connect_deadline && dl < a->deadline) {
+            a->sys_errno = ETIMEDOUT;
+            rc = ACR_ECONNECT; /* the connect timeout, not the request's */
+        }
+        if (rc != 0)
+            goto fail;
+    }
+    if (acr_cancelled()) { /* won the race after losing it: give the fd back */
+        rc = ACR_ECANCELED;
+        goto fail;
+    }
+    return 0;
+fail:
+    acr_io_close(a->s.io);
+    a->s.io = NULL;
+    a->s.fd = -1;
+    return rc;
+}
+
+static int attempt_task(void *arg) { return attempt_connect(arg); }
+
+static void describe(char *err, size_t errlen, int rc, const struct attempt *a)
+{
+    char where[64];
+    acr_addr_str(a->addr, where, sizeof where);
+    if (rc == ACR_ECONNECT && a->sys_errno == ETIMEDOUT)
+        snprintf(err, errlen, "connect to %s timed out", where);
+    else if (a->sys_errno)
+        snprintf(err, errlen, "connect to %s: %s", where, strerror(a->sys_errno));
+    else
+        snprintf(err, errlen, "connect to %s: %s", where, acr_strerror(rc));
+}
+
+/* RFC 8305: several attempts in flight, each started HE_STAGGER after the last
+ * or as soon as one fails; the first success wins. */
+static int happy_eyeballs(acr_stream *s, const acr_addrs *addrs, struct attempt *at, char *err, size_t errlen)
+{
+    acr_task *tasks[ACR_MAX_ADDRS];
+    acr_task *live[ACR_MAX_ADDRS];
+    size_t started = 0, nlive = 0, winner = SIZE_MAX;
+    int rc = 0, last = ACR_ECONNECT;
+    int64_t next_start = 0;
+    while (winner == SIZE_MAX) {
+        if (started < addrs->n && (nlive == 0 || acr_now() >= next_start)) {
+            rc = acr_spawn(NULL, &tasks[started], attempt_task, &at[started]);
+            if (rc != 0)
+                break;
+            live[nlive++] = tasks[started++];
+            next_start = acr_deadline_in(HE_STAGGER);
+        }
+        if (nlive == 0) {
+            rc = last;
+            break;
+        }
+        int64_t wake = started < addrs->n && next_start < at[0].deadline ? next_start : at[0].deadline;
+        size_t nd = 0;
+        rc = acr_wait(live, nlive, ACR_FIRST_COMPLETED, wake, &nd);
+        if (rc != 0 && rc != ACR_ETIMEOUT)
+            break;
+        for (size_t i = 0; i < nd; i++) {
+            size_t idx = 0;
+            while (tasks[idx] != live[i])
+                idx++;
+            if (acr_task_status(live[i]) == 0 && winner == SIZE_MAX) {
+                winner = idx;
+            } else if (acr_task_status(live[i]) != 0) {
+                last = acr_task_status(live[i]);
+                describe(err, errlen, last, &at[idx]);
+                next_start = 0; /* a failure starts the next attempt at once */
+            }
+        }
+        memmove(live, live + nd, (nlive - nd) * sizeof *live); /* keep the pending ones */
+        nlive -= nd;
+        if (rc == ACR_ETIMEOUT && acr_now() >= at[0].deadline && winner == SIZE_MAX)
+            break;
+        rc = 0;
+    }
+    /* Losers are cancelled and joined; they close their own descriptors. */
+    int was = acr_shield(1);
+    for (size_t i = 0; i < nlive; i++)
+        acr_task_wait_for(live[i], acr_now(), NULL);
+    acr_shield(was);
+    for (size_t i = 0; i < started; i++) {
+        if (i != winner && acr_task_status(tasks[i]) == 0 && at[i].s.io)
+            acr_stream_close(&at[i].s); /* finished in the same tick as the winner */
+        acr_task_unref(tasks[i]);
+    }
+    if (winner != SIZE_MAX) {
+        *s = at[winner].s;
+        return 0;
+    }
+    if (rc == 0 || rc == ACR_ETIMEOUT)
+        rc = acr_now() >= at[0].deadline ? ACR_ETIMEOUT : last;
+    if (rc == ACR_ETIMEOUT)
+        snprintf(err, errlen, "timed out while connecting");
+    return rc;
+}
+
+int acr_tcp_connect(acr_stream *s, const acr_addrs *addrs, int64_t connect_deadline, int64_t deadline,
+                    char *err, size_t errlen)
+{
+    struct attempt at[ACR_MAX_ADDRS];
+    memset(s, 0, sizeof *s);
+    s->fd = -1;
+    if (addrs->n == 0) {
+        snprintf(err, errlen, "no addresses to connect to");
+        return ACR_ECONNECT;
+    }
+    for (size_t i = 0; i < addrs->n; i++) {
+        at[i] = (struct attempt){.addr = &addrs->a[i], .connect_deadline = connect_deadline, .deadline = deadline};
+        at[i].s.fd = -1;
+    }
+    if (addrs->n == 1) { /* the common case needs no helper task */
+        int rc = attempt_connect(&at[0]);
+        if (rc == 0)
+            *s = at[0].s;
+        else if (rc == ACR_ETIMEOUT)
+            snprintf(err, errlen, "timed out while connecting");
+        else if (rc != ACR_ECANCELED)
+            describe(err, errlen, rc, &at[0]);
+        return rc;
+    }
+    return happy_eyeballs(s, addrs, at, err, errlen);
+}
+
+/* ---- streams ---- */
+
+static int read_errno(int e)
+{
+    if (e == ECONNRESET || e == EPIPE || e == ECONNABORTED)
+        return ACR_ERESET;
+    return -e;
+}
+
+ssize_t acr_stream_read(acr_stream *s, void *buf, size_t len, int64_t deadline)
+{
+    if (s->ssl)
+        return acr_tls_read(s, buf, len, deadline);
+    for (;;) {
+        ssize_t n = read(s->fd, buf, len);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN)
+            return read_errno(errno);
+        int rc = acr_io_wait(s->io, ACR_READABLE, deadline);
+        if (rc != 0)
+            return rc;
+    }
+}
+
+int acr_stream_write(acr_stream *s, const void *buf, size_t len, int64_t deadline)
+{
+    if (s->ssl)
+        return acr_tls_write(s, buf, len, deadline);
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = send(s->fd, p, len, MSG_NOSIGNAL);
+        if (n > 0) {
+            p += n;
+            len -= (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno != EAGAIN)
+            return read_errno(errno);
+        int rc = acr_io_wait(s->io, ACR_WRITABLE, deadline);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int acr_stream_dead(acr_stream *s)
+{
+    char c;
+    ssize_t n = recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0)
+        return 1;
+    if (n < 0)
+        return errno != EAGAIN && errno != EINTR;
+    /* Unread bytes on an idle HTTP/1.1 connection: the server misbehaved, drop it
+     * (with TLS this may be a session ticket, which the next read will consume). */
+    return s->ssl == NULL;
+}
+
+void acr_stream_close(acr_stream *s)
+{
+    if (s->ssl)
+        acr_tls_free(s);
+    if (s->io)
+        acr_io_close(s->io);
+    else if (s->fd >= 0)
+        close(s->fd);
+    s->io = NULL;
+    s->fd = -1;
+}
