@@ -107,7 +107,10 @@ check: deps
 bench-runtime: $(BUILD)/bench/bench_runtime
 	$(BUILD)/bench/bench_runtime
 
-bench: bench-runtime
+bench-http: all $(BUILD)/bench/bench_http $(CERTS)/done
+	BUILD=$(BUILD) bash bench/run_http.sh
+
+bench: bench-runtime bench-http
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -78,6 +78,9 @@ int acr_io_open(acr_io **out, int fd);
  * At most one task waits per direction. */
 int acr_io_wait(acr_io *io, unsigned events, int64_t deadline);
 int acr_io_fd(const acr_io *io);
+/* Readiness edges seen and not consumed by a wait (ACR_READABLE | ACR_WRITABLE):
+ * on an idle connection, ACR_READABLE means the peer sent or closed something. */
+unsigned acr_io_pending(const acr_io *io);
 /* Wakes waiters with ACR_ECLOSED, closes fd and frees io. */
 void acr_io_close(acr_io *io);
 /* As acr_io_close but leaves fd open (for descriptors another library closes). */

@@ -281,6 +281,10 @@ static void settings_init(llhttp_settings_t *s)
 static int parse_loop(struct rp *r, acr_stream *s, int64_t deadline, acr_http1_result *res)
 {
     char buf[16384];
+    /* The response cannot be there yet: wait for it rather than read EAGAIN. */
+    int rc = acr_stream_await(s, deadline);
+    if (rc != 0)
+        return read_error(r, rc, res);
     for (;;) {
         ssize_t n = acr_stream_read(s, buf, sizeof buf, deadline);
         if (n < 0)

@@ -513,6 +513,8 @@ int acr_io_open(acr_io **out, int fd)
 
 int acr_io_fd(const acr_io *io) { return io->fd; }
 
+unsigned acr_io_pending(const acr_io *io) { return io->ready; }
+
 void acr_io_set_watcher(acr_io *io, acr_task *task)
 {
     /* A watched descriptor can wake a task parked forever: not a deadlock. */

@@ -221,6 +221,13 @@ int acr_tcp_connect(acr_stream *s, const acr_addrs *addrs, int64_t connect_deadl
 
 /* ---- streams ---- */
 
+int acr_stream_await(acr_stream *s, int64_t deadline)
+{
+    if (s->ssl && acr_tls_pending(s))
+        return 0;
+    return acr_io_wait(s->io, ACR_READABLE, deadline);
+}
+
 static int read_errno(int e)
 {
     if (e == ECONNRESET || e == EPIPE || e == ECONNABORTED)
@@ -271,6 +278,9 @@ int acr_stream_write(acr_stream *s, const void *buf, size_t len, int64_t deadlin
 
 int acr_stream_dead(acr_stream *s)
 {
+    /* No edge since the last response was read: nothing arrived, no syscall needed. */
+    if (s->io && !(acr_io_pending(s->io) & ACR_READABLE))
+        return 0;
     char c;
     ssize_t n = recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n == 0)

@@ -37,6 +37,9 @@ int acr_tcp_connect(acr_stream *s, const acr_addrs *addrs, int64_t connect_deadl
 /* Reads up to len bytes: >0, 0 at end of stream, or ACR_ERESET, ACR_ETIMEOUT,
  * ACR_ECANCELED, ACR_ETLSHANDSHAKE (TLS record errors), -errno. */
 ssize_t acr_stream_read(acr_stream *s, void *buf, size_t len, int64_t deadline);
+/* Waits until the stream may have bytes to read, without reading: saves the read
+ * that would say EAGAIN right after a request was sent. 0 or as acr_stream_read. */
+int acr_stream_await(acr_stream *s, int64_t deadline);
 /* Writes all of buf. 0 or as acr_stream_read. */
 int acr_stream_write(acr_stream *s, const void *buf, size_t len, int64_t deadline);
 /* True when a pooled connection was closed by the peer (EOF or pending error). */

@@ -217,6 +217,8 @@ int acr_tls_write(acr_stream *s, const void *buf, size_t len, int64_t deadline)
     return 0;
 }
 
+int acr_tls_pending(const acr_stream *s) { return SSL_pending(s->ssl) > 0 || SSL_has_pending(s->ssl); }
+
 void acr_tls_free(acr_stream *s)
 {
     /* No close_notify round trip: closing must never suspend. A quiet shutdown

@@ -36,6 +36,8 @@ int acr_tls_accept(SSL_CTX *ctx, acr_stream *s, int64_t deadline);
 ssize_t acr_tls_read(acr_stream *s, void *buf, size_t len, int64_t deadline);
 int acr_tls_write(acr_stream *s, const void *buf, size_t len, int64_t deadline);
 void acr_tls_free(acr_stream *s);
+/* Decrypted bytes buffered inside OpenSSL. */
+int acr_tls_pending(const acr_stream *s);
 void acr_tls_session_release(acr_tls_session_slot *slot);
 
 const char *acr_tls_version(void);
