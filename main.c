@@ -1,3 +1,4 @@
-/* main.c -- the acrawl command (placeholder until the CLI lands). */
-#include <stdio.h>
-int main(void) { puts("acrawl"); return 0; }
+/* main.c -- the acrawl command. */
+#include "app/run.h"
+
+int main(int argc, char **argv) { return acr_main(argc, argv); }

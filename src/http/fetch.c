@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "acrawl/error.h"
 #include "acrawl/http.h"
@@ -16,6 +17,8 @@
 
 struct acr_client {
     acr_client_opts o;
+    int tls_rc;             /* context set-up result, once tried */
+    char tls_err[200];
     char ua[64];
     acr_dns *dns;
     acr_tls_ctx *tls;
@@ -47,8 +50,10 @@ int acr_client_new(acr_client **out, const acr_client_opts *o, char *err, size_t
     int rc = acr_dns_new(&c->dns, o->dns_servers, err, errlen);
     for (size_t i = 0; rc == 0 && i < o->nresolve; i++)
         rc = acr_dns_add_override(c->dns, o->resolve[i], err, errlen);
-    if (rc == 0)
-        rc = acr_tls_ctx_new(&c->tls, o->insecure, o->cacert, err, errlen);
+    if (rc == 0 && o->cacert && access(o->cacert, R_OK) != 0) {
+        snprintf(err, errlen, "cannot read CA file %s: %s", o->cacert, strerror(errno));
+        rc = ACR_ETLSHANDSHAKE;
+    }
     if (rc == 0)
         rc = acr_pool_init(&c->pool, o->max_idle ? o->max_idle : 256, o->per_origin,
                            o->idle_timeout ? o->idle_timeout : 30 * ACR_SEC);
@@ -111,6 +116,15 @@ static int open_conn(acr_client *c, acr_origin *o, const acr_url *u, int64_t dea
     rc = acr_tcp_connect(&conn->s, &addrs, cdl, deadline, resp->message, sizeof resp->message);
     int64_t t2 = acr_now();
     resp->t.connect += t2 - t1;
+    if (rc == 0 && u->tls && !c->tls && c->tls_rc == 0) {
+        /* Built on the first https URL: loading the system CA store costs tens of
+         * milliseconds that a plain-http run should not pay. */
+        c->tls_rc = acr_tls_ctx_new(&c->tls, c->o.insecure, c->o.cacert, c->tls_err, sizeof c->tls_err);
+    }
+    if (rc == 0 && u->tls && !c->tls) {
+        snprintf(resp->message, sizeof resp->message, "%s", c->tls_err);
+        rc = c->tls_rc;
+    }
     if (rc == 0 && u->tls) {
         bool resumed = false;
         rc = acr_tls_connect(c->tls, &conn->s, u->host, &o->tls, deadline, &resumed, resp->message,

@@ -1,0 +1,41 @@
+/* cli.h -- private: the acrawl command line, parsed into a config. */
+#ifndef ACR_APP_CLI_H
+#define ACR_APP_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jobs/fetchjob.h"
+#include "output.h"
+
+typedef enum { ACR_REPORT_TEXT, ACR_REPORT_JSON, ACR_REPORT_NONE } acr_report_kind;
+typedef enum { ACR_ENGINE_ACRAWL, ACR_ENGINE_CURL } acr_engine;
+
+typedef struct acr_config {
+    acr_job_opts job;
+    char **sources;             /* files, "-", URLs; default "-" */
+    size_t nsources;
+    acr_header *headers;
+    size_t nheaders;
+    const char **resolve;
+    size_t nresolve;
+    char *data;                 /* -d, read from a file with @file */
+    acr_format format;
+    const char *writeout;
+    bool ordered, fail, quiet, no_progress, timeline, sync, compare;
+    acr_engine engine;
+    acr_report_kind report;
+    const char *report_file;
+    int64_t deadline;           /* --deadline for the whole run; 0: none */
+    unsigned first;             /* --first N; 0: off */
+} acr_config;
+
+/* 0: run; 1: exit 0 now (help or version printed); 2: usage error (printed). */
+int acr_cli_parse(acr_config *c, int argc, char **argv);
+void acr_cli_release(acr_config *c);
+/* Raises the open-file soft limit to the hard one; caps -c when it still does not
+ * fit (with a note on stderr). */
+void acr_cli_fit_fd_limit(acr_config *c);
+
+#endif

@@ -1,0 +1,29 @@
+/* output.h -- private: records on standard output, buffered (flushed whenever the
+ * loop is about to block): tab-separated text, JSON Lines, or a -w template. */
+#ifndef ACR_APP_OUTPUT_H
+#define ACR_APP_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "jobs/record.h"
+
+typedef enum { ACR_FMT_TEXT, ACR_FMT_JSON, ACR_FMT_WRITEOUT } acr_format;
+
+typedef struct acr_output {
+    int fd;                 /* -1: discard */
+    acr_format fmt;
+    const char *wfmt;       /* -w template */
+    char buf[65536];
+    size_t len;
+    bool broken;            /* the reader went away (EPIPE) */
+} acr_output;
+
+void acr_output_init(acr_output *o, int fd, acr_format fmt, const char *wfmt);
+/* Formats and buffers one record. 0, or -EPIPE once the reader has gone. */
+int acr_output_record(acr_output *o, const acr_record *r);
+int acr_output_flush(acr_output *o);
+/* Checks a -w template: NULL if fine, else the unknown variable's name. */
+const char *acr_output_check_writeout(const char *fmt, char *buf, size_t len);
+
+#endif

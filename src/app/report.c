@@ -1,0 +1,283 @@
+/* report.c -- the timing report on stderr (text or JSON). */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "acrawl/error.h"
+#include "acrawl/loop.h"
+#include "report.h"
+
+void acr_summary_init(acr_summary *s, const char *label, unsigned concurrency, int64_t t0)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->label, sizeof s->label, "%s", label);
+    s->concurrency = concurrency;
+    acr_hist_init(&s->lat);
+    acr_hist_init(&s->queue);
+    s->t0 = t0;
+    s->rng = 0x9e3779b9u;
+}
+
+static void count_kind(acr_summary *s, const char *name)
+{
+    for (int i = 0; i < ACR_KINDS; i++) {
+        if (!s->kinds[i].name[0])
+            snprintf(s->kinds[i].name, sizeof s->kinds[i].name, "%s", name);
+        if (!strcmp(s->kinds[i].name, name)) {
+            s->kinds[i].n++;
+            return;
+        }
+    }
+}
+
+/* Reservoir sampling keeps ACR_TIMELINE_ROWS rows whatever the list length. */
+static void sample_row(acr_summary *s, const acr_record *r)
+{
+    if (r->start == 0)
+        return;
+    acr_tl_row row = {.line = r->line, .queued = r->start - r->t.queue - s->t0, .start = r->start - s->t0,
+                      .end = r->end - s->t0, .ok = r->error == 0 && r->status < 400};
+    uint64_t k = s->nrows_seen++;
+    if (k < ACR_TIMELINE_ROWS) {
+        s->rows[k] = row;
+        return;
+    }
+    s->rng = s->rng * 1664525u + 1013904223u;
+    uint64_t j = ((uint64_t)s->rng << 16 | (s->rng >> 16)) % (k + 1);
+    if (j < ACR_TIMELINE_ROWS)
+        s->rows[j] = row;
+}
+
+void acr_summary_add(acr_summary *s, const acr_record *r)
+{
+    s->total++;
+    if (r->error == ACR_ECANCELED) {
+        s->cancelled++;
+    } else if (r->error) {
+        s->failed++;
+        count_kind(s, acr_errname(r->error));
+    } else if (r->status >= 400) {
+        s->http_err++;
+    } else {
+        s->ok++;
+    }
+    s->bytes += r->body_bytes;
+    if (r->attempt > 0 && r->error != ACR_ECANCELED) {
+        acr_hist_add(&s->lat, r->t.total);
+        acr_hist_add(&s->queue, r->t.queue);
+        s->sum_ns += r->t.total;
+    }
+    sample_row(s, r);
+}
+
+void acr_summary_finish(acr_summary *s)
+{
+    s->wall_ns = acr_now() - s->t0;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    s->cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+               ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+    s->maxrss_kb = ru.ru_maxrss;
+}
+
+/* ---- text ---- */
+
+static const char *C(bool color, const char *code) { return color ? code : ""; }
+
+static void fmt_ms(char *buf, size_t len, int64_t ns)
+{
+    double ms = (double)ns / 1e6;
+    if (ms >= 10000)
+        snprintf(buf, len, "%.1f s", ms / 1000);
+    else if (ms >= 100)
+        snprintf(buf, len, "%.0f ms", ms);
+    else
+        snprintf(buf, len, "%.1f ms", ms);
+}
+
+static void fmt_bytes(char *buf, size_t len, uint64_t b)
+{
+    if (b >= (1ull << 30))
+        snprintf(buf, len, "%.2f GiB", (double)b / (1ull << 30));
+    else if (b >= (1ull << 20))
+        snprintf(buf, len, "%.2f MiB", (double)b / (1ull << 20));
+    else if (b >= 1024)
+        snprintf(buf, len, "%.1f KiB", (double)b / 1024);
+    else
+        snprintf(buf, len, "%llu B", (unsigned long long)b);
+}
+
+static void bar(FILE *f, double frac, int width)
+{
+    int full = (int)(frac * width * 8 + 0.5);
+    static const char *parts[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
+    for (int i = 0; i < full / 8; i++)
+        fputs("█", f);
+    fputs(parts[full % 8], f);
+}
+
+/* Latency histogram over about 12 rows: the log buckets merged into bands. */
+static void histogram(FILE *f, const acr_summary *s, bool color)
+{
+    const acr_hist *h = &s->lat;
+    if (h->count < 2)
+        return;
+    int first = -1, last = -1;
+    for (int i = 0; i < ACR_HIST_POW * ACR_HIST_SUB; i++) {
+        if (h->b[i]) {
+            if (first < 0)
+                first = i;
+            last = i;
+        }
+    }
+    int span = last - first + 1, rows = span < 12 ? span : 12;
+    int per = (span + rows - 1) / rows;
+    uint64_t counts[12] = {0}, max = 1;
+    for (int r = 0; r < rows; r++) {
+        for (int i = first + r * per; i < first + (r + 1) * per && i <= last; i++)
+            counts[r] += h->b[i];
+        if (counts[r] > max)
+            max = counts[r];
+    }
+    fprintf(f, "  latency histogram:\n");
+    for (int r = 0; r < rows; r++) {
+        char lo[16], hi[16];
+        fmt_ms(lo, sizeof lo, acr_hist_bucket_lo(first + r * per));
+        fmt_ms(hi, sizeof hi, acr_hist_bucket_lo(first + (r + 1) * per));
+        fprintf(f, "    %9s - %-9s %s", lo, hi, C(color, "\033[36m"));
+        bar(f, (double)counts[r] / (double)max, 40);
+        fprintf(f, "%s %llu\n", C(color, "\033[0m"), (unsigned long long)counts[r]);
+    }
+}
+
+void acr_report_text(FILE *f, const acr_summary *s, bool color)
+{
+    double wall = (double)s->wall_ns / 1e9;
+    char b[32], t[6][16];
+    fmt_bytes(b, sizeof b, s->bytes);
+    fprintf(f, "%s%s%s: %llu URLs in %.3f s (%.1f req/s, -c %u)\n", C(color, "\033[1m"), s->label,
+            C(color, "\033[0m"), (unsigned long long)s->total, wall, wall > 0 ? (double)s->total / wall : 0.0,
+            s->concurrency);
+    fprintf(f, "  %s%llu ok%s, %llu HTTP >= 400, %s%llu failed%s, %llu cancelled; %s received\n",
+            C(color, "\033[32m"), (unsigned long long)s->ok, C(color, "\033[0m"),
+            (unsigned long long)s->http_err, C(color, s->failed ? "\033[31m" : ""),
+            (unsigned long long)s->failed, C(color, s->failed ? "\033[0m" : ""),
+            (unsigned long long)s->cancelled, b);
+    if (s->failed) {
+        fprintf(f, "  failed by kind:");
+        for (int i = 0; i < ACR_KINDS && s->kinds[i].name[0]; i++)
+            fprintf(f, " %s %llu", s->kinds[i].name, (unsigned long long)s->kinds[i].n);
+        fprintf(f, "\n");
+    }
+    if (s->lat.count) {
+        const acr_hist *h = &s->lat;
+        fmt_ms(t[0], 16, h->min_ns);
+        fmt_ms(t[1], 16, acr_hist_quantile(h, 0.5));
+        fmt_ms(t[2], 16, acr_hist_quantile(h, 0.9));
+        fmt_ms(t[3], 16, acr_hist_quantile(h, 0.99));
+        fmt_ms(t[4], 16, h->max_ns);
+        fprintf(f, "  latency (network, queue excluded): min %s  p50 %s  p90 %s  p99 %s  max %s\n", t[0], t[1],
+                t[2], t[3], t[4]);
+        fmt_ms(t[0], 16, acr_hist_quantile(&s->queue, 0.5));
+        fmt_ms(t[1], 16, s->queue.max_ns);
+        fprintf(f, "  queue (waiting for a slot): p50 %s  max %s\n", t[0], t[1]);
+        double seq = (double)s->sum_ns / 1e9;
+        fprintf(f, "  sequential estimate %.3f s (sum of request times) vs %.3f s wall: %s%.1fx speedup%s\n", seq,
+                wall, C(color, "\033[1m"), wall > 0 ? seq / wall : 0.0, C(color, "\033[0m"));
+        histogram(f, s, color);
+    }
+}
+
+void acr_report_json(FILE *f, const acr_summary *s)
+{
+    const acr_hist *h = &s->lat;
+    double wall = (double)s->wall_ns / 1e9;
+    fprintf(f, "{\"label\":\"%s\",\"concurrency\":%u,\"urls\":%llu,\"ok\":%llu,\"http_error\":%llu,\"failed\":%llu,"
+               "\"cancelled\":%llu,\"failed_by_kind\":{",
+            s->label, s->concurrency, (unsigned long long)s->total, (unsigned long long)s->ok,
+            (unsigned long long)s->http_err, (unsigned long long)s->failed, (unsigned long long)s->cancelled);
+    for (int i = 0; i < ACR_KINDS && s->kinds[i].name[0]; i++)
+        fprintf(f, "%s\"%s\":%llu", i ? "," : "", s->kinds[i].name, (unsigned long long)s->kinds[i].n);
+    fprintf(f, "},\"bytes\":%llu,\"wall_s\":%.6f,\"req_per_s\":%.2f,", (unsigned long long)s->bytes, wall,
+            wall > 0 ? (double)s->total / wall : 0.0);
+    fprintf(f, "\"latency_ms\":{\"min\":%.3f,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f},",
+            h->count ? (double)h->min_ns / 1e6 : 0.0, (double)acr_hist_quantile(h, 0.5) / 1e6,
+            (double)acr_hist_quantile(h, 0.9) / 1e6, (double)acr_hist_quantile(h, 0.99) / 1e6,
+            (double)h->max_ns / 1e6);
+    fprintf(f, "\"queue_ms\":{\"p50\":%.3f,\"max\":%.3f},", (double)acr_hist_quantile(&s->queue, 0.5) / 1e6,
+            (double)s->queue.max_ns / 1e6);
+    fprintf(f, "\"sequential_estimate_s\":%.6f,\"speedup\":%.2f,\"cpu_s\":%.3f,\"peak_rss_kb\":%ld}\n",
+            (double)s->sum_ns / 1e9, wall > 0 ? ((double)s->sum_ns / 1e9) / wall : 0.0, s->cpu_s, s->maxrss_kb);
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+    const acr_tl_row *x = a, *y = b;
+    return (x->start > y->start) - (x->start < y->start);
+}
+
+void acr_report_timeline(FILE *f, const acr_summary *s, bool color)
+{
+    size_t n = s->nrows_seen < ACR_TIMELINE_ROWS ? s->nrows_seen : ACR_TIMELINE_ROWS;
+    if (n == 0)
+        return;
+    acr_tl_row rows[ACR_TIMELINE_ROWS];
+    memcpy(rows, s->rows, n * sizeof rows[0]);
+    qsort(rows, n, sizeof rows[0], cmp_row);
+    int64_t span = s->wall_ns > 0 ? s->wall_ns : 1;
+    const int W = 60;
+    fprintf(f, "timeline: %zu of %llu requests%s, 0 .. %.3f s; '.' queued, '#' in flight\n", n,
+            (unsigned long long)s->nrows_seen, s->nrows_seen > n ? " (sampled)" : "", (double)span / 1e9);
+    for (size_t i = 0; i < n; i++) {
+        int q = (int)((double)(rows[i].queued < 0 ? 0 : rows[i].queued) * W / (double)span);
+        int a = (int)((double)rows[i].start * W / (double)span);
+        int e = (int)((double)rows[i].end * W / (double)span);
+        if (e <= a)
+            e = a + 1;
+        if (e > W)
+            e = W;
+        fprintf(f, "  %6llu |", (unsigned long long)rows[i].line);
+        for (int c = 0; c < W; c++) {
+            if (c == a)
+                fputs(C(color, rows[i].ok ? "\033[32m" : "\033[31m"), f);
+            fputc(c >= a && c < e ? '#' : (c >= q && c < a ? '.' : ' '), f);
+            if (c == e - 1)
+                fputs(C(color, "\033[0m"), f);
+        }
+        fprintf(f, "| %.0f ms\n", (double)(rows[i].end - rows[i].start) / 1e6);
+    }
+}
+
+void acr_report_compare(FILE *f, const acr_summary *const *runs, int n, bool color)
+{
+    double base = (double)runs[0]->wall_ns, maxw = 1;
+    for (int i = 0; i < n; i++) {
+        if ((double)runs[i]->wall_ns > maxw)
+            maxw = (double)runs[i]->wall_ns;
+    }
+    fprintf(f, "\n%-8s %5s %9s %9s %9s %9s %8s %9s %8s  wall\n", "run", "-c", "wall", "req/s", "p50", "p99", "cpu",
+            "peak rss", "speedup");
+    for (int i = 0; i < n; i++) {
+        const acr_summary *s = runs[i];
+        double wall = (double)s->wall_ns / 1e9;
+        char p50[16], p99[16];
+        fmt_ms(p50, 16, acr_hist_quantile(&s->lat, 0.5));
+        fmt_ms(p99, 16, acr_hist_quantile(&s->lat, 0.99));
+        fprintf(f, "%-8s %5u %8.3fs %9.1f %9s %9s %7.2fs %7.1fMB %7.1fx  %s", s->label, s->concurrency, wall,
+                wall > 0 ? (double)s->total / wall : 0.0, p50, p99, s->cpu_s, (double)s->maxrss_kb / 1024,
+                s->wall_ns > 0 ? base / (double)s->wall_ns : 0.0, C(color, "\033[33m"));
+        bar(f, (double)s->wall_ns / maxw, 30);
+        fprintf(f, "%s\n", C(color, "\033[0m"));
+    }
+}
+
+void acr_report_compare_json(FILE *f, const acr_summary *const *runs, int n)
+{
+    fprintf(f, "{\"compare\":[");
+    for (int i = 0; i < n; i++) {
+        if (i)
+            fprintf(f, ",");
+        acr_report_json(f, runs[i]);
+    }
+    fprintf(f, "]}\n");
+}

@@ -1,0 +1,54 @@
+/* report.h -- private: the run summary (fixed size whatever the list length) and the
+ * timing report: counts, latency percentiles and histogram, the sequential-vs-
+ * concurrent line, the --compare table and the --timeline waterfall. */
+#ifndef ACR_APP_REPORT_H
+#define ACR_APP_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hist.h"
+#include "jobs/record.h"
+
+#define ACR_KINDS 24
+#define ACR_TIMELINE_ROWS 40
+
+typedef struct acr_tl_row {
+    uint64_t line;
+    int64_t queued, start, end;     /* relative to the run start, ns */
+    bool ok;
+} acr_tl_row;
+
+typedef struct acr_summary {
+    char label[16];                 /* "sync", "async", "libcurl" */
+    unsigned concurrency;
+    uint64_t total, ok, http_err, failed, cancelled;
+    struct {
+        char name[16];
+        uint64_t n;
+    } kinds[ACR_KINDS];
+    uint64_t bytes;
+    acr_hist lat, queue;
+    int64_t sum_ns;                 /* sum of request times: a sequential run's length */
+    int64_t t0, wall_ns;
+    double cpu_s;
+    long maxrss_kb;
+    acr_tl_row rows[ACR_TIMELINE_ROWS];
+    uint64_t nrows_seen;
+    uint32_t rng;
+} acr_summary;
+
+void acr_summary_init(acr_summary *s, const char *label, unsigned concurrency, int64_t t0);
+void acr_summary_add(acr_summary *s, const acr_record *r);
+/* Wall time, CPU and peak RSS of this process so far. */
+void acr_summary_finish(acr_summary *s);
+
+void acr_report_text(FILE *f, const acr_summary *s, bool color);
+void acr_report_json(FILE *f, const acr_summary *s);
+void acr_report_timeline(FILE *f, const acr_summary *s, bool color);
+/* n runs side by side; the first is the baseline for the speedup column. */
+void acr_report_compare(FILE *f, const acr_summary *const *runs, int n, bool color);
+void acr_report_compare_json(FILE *f, const acr_summary *const *runs, int n);
+
+#endif

@@ -1,0 +1,458 @@
+/* run.c -- the program: engines in, records out, report, exit code. The acrawl
+ * engine's records arrive on a channel; the libcurl engine is pulled from. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "acrawl/error.h"
+#include "acrawl/task.h"
+#include "cli.h"
+#include "jobs/curlengine.h"
+#include "jobs/fetchjob.h"
+#include "output.h"
+#include "progress.h"
+#include "report.h"
+#include "run.h"
+
+enum why { RUN_DONE, RUN_FIRST, RUN_DEADLINE, RUN_INTERRUPTED };
+
+/* What the program keeps for one run, whatever the engine. */
+struct session {
+    acr_config *c;
+    acr_output out;
+    acr_summary sum;
+    acr_progress prog;
+    enum why why;
+    unsigned first_ok;
+    acr_record **held;          /* --ordered: records waiting for their turn (min-heap by seq) */
+    size_t nheld, capheld;
+    uint64_t next_seq;
+};
+
+/* ---- records ---- */
+
+static void heap_push(struct session *s, acr_record *r)
+{
+    if (s->nheld == s->capheld) {
+        size_t cap = s->capheld ? s->capheld * 2 : 64;
+        acr_record **v = realloc(s->held, cap * sizeof *v);
+        if (!v) {
+            acr_record_free(r); /* cannot hold it: it was counted, its line is lost */
+            return;
+        }
+        s->held = v;
+        s->capheld = cap;
+    }
+    size_t i = s->nheld++;
+    while (i > 0 && s->held[(i - 1) / 2]->seq > r->seq) {
+        s->held[i] = s->held[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    s->held[i] = r;
+}
+
+static acr_record *heap_pop(struct session *s)
+{
+    acr_record *top = s->held[0], *last = s->held[--s->nheld];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= s->nheld)
+            break;
+        if (c + 1 < s->nheld && s->held[c + 1]->seq < s->held[c]->seq)
+            c++;
+        if (last->seq <= s->held[c]->seq)
+            break;
+        s->held[i] = s->held[c];
+        i = c;
+    }
+    if (s->nheld)
+        s->held[i] = last;
+    return top;
+}
+
+static void write_record(struct session *s, acr_record *r)
+{
+    if (acr_output_record(&s->out, r) == -EPIPE)
+        exit(ACR_EXIT_PIPE); /* the reader went away (| head): end quietly, at once */
+    acr_record_free(r);
+}
+
+/* Counts, prints (now or in input order) and frees a record. True when --first is met. */
+static bool take_record(struct session *s, acr_record *r)
+{
+    acr_summary_add(&s->sum, r);
+    bool met = false;
+    if (s->c->first && r->error == 0 && r->status < 400 && ++s->first_ok == s->c->first)
+        met = true;
+    if (!s->c->ordered) {
+        write_record(s, r);
+        return met;
+    }
+    heap_push(s, r);
+    while (s->nheld > 0 && s->held[0]->seq == s->next_seq) {
+        s->next_seq++;
+        write_record(s, heap_pop(s));
+    }
+    return met;
+}
+
+static void flush_held(struct session *s)
+{
+    while (s->nheld > 0)
+        write_record(s, heap_pop(s)); /* gaps are URLs --unique skipped or lost to memory */
+    free(s->held);
+    s->held = NULL;
+}
+
+static void flush_output(void *arg)
+{
+    struct session *s = arg;
+    if (acr_output_flush(&s->out) == -EPIPE)
+        exit(ACR_EXIT_PIPE);
+}
+
+/* ---- the acrawl engine ---- */
+
+struct arun {
+    struct session *s;
+    acr_input *in;
+    acr_job *job;
+    int sigfd;
+    int rc;
+};
+
+static int sigint_main(void *arg)
+{
+    struct arun *a = arg;
+    acr_io *io;
+    if (acr_io_open(&io, a->sigfd) != 0)
+        return 0;
+    struct signalfd_siginfo si;
+    while (read(a->sigfd, &si, sizeof si) != (ssize_t)sizeof si) {
+        if (acr_io_wait(io, ACR_READABLE, ACR_FOREVER) != 0) {
+            acr_io_detach(io);
+            return 0; /* cancelled: the run ended without an interrupt */
+        }
+    }
+    acr_io_detach(io);
+    /* First ^C: stop gracefully. A second one takes the default action. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    signal(SIGINT, SIG_DFL);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    a->s->why = RUN_INTERRUPTED;
+    acr_job_stop(a->job);
+    return 0;
+}
+
+static int acrawl_main(void *arg)
+{
+    struct arun *a = arg;
+    struct session *s = a->s;
+    acr_config *c = s->c;
+    acr_chan *records = acr_chan_new(c->job.concurrency);
+    char err[256] = "";
+    int rc = records ? acr_job_start(&a->job, &c->job, a->in, records, err, sizeof err) : -ENOMEM;
+    if (rc != 0) {
+        fprintf(stderr, "acrawl: %s\n", err[0] ? err : acr_strerror(rc));
+        acr_chan_free(records);
+        a->rc = ACR_EXIT_USAGE;
+        return 0;
+    }
+    acr_loop_on_block(acr_loop_current(), flush_output, s);
+    acr_task *sig = NULL;
+    if (a->sigfd >= 0)
+        acr_spawn(NULL, &sig, sigint_main, a);
+    int64_t deadline = c->deadline ? s->sum.t0 + c->deadline : ACR_FOREVER;
+    for (;;) {
+        int64_t tick = s->prog.on ? acr_now() + ACR_PROGRESS_TICK : ACR_FOREVER;
+        int64_t wake = s->why == RUN_DONE && deadline < tick ? deadline : tick;
+        void *p;
+        rc = acr_chan_recv(records, &p, wake);
+        if (rc == ACR_ECLOSED)
+            break;
+        if (rc == 0 && take_record(s, p) && s->why == RUN_DONE) {
+            s->why = RUN_FIRST;
+            acr_job_stop(a->job);
+        }
+        if (s->why == RUN_DONE && acr_now() >= deadline) {
+            s->why = RUN_DEADLINE;
+            acr_job_stop(a->job);
+        }
+        acr_progress_update(&s->prog, &s->sum, acr_job_inflight(a->job), acr_job_urls_read(a->job),
+                            acr_job_input_done(a->job));
+    }
+    if (sig) {
+        acr_task_cancel(sig);
+        acr_task_unref(sig);
+    }
+    if (acr_job_input_failed(a->job))
+        a->rc = ACR_EXIT_USAGE;
+    acr_loop_on_block(acr_loop_current(), NULL, NULL);
+    acr_job_free(a->job);
+    acr_chan_free(records);
+    return 0;
+}
+
+static int signal_fd(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+        return -1;
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+static int run_acrawl(struct session *s, acr_input *in)
+{
+    struct arun a = {.s = s, .in = in, .sigfd = signal_fd()};
+    acr_loop *loop = acr_loop_new(NULL);
+    if (!loop) {
+        perror("acrawl: event loop");
+        return ACR_EXIT_USAGE;
+    }
+    acr_spawn(loop, NULL, acrawl_main, &a);
+    int rc = acr_loop_run(loop);
+    if (rc != 0)
+        fprintf(stderr, "acrawl: event loop: %s\n", acr_strerror(rc));
+    acr_loop_free(loop);
+    if (a.sigfd >= 0)
+        close(a.sigfd);
+    return a.rc;
+}
+
+/* ---- the libcurl engine ---- */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+    signal(SIGINT, SIG_DFL); /* a second ^C ends the process at once */
+}
+
+static int run_curl(struct session *s, acr_input *in)
+{
+    acr_config *c = s->c;
+    acr_curl_engine *e;
+    char err[256] = "";
+    if (acr_curl_engine_new(&e, &c->job, in, err, sizeof err) != 0) {
+        fprintf(stderr, "acrawl: %s\n", err);
+        return ACR_EXIT_USAGE;
+    }
+    if (c->job.output_dir || c->job.retry || c->job.rate > 0 || c->job.unique || c->job.client.dns_servers)
+        fprintf(stderr, "acrawl: note: -o, --retry, --rate, --unique and --dns-servers apply to the acrawl "
+                        "engine only\n");
+    signal(SIGINT, on_sigint);
+    int64_t deadline = c->deadline ? s->sum.t0 + c->deadline : ACR_FOREVER;
+    for (;;) {
+        int64_t tick = s->prog.on ? acr_now() + ACR_PROGRESS_TICK : ACR_FOREVER;
+        int64_t wake = s->why == RUN_DONE && deadline < tick ? deadline : tick;
+        acr_record *r;
+        int rc = acr_curl_engine_next(e, wake, s->why == RUN_DONE ? &interrupted : NULL, &r);
+        if (rc <= 0)
+            break;
+        if (rc == 1) {
+            if (take_record(s, r) && s->why == RUN_DONE) {
+                s->why = RUN_FIRST;
+                acr_curl_engine_stop(e);
+            }
+            flush_output(s);
+        }
+        if (s->why == RUN_DONE && (interrupted || acr_now() >= deadline)) {
+            s->why = interrupted ? RUN_INTERRUPTED : RUN_DEADLINE;
+            acr_curl_engine_stop(e);
+        }
+        acr_progress_update(&s->prog, &s->sum, 0, s->sum.total, false);
+    }
+    acr_curl_engine_free(e);
+    signal(SIGINT, SIG_DFL);
+    return 0;
+}
+
+/* ---- one run, and the report ---- */
+
+static bool want_color(void) { return isatty(STDERR_FILENO) && !getenv("NO_COLOR"); }
+
+static int exit_code(const struct session *s, int rc)
+{
+    if (rc != 0)
+        return rc;
+    switch (s->why) {
+    case RUN_INTERRUPTED:
+        return ACR_EXIT_INTERRUPTED;
+    case RUN_DEADLINE:
+        return ACR_EXIT_DEADLINE;
+    default:
+        break;
+    }
+    if (s->c->first)
+        return s->first_ok >= s->c->first ? ACR_EXIT_OK : ACR_EXIT_FAILED;
+    if (s->sum.failed || s->sum.cancelled || (s->c->fail && s->sum.http_err))
+        return ACR_EXIT_FAILED;
+    return ACR_EXIT_OK;
+}
+
+static void print_report(const struct session *s, const acr_summary *const *cmp, int ncmp)
+{
+    const acr_config *c = s->c;
+    if (c->report == ACR_REPORT_NONE || (c->quiet && !c->report_file))
+        return;
+    FILE *f = stderr;
+    if (c->report_file && !(f = fopen(c->report_file, "w"))) {
+        fprintf(stderr, "acrawl: cannot write %s: %s\n", c->report_file, strerror(errno));
+        return;
+    }
+    bool color = f == stderr && want_color();
+    if (c->report == ACR_REPORT_JSON) {
+        if (ncmp)
+            acr_report_compare_json(f, cmp, ncmp);
+        else
+            acr_report_json(f, &s->sum);
+    } else {
+        acr_report_text(f, &s->sum, color);
+        if (c->timeline)
+            acr_report_timeline(f, &s->sum, color);
+        if (ncmp)
+            acr_report_compare(f, cmp, ncmp, color);
+    }
+    if (f != stderr)
+        fclose(f);
+}
+
+static int run_once(acr_config *c, int out_fd, const char *label, acr_summary *sum_out, bool report)
+{
+    char err[256];
+    acr_input *in;
+    if (acr_input_open(&in, c->sources, c->nsources, err, sizeof err) != 0) {
+        fprintf(stderr, "acrawl: %s\n", err);
+        return ACR_EXIT_USAGE;
+    }
+    struct session s = {.c = c};
+    acr_output_init(&s.out, out_fd, c->format, c->writeout);
+    acr_summary_init(&s.sum, label, c->job.concurrency, acr_now());
+    acr_progress_init(&s.prog, report && !c->quiet && !c->no_progress && isatty(STDERR_FILENO), want_color());
+    int rc = c->engine == ACR_ENGINE_CURL ? run_curl(&s, in) : run_acrawl(&s, in);
+    flush_held(&s);
+    flush_output(&s);
+    acr_progress_clear(&s.prog);
+    acr_summary_finish(&s.sum);
+    acr_input_free(in);
+    if (report)
+        print_report(&s, NULL, 0);
+    if (sum_out)
+        *sum_out = s.sum;
+    return exit_code(&s, rc);
+}
+
+/* ---- --compare: three runs, each in its own process for honest CPU and RSS ---- */
+
+/* Copies every input line into a memory file the runs can each read from the start. */
+static int materialize(acr_config *c, char *path, size_t len)
+{
+    char err[256];
+    acr_input *in;
+    if (acr_input_open(&in, c->sources, c->nsources, err, sizeof err) != 0) {
+        fprintf(stderr, "acrawl: %s\n", err);
+        return -1;
+    }
+    int fd = memfd_create("acrawl-input", MFD_CLOEXEC);
+    FILE *f = fd >= 0 ? fdopen(dup(fd), "w") : NULL;
+    uint64_t line;
+    const char *text;
+    while (f && acr_input_next(in, &line, &text, err, sizeof err) == 1)
+        fprintf(f, "%s\n", text);
+    if (f)
+        fclose(f);
+    acr_input_free(in);
+    snprintf(path, len, "/proc/self/fd/%d", fd);
+    return fd;
+}
+
+static int compare_child(acr_config base, int which, const char *path, acr_summary *out)
+{
+    static const char *labels[] = {"sync", "async", "libcurl"};
+    int p[2];
+    if (pipe(p) != 0)
+        return ACR_EXIT_USAGE;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        acr_config c = base;
+        char *src[] = {(char *)path};
+        c.sources = src;
+        c.nsources = 1;
+        c.engine = which == 2 ? ACR_ENGINE_CURL : ACR_ENGINE_ACRAWL;
+        if (which == 0)
+            c.job.concurrency = 1;
+        c.first = 0;
+        int devnull = open("/dev/null", O_WRONLY);
+        acr_summary s;
+        int rc = run_once(&c, which == 1 ? STDOUT_FILENO : devnull, labels[which], &s, false);
+        ssize_t w = write(p[1], &s, sizeof s);
+        _exit(w == (ssize_t)sizeof s ? rc : ACR_EXIT_USAGE);
+    }
+    close(p[1]);
+    ssize_t n = read(p[0], out, sizeof *out);
+    close(p[0]);
+    int ws;
+    struct rusage ru;
+    wait4(pid, &ws, 0, &ru);
+    if (n != (ssize_t)sizeof *out)
+        return ACR_EXIT_USAGE;
+    out->cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+                 ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+    out->maxrss_kb = ru.ru_maxrss;
+    return WIFEXITED(ws) ? WEXITSTATUS(ws) : ACR_EXIT_FAILED;
+}
+
+static int run_compare(acr_config *c)
+{
+    char path[64];
+    int fd = materialize(c, path, sizeof path);
+    if (fd < 0)
+        return ACR_EXIT_USAGE;
+    acr_summary runs[3];
+    int rcs[3];
+    for (int i = 0; i < 3; i++) {
+        if (c->report != ACR_REPORT_NONE && !c->quiet)
+            fprintf(stderr, "acrawl: --compare: %s run...\n", i == 0 ? "sync (-c 1)" : i == 1 ? "async" : "libcurl");
+        rcs[i] = compare_child(*c, i, path, &runs[i]);
+    }
+    close(fd);
+    struct session s = {.c = c, .sum = runs[1]};
+    const acr_summary *cmp[] = {&runs[0], &runs[1], &runs[2]};
+    print_report(&s, cmp, 3);
+    return rcs[1];
+}
+
+int acr_main(int argc, char **argv)
+{
+    acr_config c;
+    int rc = acr_cli_parse(&c, argc, argv);
+    if (rc != 0) {
+        acr_cli_release(&c);
+        return rc == 1 ? ACR_EXIT_OK : ACR_EXIT_USAGE;
+    }
+    signal(SIGPIPE, SIG_IGN); /* EPIPE is handled where it happens */
+    acr_cli_fit_fd_limit(&c);
+    if (c.compare)
+        rc = run_compare(&c);
+    else
+        rc = run_once(&c, STDOUT_FILENO, c.engine == ACR_ENGINE_CURL ? "libcurl" : (c.sync ? "sync" : "acrawl"), NULL, true);
+    acr_cli_release(&c);
+    return rc;
+}

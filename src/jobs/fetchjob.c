@@ -1,0 +1,457 @@
+/* fetchjob.c -- list mode: a reader task feeds a read-ahead channel, a dispatcher
+ * takes the semaphore for each URL and spawns a fetch task into a group; fetch tasks
+ * retry with backoff, save bodies, and hand their record to the completion channel. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "acrawl/error.h"
+#include "acrawl/task.h"
+#include "acrawl/url.h"
+#include "fetchjob.h"
+#include "record.h"
+
+#define READ_AHEAD 1024
+#define BACKOFF_BASE (200 * ACR_MSEC)
+#define BACKOFF_MAX (10 * ACR_SEC)
+
+struct item {
+    struct acr_job *job;
+    uint64_t line, seq;
+    int64_t queued_at;
+    acr_record *rec;
+};
+
+struct seen { /* --unique: open-addressing set of URL hashes */
+    uint64_t *v;
+    size_t cap, n;
+};
+
+struct acr_job {
+    acr_job_opts o;
+    acr_input *in;
+    acr_chan *records, *items;
+    acr_client *client;
+    acr_sem *slots;
+    acr_group *fetches;
+    acr_task *reader, *dispatcher;
+    bool stopping, input_done, input_failed;
+    unsigned inflight;
+    uint64_t seq;
+    int64_t next_start;         /* --rate */
+    int dirfd;
+    struct seen seen;
+    unsigned rng;
+};
+
+/* ---- helpers ---- */
+
+static uint64_t hash64(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    while (*s) {
+        h ^= (unsigned char)*s++;
+        h *= 1099511628211ull;
+    }
+    return h ? h : 1;
+}
+
+/* True if s was seen before; remembers it. Memory grows with distinct URLs. */
+static bool seen_before(struct seen *st, const char *s)
+{
+    if (st->n * 2 >= st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 1024;
+        uint64_t *v = calloc(cap, sizeof *v);
+        if (!v)
+            return false;
+        for (size_t i = 0; i < st->cap; i++) {
+            if (!st->v[i])
+                continue;
+            size_t j = st->v[i] % cap;
+            while (v[j])
+                j = (j + 1) % cap;
+            v[j] = st->v[i];
+        }
+        free(st->v);
+        st->v = v;
+        st->cap = cap;
+    }
+    uint64_t h = hash64(s);
+    size_t j = h % st->cap;
+    while (st->v[j]) {
+        if (st->v[j] == h)
+            return true;
+        j = (j + 1) % st->cap;
+    }
+    st->v[j] = h;
+    st->n++;
+    return false;
+}
+
+/* Hands a record to the program. Shielded: a cancelled task still delivers. */
+static void emit(acr_job *j, acr_record *r)
+{
+    int was = acr_shield(1);
+    if (acr_chan_send(j->records, r, ACR_FOREVER) != 0)
+        acr_record_free(r);
+    acr_shield(was);
+}
+
+static void emit_cancelled(acr_job *j, acr_record *r)
+{
+    acr_record_fail(r, ACR_ECANCELED, "cancelled before it started");
+    emit(j, r);
+}
+
+void acr_job_safe_name(char *buf, size_t len, uint64_t line, const char *url)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    int n = snprintf(buf, len, "%06llu_", (unsigned long long)line);
+    size_t o = n > 0 ? (size_t)n : 0;
+    size_t max = len < 200 ? len : 200;
+    for (; *p && o + 1 < max; p++) {
+        char c = *p;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                  c == '.' || c == '_';
+        buf[o++] = ok ? c : '_';
+    }
+    while (o > 0 && (buf[o - 1] == '.' || buf[o - 1] == '_'))
+        o--;
+    buf[o] = 0;
+}
+
+/* Opens a new file for the body: O_EXCL so nothing is overwritten, O_NOFOLLOW so a
+ * planted link is not followed; on a clash, numbered suffixes. */
+static int open_body_file(acr_job *j, acr_record *r)
+{
+    char name[256], tryname[272];
+    acr_job_safe_name(name, sizeof name, r->line, r->url);
+    for (int k = 0; k < 100; k++) {
+        if (k == 0)
+            snprintf(tryname, sizeof tryname, "%s", name);
+        else
+            snprintf(tryname, sizeof tryname, "%s.%d", name, k);
+        int fd = openat(j->dirfd, tryname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            r->saved = strdup(tryname);
+            return fd;
+        }
+        if (errno != EEXIST)
+            return -errno;
+    }
+    return -EEXIST;
+}
+
+static bool retryable(const acr_response *resp)
+{
+    switch (resp->error) {
+    case 0:
+        return resp->status == 429 || resp->status >= 500;
+    case ACR_ECONNECT:
+    case ACR_EREFUSED:
+    case ACR_ERESET:
+    case ACR_ETIMEOUT:
+    case ACR_EDNS:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Exponential backoff with full jitter; Retry-After (seconds) wins when present. */
+static int64_t backoff(acr_job *j, const acr_response *resp, unsigned attempt)
+{
+    const char *ra = acr_headers_get(&resp->headers, "Retry-After");
+    if (ra && *ra >= '0' && *ra <= '9') {
+        long s = strtol(ra, NULL, 10);
+        return (int64_t)(s > 3600 ? 3600 : s) * ACR_SEC;
+    }
+    double cap = (double)BACKOFF_BASE * pow(2.0, (double)(attempt - 1));
+    if (cap > (double)BACKOFF_MAX)
+        cap = (double)BACKOFF_MAX;
+    j->rng = j->rng * 1103515245u + 12345u;
+    return (int64_t)(cap * (0.5 + 0.5 * (double)(j->rng >> 8) / (double)(1u << 24)));
+}
+
+/* ---- fetch tasks ---- */
+
+/* Runs the attempts of one request; resp holds the last one. */
+static void attempts(acr_job *j, acr_record *r, acr_request *rq, int fd, acr_response *resp)
+{
+    for (unsigned attempt = 1;; attempt++) {
+        if (attempt > 1 && fd >= 0 && (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0))
+            return;
+        acr_response_release(resp);
+        r->attempt = attempt;
+        acr_fetch(j->client, rq, acr_deadline_in(j->o.timeout), resp);
+        if (attempt > j->o.retry || !retryable(resp) || acr_cancelled())
+            return;
+        if (acr_sleep_for(backoff(j, resp, attempt)) != 0)
+            return; /* cancelled while backing off: the last attempt stands */
+    }
+}
+
+static int fetch_main(void *arg)
+{
+    struct item *it = arg;
+    acr_job *j = it->job;
+    acr_record *r = it->rec;
+    r->start = acr_now();
+    r->t.queue = r->start - it->queued_at;
+    free(it);
+    acr_request rq = j->o.req;
+    rq.url = r->url;
+    int fd = j->dirfd >= 0 ? open_body_file(j, r) : 0;
+    if (fd < 0) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "cannot create the output file: %s", strerror(-fd));
+        acr_record_fail(r, fd, msg);
+    } else {
+        rq.body_fd = fd;
+        acr_response resp = {0};
+        attempts(j, r, &rq, fd, &resp);
+        acr_record_fill(r, &resp);
+        acr_response_release(&resp);
+        if (fd > 0)
+            close(fd);
+    }
+    r->end = acr_now();
+    emit(j, r);
+    j->inflight--;
+    acr_sem_release(j->slots);
+    return 0;
+}
+
+/* ---- reader ---- */
+
+static void read_fail(acr_job *j, uint64_t line, const char *text, int code, const char *why)
+{
+    acr_record *r = acr_record_new(line, j->seq++, text);
+    if (!r)
+        return;
+    acr_record_fail(r, code, why);
+    emit(j, r);
+}
+
+/* One input line: a bad URL gets its record here; a good one goes to the queue
+ * (or, once stopping, gets a cancelled record). */
+static void take_line(acr_job *j, uint64_t line, const char *text)
+{
+    acr_url u;
+    char why[200], msg[256];
+    if (acr_url_parse(&u, text, why, sizeof why) != 0) {
+        snprintf(msg, sizeof msg, "line %llu: %s", (unsigned long long)line, why);
+        read_fail(j, line, text, ACR_EBADURL, msg);
+        return;
+    }
+    bool dup = j->o.unique && seen_before(&j->seen, u.href);
+    acr_url_release(&u);
+    if (dup)
+        return;
+    struct item *it = calloc(1, sizeof *it);
+    acr_record *r = acr_record_new(line, j->seq++, text);
+    if (!it || !r) {
+        free(it);
+        acr_record_free(r);
+        return;
+    }
+    *it = (struct item){.job = j, .line = line, .seq = r->seq, .queued_at = acr_now(), .rec = r};
+    if (j->stopping || acr_chan_send(j->items, it, ACR_FOREVER) != 0) {
+        free(it);
+        emit_cancelled(j, r);
+    }
+}
+
+static int reader_main(void *arg)
+{
+    acr_job *j = arg;
+    char err[256];
+    bool shielded = false;
+    for (;;) {
+        if (acr_cancelled() && !shielded) {
+            /* Stopped: finite input is read to the end so every line gets its
+             * (cancelled) record; a pipe or terminal is left unread. */
+            if (!acr_input_finite(j->in))
+                break;
+            acr_shield(1);
+            shielded = true;
+        }
+        uint64_t line;
+        const char *text;
+        int rc = acr_input_next(j->in, &line, &text, err, sizeof err);
+        if (rc == 0)
+            break;
+        if (rc == ACR_ECANCELED)
+            continue;
+        if (rc == ACR_ETOOLARGE) {
+            read_fail(j, line, "(line too long)", ACR_EBADURL, "line longer than 64 KiB");
+            continue;
+        }
+        if (rc < 0) {
+            fprintf(stderr, "acrawl: %s\n", err);
+            j->input_failed = true;
+            break;
+        }
+        take_line(j, line, text);
+    }
+    j->input_done = true;
+    acr_chan_close(j->items);
+    return 0;
+}
+
+/* ---- dispatcher ---- */
+
+static void reap(acr_job *j)
+{
+    while (acr_group_ready(j->fetches) > 0) {
+        acr_task *t;
+        if (acr_group_next(j->fetches, 0, &t) != 0)
+            break;
+        acr_task_unref(t);
+    }
+}
+
+/* Sleeps until the next --rate slot. 0 or ACR_ECANCELED. */
+static int rate_wait(acr_job *j)
+{
+    int64_t now = acr_now();
+    if (j->next_start < now)
+        j->next_start = now;
+    int64_t at = j->next_start;
+    j->next_start += (int64_t)(1e9 / j->o.rate);
+    return acr_sleep_until(at);
+}
+
+/* Waits for a permit (and the --rate slot). False when the run is stopping. */
+static bool admit(acr_job *j)
+{
+    if (j->stopping || acr_sem_acquire(j->slots, ACR_FOREVER) != 0)
+        return false;
+    if ((j->o.rate > 0 && rate_wait(j) != 0) || j->stopping) {
+        acr_sem_release(j->slots);
+        return false;
+    }
+    return true;
+}
+
+static int dispatcher_main(void *arg)
+{
+    acr_job *j = arg;
+    for (;;) {
+        void *p;
+        int rc = acr_chan_recv(j->items, &p, ACR_FOREVER);
+        if (rc == ACR_ECLOSED)
+            break;
+        if (rc != 0) {
+            acr_shield(1); /* stopping: drain the queue into cancelled records */
+            continue;
+        }
+        struct item *it = p;
+        reap(j);
+        if (!admit(j)) {
+            acr_shield(1);
+            emit_cancelled(j, it->rec);
+            free(it);
+            continue;
+        }
+        j->inflight++;
+        if (acr_group_spawn(j->fetches, NULL, fetch_main, it) != 0) {
+            j->inflight--;
+            acr_sem_release(j->slots);
+            acr_record_fail(it->rec, -ENOMEM, "cannot start a task (out of memory or stacks)");
+            emit(j, it->rec);
+            free(it);
+        }
+    }
+    /* Every fetch hands over its record before it ends. */
+    acr_shield(1);
+    acr_task *t;
+    while (acr_group_next(j->fetches, ACR_FOREVER, &t) == 0)
+        acr_task_unref(t);
+    acr_chan_close(j->records);
+    return 0;
+}
+
+/* ---- lifecycle ---- */
+
+int acr_job_start(acr_job **out, const acr_job_opts *o, acr_input *in, acr_chan *records, char *err,
+                  size_t errlen)
+{
+    acr_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return -ENOMEM;
+    j->o = *o;
+    j->in = in;
+    j->records = records;
+    j->dirfd = -1;
+    j->rng = (unsigned)acr_now();
+    int rc = acr_client_new(&j->client, &o->client, err, errlen);
+    if (rc == 0 && o->output_dir) {
+        mkdir(o->output_dir, 0755);
+        j->dirfd = open(o->output_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (j->dirfd < 0) {
+            rc = -errno;
+            snprintf(err, errlen, "--output-dir %s: %s", o->output_dir, strerror(errno));
+        }
+    }
+    j->slots = acr_sem_new(o->concurrency ? o->concurrency : 1);
+    j->items = acr_chan_new(READ_AHEAD);
+    j->fetches = acr_group_new();
+    if (rc == 0 && (!j->slots || !j->items || !j->fetches))
+        rc = -ENOMEM;
+    if (rc == 0)
+        rc = acr_spawn(NULL, &j->reader, reader_main, j);
+    if (rc == 0)
+        rc = acr_spawn(NULL, &j->dispatcher, dispatcher_main, j);
+    if (rc != 0) {
+        if (j->reader) {
+            acr_task_cancel(j->reader);
+            acr_task_unref(j->reader);
+            j->reader = NULL;
+        }
+        acr_job_free(j);
+        return rc;
+    }
+    acr_task_set_name(j->reader, "reader");
+    acr_task_set_name(j->dispatcher, "dispatcher");
+    *out = j;
+    return 0;
+}
+
+void acr_job_stop(acr_job *j)
+{
+    if (j->stopping)
+        return;
+    j->stopping = true;
+    acr_task_cancel(j->reader);
+    acr_task_cancel(j->dispatcher);
+    acr_group_cancel(j->fetches);
+}
+
+void acr_job_free(acr_job *j)
+{
+    if (!j)
+        return;
+    acr_task_unref(j->reader);
+    acr_task_unref(j->dispatcher);
+    acr_group_free(j->fetches);
+    acr_chan_free(j->items);
+    acr_sem_free(j->slots);
+    acr_client_free(j->client);
+    if (j->dirfd >= 0)
+        close(j->dirfd);
+    free(j->seen.v);
+    free(j);
+}
+
+unsigned acr_job_inflight(const acr_job *j) { return j->inflight; }
+uint64_t acr_job_urls_read(const acr_job *j) { return j->seq; }
+bool acr_job_input_done(const acr_job *j) { return j->input_done; }
+bool acr_job_input_failed(const acr_job *j) { return j->input_failed; }

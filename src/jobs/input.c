@@ -1,0 +1,209 @@
+/* input.c -- line reader over a list of sources. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "acrawl/error.h"
+#include "acrawl/loop.h"
+#include "acrawl/task.h"
+#include "input.h"
+
+#define MAX_LINE (64 * 1024)
+
+struct source {
+    const char *name;
+    int fd;             /* -1 for an argument URL */
+    bool regular;
+    acr_io *io;         /* for pipes and terminals, once read inside a task */
+};
+
+struct acr_input {
+    struct source *src;
+    size_t n, cur;
+    uint64_t lineno;
+    char buf[65536];
+    size_t start, end;  /* unread bytes in buf */
+    char *line;         /* the line being assembled */
+    size_t len, cap;
+    bool skipping;      /* inside an over-long line */
+    bool arg_done;
+};
+
+static bool is_url_arg(const char *s) { return strstr(s, "://") != NULL; }
+
+int acr_input_open(acr_input **out, char *const *sources, size_t n, char *err, size_t errlen)
+{
+    acr_input *in = calloc(1, sizeof *in);
+    if (!in)
+        return -ENOMEM;
+    in->src = calloc(n ? n : 1, sizeof *in->src);
+    if (!in->src) {
+        free(in);
+        return -ENOMEM;
+    }
+    in->n = n;
+    for (size_t i = 0; i < n; i++) {
+        struct source *s = &in->src[i];
+        s->name = sources[i];
+        s->fd = -1;
+        if (is_url_arg(s->name))
+            continue;
+        s->fd = strcmp(s->name, "-") ? open(s->name, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+        struct stat st;
+        if (s->fd < 0 || fstat(s->fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+            int e = s->fd < 0 ? errno : (S_ISDIR(st.st_mode) ? EISDIR : errno);
+            snprintf(err, errlen, "cannot read %s: %s", s->name, strerror(e));
+            in->n = i + 1;
+            acr_input_free(in);
+            return -e;
+        }
+        s->regular = S_ISREG(st.st_mode);
+    }
+    *out = in;
+    return 0;
+}
+
+void acr_input_free(acr_input *in)
+{
+    if (!in)
+        return;
+    for (size_t i = 0; i < in->n; i++) {
+        struct source *s = &in->src[i];
+        if (s->io)
+            acr_io_detach(s->io);
+        if (s->fd > STDIN_FILENO)
+            close(s->fd);
+    }
+    free(in->src);
+    free(in->line);
+    free(in);
+}
+
+bool acr_input_finite(const acr_input *in)
+{
+    for (size_t i = in->cur; i < in->n; i++) {
+        if (in->src[i].fd >= 0 && !in->src[i].regular)
+            return false;
+    }
+    return true;
+}
+
+/* Refills buf from the current source. >0 bytes, 0 at its end, or an error. */
+static ssize_t fill(acr_input *in, struct source *s, char *err, size_t errlen)
+{
+    for (;;) {
+        ssize_t n = read(s->fd, in->buf, sizeof in->buf);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN && acr_task_self()) {
+            int rc = s->io ? 0 : acr_io_open(&s->io, s->fd);
+            if (rc == 0)
+                rc = acr_io_wait(s->io, ACR_READABLE, ACR_FOREVER);
+            if (rc != 0)
+                return rc;
+            continue;
+        }
+        snprintf(err, errlen, "reading %s: %s", s->name, strerror(errno));
+        return -errno;
+    }
+}
+
+static int append(acr_input *in, const char *p, size_t n)
+{
+    if (in->skipping)
+        return 0;
+    if (in->len + n > MAX_LINE) {
+        in->skipping = true;
+        return 0;
+    }
+    if (in->len + n + 1 > in->cap) {
+        size_t cap = in->cap ? in->cap * 2 : 256;
+        while (cap < in->len + n + 1)
+            cap *= 2;
+        char *l = realloc(in->line, cap);
+        if (!l)
+            return -ENOMEM;
+        in->line = l;
+        in->cap = cap;
+    }
+    memcpy(in->line + in->len, p, n);
+    in->len += n;
+    in->line[in->len] = 0;
+    return 0;
+}
+
+/* Reads one raw line of the current file source into in->line. 1, 0 at its end, or an error. */
+static int raw_line(acr_input *in, struct source *s, char *err, size_t errlen)
+{
+    in->len = 0;
+    in->skipping = false;
+    if (in->line)
+        in->line[0] = 0;
+    for (;;) {
+        if (in->start == in->end) {
+            if (acr_cancelled() && !s->regular)
+                return ACR_ECANCELED;
+            ssize_t n = fill(in, s, err, errlen);
+            if (n < 0)
+                return (int)n;
+            if (n == 0)
+                return in->len > 0 || in->skipping ? 1 : 0;
+            in->start = 0;
+            in->end = (size_t)n;
+        }
+        char *b = in->buf + in->start;
+        char *nl = memchr(b, '\n', in->end - in->start);
+        size_t take = nl ? (size_t)(nl - b) : in->end - in->start;
+        if (append(in, b, take) != 0)
+            return -ENOMEM;
+        in->start += take + (nl ? 1 : 0);
+        if (nl)
+            return 1;
+    }
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\f' || *s == '\v')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\f' || s[n - 1] == '\v'))
+        s[--n] = 0;
+    return s;
+}
+
+int acr_input_next(acr_input *in, uint64_t *lineno, const char **text, char *err, size_t errlen)
+{
+    while (in->cur < in->n) {
+        struct source *s = &in->src[in->cur];
+        if (s->fd < 0) { /* an argument URL is one line */
+            in->cur++;
+            *lineno = ++in->lineno;
+            *text = s->name;
+            return 1;
+        }
+        int rc = raw_line(in, s, err, errlen);
+        if (rc < 0)
+            return rc;
+        if (rc == 0) {
+            in->cur++;
+            in->start = in->end = 0;
+            continue;
+        }
+        *lineno = ++in->lineno;
+        if (in->skipping)
+            return ACR_ETOOLARGE;
+        char *t = trim(in->line);
+        if (*t == 0 || *t == '#')
+            continue;
+        *text = t;
+        return 1;
+    }
+    return 0;
+}

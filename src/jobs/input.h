@@ -1,0 +1,29 @@
+/* input.h -- private: URL input from files, standard input and arguments, read
+ * lazily line by line. Pipes and terminals are read through the loop (a task
+ * waits for data), so an endless pipe streams; regular files are read directly. */
+#ifndef ACR_JOBS_INPUT_H
+#define ACR_JOBS_INPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct acr_input acr_input;
+
+/* sources: "-" (standard input), a URL (has "://"), or a file path. Every file is
+ * opened now, so a missing one is reported before anything runs.
+ * 0, or -errno with err naming the file. */
+int acr_input_open(acr_input **out, char *const *sources, size_t n, char *err, size_t errlen);
+void acr_input_free(acr_input *in);
+
+/* The next URL line: blank lines and lines starting with '#' are skipped, surrounding
+ * whitespace is trimmed. 1 with *text (valid until the next call) and *lineno, 0 at
+ * the end, ACR_ECANCELED, ACR_ETOOLARGE (a line over 64 KiB: *lineno says which; it is
+ * skipped), or -errno with err. Inside a task, waits on pipes without blocking the loop. */
+int acr_input_next(acr_input *in, uint64_t *lineno, const char **text, char *err, size_t errlen);
+
+/* True when what is left to read is finite and quick (files and arguments, not a
+ * pipe or terminal): a stopped run can still give every line its record. */
+bool acr_input_finite(const acr_input *in);
+
+#endif
