@@ -138,6 +138,8 @@ static void json_record(acr_output *o, const acr_record *r)
     puts_(o, "}\n");
 }
 
+static const char *or_empty(const char *s) { return s ? s : ""; }
+
 /* curl's names where curl has them; times in seconds like curl, cumulative from the
  * start of the request as curl's are. */
 static bool writeout_var(acr_output *o, const char *name, size_t n, const acr_record *r)
@@ -163,9 +165,9 @@ static bool writeout_var(acr_output *o, const char *name, size_t n, const acr_re
     else if (IS("size_raw"))
         printf_(o, "%llu", (unsigned long long)r->raw_bytes);
     else if (IS("url"))
-        puts_(o, r->url);
+        puts_(o, or_empty(r->url));
     else if (IS("url_effective"))
-        puts_(o, r->final_url ? r->final_url : r->url);
+        puts_(o, or_empty(r->final_url ? r->final_url : r->url));
     else if (IS("num_redirects"))
         printf_(o, "%u", r->redirects);
     else if (IS("errormsg"))

@@ -206,6 +206,9 @@ static int acrawl_main(void *arg)
 
 static int signal_fd(void)
 {
+    /* A shell starts background jobs with SIGINT ignored; an ignored signal never
+     * reaches a signalfd, and acrawl wants ^C (or kill -INT) to stop it cleanly. */
+    signal(SIGINT, SIG_DFL);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
@@ -428,7 +431,7 @@ static int run_compare(acr_config *c)
     acr_summary runs[3];
     int rcs[3];
     for (int i = 0; i < 3; i++) {
-        if (c->report != ACR_REPORT_NONE && !c->quiet)
+        if (c->report == ACR_REPORT_TEXT && !c->quiet && !c->report_file)
             fprintf(stderr, "acrawl: --compare: %s run...\n", i == 0 ? "sync (-c 1)" : i == 1 ? "async" : "libcurl");
         rcs[i] = compare_child(*c, i, path, &runs[i]);
     }

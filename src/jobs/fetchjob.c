@@ -182,12 +182,12 @@ static int64_t backoff(acr_job *j, const acr_response *resp, unsigned attempt)
 
 /* ---- fetch tasks ---- */
 
-/* Runs the attempts of one request; resp holds the last one. */
+/* Runs the attempts of one request; resp holds the last one. fd: the body file or -1. */
 static void attempts(acr_job *j, acr_record *r, acr_request *rq, int fd, acr_response *resp)
 {
     for (unsigned attempt = 1;; attempt++) {
         if (attempt > 1 && fd >= 0 && (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0))
-            return;
+            return; /* a retry starts the saved body afresh */
         acr_response_release(resp);
         r->attempt = attempt;
         acr_fetch(j->client, rq, acr_deadline_in(j->o.timeout), resp);
@@ -208,18 +208,18 @@ static int fetch_main(void *arg)
     free(it);
     acr_request rq = j->o.req;
     rq.url = r->url;
-    int fd = j->dirfd >= 0 ? open_body_file(j, r) : 0;
-    if (fd < 0) {
+    int fd = j->dirfd >= 0 ? open_body_file(j, r) : -1;
+    if (j->dirfd >= 0 && fd < 0) {
         char msg[128];
         snprintf(msg, sizeof msg, "cannot create the output file: %s", strerror(-fd));
         acr_record_fail(r, fd, msg);
     } else {
-        rq.body_fd = fd;
+        rq.body_fd = fd >= 0 ? fd : 0; /* acr_request: > 0 means "write here" */
         acr_response resp = {0};
         attempts(j, r, &rq, fd, &resp);
         acr_record_fill(r, &resp);
         acr_response_release(&resp);
-        if (fd > 0)
+        if (fd >= 0)
             close(fd);
     }
     r->end = acr_now();

@@ -19,6 +19,7 @@ struct source {
     int fd;             /* -1 for an argument URL */
     bool regular;
     acr_io *io;         /* for pipes and terminals, once read inside a task */
+    int saved_flags;    /* file status flags to restore (io makes the fd non-blocking) */
 };
 
 struct acr_input {
@@ -73,8 +74,10 @@ void acr_input_free(acr_input *in)
         return;
     for (size_t i = 0; i < in->n; i++) {
         struct source *s = &in->src[i];
-        if (s->io)
+        if (s->io) {
             acr_io_detach(s->io);
+            fcntl(s->fd, F_SETFL, s->saved_flags); /* do not leave the shell's stdin non-blocking */
+        }
         if (s->fd > STDIN_FILENO)
             close(s->fd);
     }
@@ -95,16 +98,22 @@ bool acr_input_finite(const acr_input *in)
 /* Refills buf from the current source. >0 bytes, 0 at its end, or an error. */
 static ssize_t fill(acr_input *in, struct source *s, char *err, size_t errlen)
 {
+    if (!s->regular && !s->io && acr_task_self()) {
+        /* A pipe or terminal is read through the loop: a blocking read() here would
+         * stall every task until the next line arrives. */
+        s->saved_flags = fcntl(s->fd, F_GETFL);
+        int rc = acr_io_open(&s->io, s->fd);
+        if (rc != 0)
+            return rc;
+    }
     for (;;) {
         ssize_t n = read(s->fd, in->buf, sizeof in->buf);
         if (n >= 0)
             return n;
         if (errno == EINTR)
             continue;
-        if (errno == EAGAIN && acr_task_self()) {
-            int rc = s->io ? 0 : acr_io_open(&s->io, s->fd);
-            if (rc == 0)
-                rc = acr_io_wait(s->io, ACR_READABLE, ACR_FOREVER);
+        if (errno == EAGAIN && s->io) {
+            int rc = acr_io_wait(s->io, ACR_READABLE, ACR_FOREVER);
             if (rc != 0)
                 return rc;
             continue;

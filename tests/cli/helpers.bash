@@ -1,0 +1,36 @@
+# helpers.bash -- shared set-up for the CLI tests: bats-assert, the binaries, and
+# the project's test server (plain + TLS) started once per file on loopback.
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+ACRAWL=${ACRAWL:-$ROOT/acrawl}
+SERVER=${ACR_TESTSERVER:-$ROOT/build/acrawl-testserver}
+CERTS=${ACR_CERTS:-$ROOT/build/certs}
+
+start_server() {
+  local out="$BATS_FILE_TMPDIR/server.out"
+  "$SERVER" --max-seconds 300 --tls "$CERTS/good.pem" "$CERTS/good.key" \
+    --tls "$CERTS/expired.pem" "$CERTS/expired.key" >"$out" 2>/dev/null 3>&- &
+  echo $! >"$BATS_FILE_TMPDIR/server.pid"
+  for _ in $(seq 100); do
+    [ -s "$out" ] && break
+    sleep 0.05
+  done
+  read -r line <"$out"
+  PORT=$(sed 's/http=\([0-9]*\).*/\1/' <<<"$line")
+  TLS_GOOD=$(awk '{print $2}' <<<"$line" | cut -d= -f2)
+  TLS_EXPIRED=$(awk '{print $3}' <<<"$line" | cut -d= -f2)
+  export PORT TLS_GOOD TLS_EXPIRED BASE="http://127.0.0.1:$PORT"
+}
+
+stop_server() {
+  kill "$(cat "$BATS_FILE_TMPDIR/server.pid")" 2>/dev/null || true
+}
+
+# peak concurrent requests the server saw since the last reset
+server_peak() { curl -s "$BASE/stats" | sed 's/.*"peak":\([0-9]*\).*/\1/'; }
+server_reset() { curl -s "$BASE/stats/reset" >/dev/null; }
+
+# milliseconds since the epoch
+now_ms() { date +%s%3N; }
