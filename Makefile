@@ -34,6 +34,10 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all deps check unit cli asan valgrind bench bench-runtime bench-http bench-cli demo install clean
 
+# The main job on a fresh machine (see scripts/demo.sh).
+demo:
+	@bash scripts/demo.sh
+
 EXAMPLE_BIN := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
 all: acrawl $(if $(SERVER_SRC),$(SERVER_BIN)) $(EXAMPLE_BIN)
@@ -110,7 +114,10 @@ bench-runtime: $(BUILD)/bench/bench_runtime
 bench-http: all $(BUILD)/bench/bench_http $(CERTS)/done
 	BUILD=$(BUILD) bash bench/run_http.sh
 
-bench: bench-runtime bench-http
+bench-cli: all $(CERTS)/done
+	BUILD=$(BUILD) bash bench/run_cli.sh
+
+bench: bench-runtime bench-http bench-cli
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -72,6 +72,8 @@ typedef struct acr_io acr_io;
 /* Registers fd (made non-blocking) with the current loop, once for its lifetime
  * (edge-triggered). 0 or -errno. */
 int acr_io_open(acr_io **out, int fd);
+/* As acr_io_open for a descriptor that is already non-blocking (no fcntl). */
+int acr_io_adopt(acr_io **out, int fd);
 /* Waits until fd is readable or writable (one of events) or deadline. 0 when an edge
  * arrived since the last wait: retry the syscall, it may still say EAGAIN.
  * ACR_ETIMEOUT, ACR_ECANCELED, ACR_ECLOSED (another task closed the io).

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -130,26 +129,32 @@ struct arun {
     int rc;
 };
 
+/* ^C: the handler runs once (SA_RESETHAND) and only writes a byte to a pipe the
+ * loop watches; a second ^C takes the default action even while a write to a
+ * blocked stdout holds the loop. */
+static int sigpipe_w = -1;
+
+static void on_sigint_pipe(int sig)
+{
+    (void)sig;
+    ssize_t r = write(sigpipe_w, "!", 1);
+    (void)r;
+}
+
 static int sigint_main(void *arg)
 {
     struct arun *a = arg;
     acr_io *io;
-    if (acr_io_open(&io, a->sigfd) != 0)
+    if (acr_io_adopt(&io, a->sigfd) != 0)
         return 0;
-    struct signalfd_siginfo si;
-    while (read(a->sigfd, &si, sizeof si) != (ssize_t)sizeof si) {
+    char c;
+    while (read(a->sigfd, &c, 1) != 1) {
         if (acr_io_wait(io, ACR_READABLE, ACR_FOREVER) != 0) {
             acr_io_detach(io);
             return 0; /* cancelled: the run ended without an interrupt */
         }
     }
     acr_io_detach(io);
-    /* First ^C: stop gracefully. A second one takes the default action. */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    signal(SIGINT, SIG_DFL);
-    sigprocmask(SIG_UNBLOCK, &set, NULL);
     a->s->why = RUN_INTERRUPTED;
     acr_job_stop(a->job);
     return 0;
@@ -204,23 +209,25 @@ static int acrawl_main(void *arg)
     return 0;
 }
 
-static int signal_fd(void)
+/* The read end of the ^C pipe, or -1. */
+static int sigint_pipe(void)
 {
-    /* A shell starts background jobs with SIGINT ignored; an ignored signal never
-     * reaches a signalfd, and acrawl wants ^C (or kill -INT) to stop it cleanly. */
-    signal(SIGINT, SIG_DFL);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+    int p[2];
+    if (pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0)
         return -1;
-    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    sigpipe_w = p[1];
+    struct sigaction sa = {.sa_handler = on_sigint_pipe, .sa_flags = SA_RESETHAND};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL); /* also undoes the SIG_IGN a shell gives background jobs */
+    return p[0];
 }
 
 static int run_acrawl(struct session *s, acr_input *in)
 {
-    struct arun a = {.s = s, .in = in, .sigfd = signal_fd()};
-    acr_loop *loop = acr_loop_new(NULL);
+    struct arun a = {.s = s, .in = in, .sigfd = sigint_pipe()};
+    /* ACRAWL_STACK_STATS=1 paints task stacks and reports the deepest use. */
+    acr_loop_opts lo = {.paint_stacks = getenv("ACRAWL_STACK_STATS") != NULL};
+    acr_loop *loop = acr_loop_new(&lo);
     if (!loop) {
         perror("acrawl: event loop");
         return ACR_EXIT_USAGE;
@@ -229,9 +236,16 @@ static int run_acrawl(struct session *s, acr_input *in)
     int rc = acr_loop_run(loop);
     if (rc != 0)
         fprintf(stderr, "acrawl: event loop: %s\n", acr_strerror(rc));
+    if (lo.paint_stacks)
+        fprintf(stderr, "acrawl: task stack high-water mark %zu bytes (of %d)\n", acr_loop_stack_high_water(loop),
+                ACR_DEFAULT_STACK);
     acr_loop_free(loop);
-    if (a.sigfd >= 0)
+    signal(SIGINT, SIG_DFL);
+    if (a.sigfd >= 0) {
         close(a.sigfd);
+        close(sigpipe_w);
+        sigpipe_w = -1;
+    }
     return a.rc;
 }
 

@@ -48,24 +48,29 @@ int acr_http1_request(acr_buf *out, const char *method, const acr_url *u, const 
             return ACR_EPROTO;
         }
     }
-    char host[300];
-    bool defport = u->port == (u->tls ? 443 : 80);
-    snprintf(host, sizeof host, "%s%s%s%s%u", u->ipv6 ? "[" : "", u->host, u->ipv6 ? "]" : "",
-             defport ? "" : ":", defport ? 0u : (unsigned)u->port);
-    if (defport)
-        host[strlen(host) - 1] = 0; /* drop the "0" printed for the unused port */
     acr_buf_puts(out, method);
     acr_buf_add(out, " ", 1);
     acr_buf_puts(out, u->target);
     acr_buf_puts(out, " HTTP/1.1\r\n");
-    add_default(out, h, nh, "Host", host);
+    if (!find_custom(h, nh, "Host")) {
+        acr_buf_puts(out, "Host: ");
+        acr_buf_puts(out, u->ipv6 ? "[" : "");
+        acr_buf_puts(out, u->host);
+        acr_buf_puts(out, u->ipv6 ? "]" : "");
+        if (u->port != (u->tls ? 443 : 80)) {
+            char port[24] = ":";
+            acr_utoa(port + 1, u->port);
+            acr_buf_puts(out, port);
+        }
+        acr_buf_puts(out, "\r\n");
+    }
     add_default(out, h, nh, "User-Agent", ua);
     add_default(out, h, nh, "Accept", "*/*");
     if (decode)
         add_default(out, h, nh, "Accept-Encoding", "gzip, deflate");
     if (body_len > 0 || !strcmp(method, "POST") || !strcmp(method, "PUT") || !strcmp(method, "PATCH")) {
-        char len[32];
-        snprintf(len, sizeof len, "%zu", body_len);
+        char len[24];
+        acr_utoa(len, body_len);
         add_default(out, h, nh, "Content-Length", len);
     }
     for (size_t i = 0; i < nh; i++) {
@@ -202,7 +207,9 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
     r->resp->raw_bytes += len;
     if (!r->dec.active)
         return sink(r, at, len);
-    char out[16384];
+    /* Per thread, not per task: decoding never suspends, and a 16 KiB array on
+     * every task's stack would cost 16 KiB of RSS per request in flight. */
+    static __thread char out[16384];
     size_t outn;
     do {
         size_t before = len;
@@ -267,20 +274,29 @@ static int at_eof(struct rp *r, const acr_http1_result *res)
     return ACR_ERESET;
 }
 
-static void settings_init(llhttp_settings_t *s)
+/* Built once: the parser keeps a pointer to it. */
+static const llhttp_settings_t *settings(void)
 {
-    llhttp_settings_init(s);
-    s->on_status = on_status;
-    s->on_header_field = on_header_field;
-    s->on_header_value = on_header_value;
-    s->on_headers_complete = on_headers_complete;
-    s->on_body = on_body;
-    s->on_message_complete = on_message_complete;
+    static llhttp_settings_t s;
+    static bool ready;
+    if (!ready) {
+        llhttp_settings_init(&s);
+        s.on_status = on_status;
+        s.on_header_field = on_header_field;
+        s.on_header_value = on_header_value;
+        s.on_headers_complete = on_headers_complete;
+        s.on_body = on_body;
+        s.on_message_complete = on_message_complete;
+        ready = true;
+    }
+    return &s;
 }
 
 static int parse_loop(struct rp *r, acr_stream *s, int64_t deadline, acr_http1_result *res)
 {
-    char buf[16384];
+    /* Shared by every task of the thread: bytes are only live between read() and
+     * the end of llhttp_execute(), and nothing in between suspends. */
+    static __thread char buf[16384];
     /* The response cannot be there yet: wait for it rather than read EAGAIN. */
     int rc = acr_stream_await(s, deadline);
     if (rc != 0)
@@ -319,11 +335,9 @@ bool acr_http1_is_redirect(int status)
 int acr_http1_response(acr_stream *s, const acr_http1_read *rd, int64_t deadline, acr_response *resp,
                        acr_http1_result *res)
 {
-    llhttp_settings_t settings;
-    settings_init(&settings);
     struct rp r = {.resp = resp, .lim = rd->lim, .head = !strcmp(rd->method, "HEAD"), .decode = rd->decode,
                    .keep_body = rd->keep_body, .body_fd = rd->body_fd, .follow = rd->follow};
-    llhttp_init(&r.p, HTTP_RESPONSE, &settings);
+    llhttp_init(&r.p, HTTP_RESPONSE, settings());
     r.p.data = &r;
     memset(res, 0, sizeof *res);
     int rc = parse_loop(&r, s, deadline, res);

@@ -9,6 +9,7 @@
 
 #include "acrawl/error.h"
 #include "acrawl/url.h"
+#include "buf.h"
 
 /* A growable string; on allocation failure it records the error and stops growing. */
 struct sbuf {
@@ -291,8 +292,8 @@ static int build(acr_url *u, const struct parts *p, char *err, size_t errlen)
 
     bool defport = u->port == (u->tls ? 443 : 80);
     struct sbuf o = {0}, h = {0};
-    char portbuf[8];
-    snprintf(portbuf, sizeof portbuf, "%u", (unsigned)u->port);
+    char portbuf[24];
+    acr_utoa(portbuf, u->port);
     sb_add(&o, u->scheme);
     sb_add(&o, "://");
     if (u->ipv6)

@@ -198,6 +198,14 @@ static void attempts(acr_job *j, acr_record *r, acr_request *rq, int fd, acr_res
     }
 }
 
+/* Out of line: its message buffer should not sit in every fetch task's frame. */
+static __attribute__((noinline)) void fail_output_file(acr_record *r, int err)
+{
+    char msg[128];
+    snprintf(msg, sizeof msg, "cannot create the output file: %s", strerror(-err));
+    acr_record_fail(r, err, msg);
+}
+
 static int fetch_main(void *arg)
 {
     struct item *it = arg;
@@ -210,9 +218,7 @@ static int fetch_main(void *arg)
     rq.url = r->url;
     int fd = j->dirfd >= 0 ? open_body_file(j, r) : -1;
     if (j->dirfd >= 0 && fd < 0) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "cannot create the output file: %s", strerror(-fd));
-        acr_record_fail(r, fd, msg);
+        fail_output_file(r, fd);
     } else {
         rq.body_fd = fd >= 0 ? fd : 0; /* acr_request: > 0 means "write here" */
         acr_response resp = {0};

@@ -487,12 +487,17 @@ size_t acr_loop_tasks(const acr_loop *l) { return l->ntasks; }
 
 int acr_io_open(acr_io **out, int fd)
 {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0))
+        return -errno;
+    return acr_io_adopt(out, fd);
+}
+
+int acr_io_adopt(acr_io **out, int fd)
+{
     acr_loop *l = cur_loop;
     if (!l)
         return ACR_ENOTASK;
-    int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-        return -errno;
     acr_io *io = calloc(1, sizeof *io);
     if (!io)
         return -ENOMEM;

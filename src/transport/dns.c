@@ -131,6 +131,8 @@ static void interleave(acr_addrs *out, const struct ares_addrinfo *ai)
         else
             n = i6 < n6 ? v6[i6++] : v4[i4++];
         memset(&out->a[out->n], 0, sizeof out->a[0]);
+        if (n->ai_addrlen > sizeof out->a[0])
+            continue;
         memcpy(&out->a[out->n], n->ai_addr, n->ai_addrlen);
         out->n++;
         six = !six;
@@ -259,18 +261,18 @@ static void copy_with_port(acr_addrs *out, const acr_addrs *in, uint16_t port)
 {
     *out = *in;
     for (size_t i = 0; i < out->n; i++) {
-        if (out->a[i].ss_family == AF_INET6)
-            ((struct sockaddr_in6 *)&out->a[i])->sin6_port = htons(port);
+        if (out->a[i].sa.sa_family == AF_INET6)
+            out->a[i].in6.sin6_port = htons(port);
         else
-            ((struct sockaddr_in *)&out->a[i])->sin_port = htons(port);
+            out->a[i].in.sin_port = htons(port);
     }
 }
 
-static bool parse_ip(const char *s, struct sockaddr_storage *ss)
+static bool parse_ip(const char *s, acr_sockaddr *ss)
 {
     memset(ss, 0, sizeof *ss);
-    struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+    struct sockaddr_in *s4 = &ss->in;
+    struct sockaddr_in6 *s6 = &ss->in6;
     if (inet_pton(AF_INET, s, &s4->sin_addr) == 1) {
         s4->sin_family = AF_INET;
         return true;
@@ -299,7 +301,7 @@ static int start_query(acr_dns *d, struct entry *e)
 int acr_dns_resolve(acr_dns *d, const char *host, uint16_t port, int64_t deadline, acr_addrs *out,
                     char *err, size_t errlen)
 {
-    struct sockaddr_storage ss;
+    acr_sockaddr ss;
     if (parse_ip(host, &ss)) {
         acr_addrs one = {.n = 1};
         one.a[0] = ss;

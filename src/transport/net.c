@@ -16,20 +16,15 @@
 
 #define HE_STAGGER (250 * ACR_MSEC) /* RFC 8305 §5 "Connection Attempt Delay" */
 
-void acr_addr_str(const struct sockaddr_storage *a, char *buf, size_t len)
+void acr_addr_str(const acr_sockaddr *a, char *buf, size_t len)
 {
     char ip[INET6_ADDRSTRLEN] = "?";
-    unsigned port = 0;
-    if (a->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)a;
-        inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof ip);
-        port = ntohs(s6->sin6_port);
-        snprintf(buf, len, "[%s]:%u", ip, port);
+    if (a->sa.sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &a->in6.sin6_addr, ip, sizeof ip);
+        snprintf(buf, len, "[%s]:%u", ip, ntohs(a->in6.sin6_port));
     } else {
-        const struct sockaddr_in *s4 = (const struct sockaddr_in *)a;
-        inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof ip);
-        port = ntohs(s4->sin_port);
-        snprintf(buf, len, "%s:%u", ip, port);
+        inet_ntop(AF_INET, &a->in.sin_addr, ip, sizeof ip);
+        snprintf(buf, len, "%s:%u", ip, ntohs(a->in.sin_port));
     }
 }
 
@@ -52,7 +47,7 @@ static int connect_errno(int e)
 
 /* One connection attempt to one address. */
 struct attempt {
-    const struct sockaddr_storage *addr;
+    const acr_sockaddr *addr;
     int64_t connect_deadline, deadline;
     acr_stream s;
     int sys_errno;
@@ -60,27 +55,36 @@ struct attempt {
 
 static int attempt_connect(struct attempt *a)
 {
-    socklen_t alen = a->addr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-    int fd = socket(a->addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    socklen_t alen = a->addr->sa.sa_family == AF_INET6 ? sizeof a->addr->in6 : sizeof a->addr->in;
+    int fd = socket(a->addr->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         a->sys_errno = errno;
         return -errno;
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    int rc = acr_io_open(&a->s.io, fd);
+    int rc = acr_io_adopt(&a->s.io, fd);
     if (rc != 0) {
         close(fd);
         return rc;
     }
     a->s.fd = fd;
-    if (connect(fd, (const struct sockaddr *)a->addr, alen) != 0 && errno != EINPROGRESS) {
-        a->sys_errno = errno;
-        rc = connect_errno(errno);
-        goto fail;
-    }
     int64_t dl = a->connect_deadline < a->deadline ? a->connect_deadline : a->deadline;
-    for (;;) {
+    if (connect(fd, &a->addr->sa, alen) != 0) {
+        if (errno != EINPROGRESS) {
+            a->sys_errno = errno;
+            rc = connect_errno(errno);
+            goto fail;
+        }
+        /* The writable edge of a connecting socket means it connected or failed;
+         * SO_ERROR tells which. */
+        rc = acr_io_wait(a->s.io, ACR_WRITABLE, dl);
+        if (rc == ACR_ETIMEOUT && dl == a->connect_deadline && dl < a->deadline) {
+            a->sys_errno = ETIMEDOUT;
+            rc = ACR_ECONNECT; /* the connect timeout, not the request's */
+        }
+        if (rc != 0)
+            goto fail;
         int soerr = 0;
         socklen_t sl = sizeof soerr;
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
@@ -89,17 +93,6 @@ static int attempt_connect(struct attempt *a)
             rc = connect_errno(soerr);
             goto fail;
         }
-        struct sockaddr_storage peer;
-        socklen_t pl = sizeof peer;
-        if (getpeername(fd, (struct sockaddr *)&peer, &pl) == 0)
-            break; /* connected */
-        rc = acr_io_wait(a->s.io, ACR_WRITABLE, dl);
-        if (rc == ACR_ETIMEOUT && dl == a->connect_deadline && dl < a->deadline) {
-            a->sys_errno = ETIMEDOUT;
-            rc = ACR_ECONNECT; /* the connect timeout, not the request's */
-        }
-        if (rc != 0)
-            goto fail;
     }
     if (acr_cancelled()) { /* won the race after losing it: give the fd back */
         rc = ACR_ECANCELED;
@@ -195,28 +188,34 @@ static int happy_eyeballs(acr_stream *s, const acr_addrs *addrs, struct attempt 
 int acr_tcp_connect(acr_stream *s, const acr_addrs *addrs, int64_t connect_deadline, int64_t deadline,
                     char *err, size_t errlen)
 {
-    struct attempt at[ACR_MAX_ADDRS];
     memset(s, 0, sizeof *s);
     s->fd = -1;
     if (addrs->n == 0) {
         snprintf(err, errlen, "no addresses to connect to");
         return ACR_ECONNECT;
     }
+    /* One address, the common case, needs no helper tasks and no heap. */
+    struct attempt one, *at = addrs->n == 1 ? &one : calloc(addrs->n, sizeof *at);
+    if (!at)
+        return -ENOMEM;
     for (size_t i = 0; i < addrs->n; i++) {
         at[i] = (struct attempt){.addr = &addrs->a[i], .connect_deadline = connect_deadline, .deadline = deadline};
         at[i].s.fd = -1;
     }
-    if (addrs->n == 1) { /* the common case needs no helper task */
-        int rc = attempt_connect(&at[0]);
-        if (rc == 0)
-            *s = at[0].s;
-        else if (rc == ACR_ETIMEOUT)
-            snprintf(err, errlen, "timed out while connecting");
-        else if (rc != ACR_ECANCELED)
-            describe(err, errlen, rc, &at[0]);
+    int rc;
+    if (addrs->n > 1) {
+        rc = happy_eyeballs(s, addrs, at, err, errlen);
+        free(at);
         return rc;
     }
-    return happy_eyeballs(s, addrs, at, err, errlen);
+    rc = attempt_connect(&one);
+    if (rc == 0)
+        *s = one.s;
+    else if (rc == ACR_ETIMEOUT)
+        snprintf(err, errlen, "timed out while connecting");
+    else if (rc != ACR_ECANCELED)
+        describe(err, errlen, rc, &one);
+    return rc;
 }
 
 /* ---- streams ---- */

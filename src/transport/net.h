@@ -14,9 +14,19 @@ typedef struct ssl_st SSL;
 
 #define ACR_MAX_ADDRS 16
 
+#include <netinet/in.h>
+
+/* An IPv4 or IPv6 address: 28 bytes, not sockaddr_storage's 128, because a task's
+ * stack holds a list of them while it connects. */
+typedef union acr_sockaddr {
+    struct sockaddr sa;
+    struct sockaddr_in in;
+    struct sockaddr_in6 in6;
+} acr_sockaddr;
+
 typedef struct acr_addrs {
     size_t n;
-    struct sockaddr_storage a[ACR_MAX_ADDRS];
+    acr_sockaddr a[ACR_MAX_ADDRS];
 } acr_addrs;
 
 typedef struct acr_stream {
@@ -48,6 +58,6 @@ int acr_stream_dead(acr_stream *s);
 void acr_stream_close(acr_stream *s);
 
 /* Printable "addr" or "[addr]" and port of a socket address. */
-void acr_addr_str(const struct sockaddr_storage *a, char *buf, size_t len);
+void acr_addr_str(const acr_sockaddr *a, char *buf, size_t len);
 
 #endif

@@ -313,13 +313,21 @@ PY
   grep -q "3 URLs in" err.txt
 }
 
-@test "a second SIGINT ends the process at once" {
-  "$ACRAWL" -q "$BASE/stall" >/dev/null 2>&1 &
+@test "a second SIGINT ends the process at once, even when stdout is blocked" {
+  pad=$(printf 'x%.0s' $(seq 100))
+  for i in $(seq 3000); do echo "$BASE/ok?$pad"; done >list.txt
+  mkfifo out.fifo
+  exec 5<>out.fifo                  # a reader that never reads: stdout fills and blocks
+  "$ACRAWL" -q list.txt >out.fifo 2>/dev/null &
   pid=$!
+  sleep 1
+  kill -INT "$pid"
   sleep 0.3
-  kill -INT "$pid"; kill -INT "$pid"
+  kill -0 "$pid"                    # the graceful stop cannot finish while stdout is blocked
+  kill -INT "$pid"
   status=0
   wait "$pid" || status=$?
+  exec 5>&-
   [ "$status" -eq 130 ]
 }
 
