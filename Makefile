@@ -99,8 +99,14 @@ asan:
 	$(MAKE) BUILD=build/asan OPT="-O1 -g" \
 	  SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" unit
 
+# Runtime tests under memcheck, with task stacks registered with Valgrind.
+VG_TESTS := test_loop test_task test_sync test_url
 valgrind:
-	$(MAKE) BUILD=build/valgrind OPT="-O1 -g" CFLAGS="-DACR_VALGRIND" $(BUILD)/valgrind-unit
+	$(MAKE) BUILD=build/valgrind OPT="-O1 -g" CFLAGS="-DACR_VALGRIND" \
+	  $(addprefix build/valgrind/tests/,$(VG_TESTS))
+	set -e; for t in $(VG_TESTS); do \
+	  valgrind -q --error-exitcode=1 --leak-check=full build/valgrind/tests/$$t --jobs 1 \
+	    --filter '*/!(guard_page*)'; done
 
 check: deps
 	$(MAKE) all

@@ -27,7 +27,7 @@ tls=$(best "https://localhost:$tport/ok" "$N" "$C" "$B/certs/ca.pem" https)
 wrk_rps=$(taskset -c 0 wrk -t1 -c"$C" -d3s "$url" | awk '/Requests\/sec/ {printf "%.0f", $2}')
 
 for _ in $(seq "$N"); do printf 'url = "%s"\noutput = /dev/null\n' "$url"; done > "$dir/curl.cfg"
-/usr/bin/time -o "$dir/curl.time" -f "%e %U %S" taskset -c 0 curl -s --parallel --parallel-max "$C" \
+/usr/bin/time -o "$dir/curl.time" -f "%e %U %S" taskset -c 0 curl -s --no-progress-meter --parallel --parallel-max "$C" \
   --parallel-immediate -K "$dir/curl.cfg"
 read -r cwall cuser csys < "$dir/curl.time"
 curl_rps=$(awk -v n="$N" -v w="$cwall" 'BEGIN {printf "%.0f", n / w}')
