@@ -4,11 +4,13 @@
 set -eu
 
 pkgs=(
+  # build
   build-essential pkg-config
-  libc-ares-dev node-llhttp libssl-dev openssl libcurl4-openssl-dev curl zlib1g-dev
-  libcriterion-dev bats bats-assert bats-support
-  clang libclang-rt-14-dev
-  nginx-light libnginx-mod-http-echo dnsmasq-base wrk python3-aiohttp
+  libc-ares-dev node-llhttp libssl-dev openssl libcurl4-openssl-dev zlib1g-dev
+  # tests: Criterion, bats, the CLI tools the bats tests call, dnsmasq as a real DNS peer
+  libcriterion-dev bats bats-assert bats-support curl python3 man-db bsdutils valgrind dnsmasq-base
+  # benchmarks: nginx as the server, wrk and the asyncio+aiohttp peer
+  nginx-light libnginx-mod-http-echo wrk python3-aiohttp
 )
 
 missing=()
