@@ -42,6 +42,7 @@ static inline void acr_buf_add(acr_buf *b, const void *s, size_t n)
 }
 
 static inline void acr_buf_puts(acr_buf *b, const char *s) { acr_buf_add(b, s, strlen(s)); }
+static inline void acr_buf_putc(acr_buf *b, char c) { acr_buf_add(b, &c, 1); }
 
 /* Decimal digits of v into buf (at least 21 bytes); returns the length. Used on
  * the request path instead of snprintf, whose frame would cost a stack page per

@@ -11,37 +11,6 @@
 #include "acrawl/url.h"
 #include "buf.h"
 
-/* A growable string; on allocation failure it records the error and stops growing. */
-struct sbuf {
-    char *p;
-    size_t len, cap;
-    bool oom;
-};
-
-static void sb_addn(struct sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = 0;
-}
-
-static void sb_add(struct sbuf *b, const char *s) { sb_addn(b, s, strlen(s)); }
-static void sb_addc(struct sbuf *b, char c) { sb_addn(b, &c, 1); }
-
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err && errlen) {
@@ -105,7 +74,7 @@ static bool equals(const char *s, size_t left, const char *str)
 }
 
 /* Drops the last segment and its "/" from o. */
-static void pop_segment(struct sbuf *o)
+static void pop_segment(acr_buf *o)
 {
     while (o->len > 0 && o->p[o->len - 1] != '/')
         o->len--;
@@ -117,10 +86,10 @@ static void pop_segment(struct sbuf *o)
 
 /* RFC 3986 §5.2.4 on a path of n bytes; appends the result to out. Rules A-E as
  * in the RFC; "replace the prefix with /" is done by rewriting in place. */
-static void remove_dot_segments(struct sbuf *out, const char *path, size_t n)
+static void remove_dot_segments(acr_buf *out, const char *path, size_t n)
 {
     char *in = strndup(path, n);
-    struct sbuf o = {0};
+    acr_buf o = {0};
     if (!in) {
         out->oom = true;
         return;
@@ -151,12 +120,12 @@ static void remove_dot_segments(struct sbuf *out, const char *path, size_t n)
             size_t j = s[0] == '/' ? 1 : 0;
             while (j < left && s[j] != '/')
                 j++;
-            sb_addn(&o, s, j);
+            acr_buf_add(&o, s, j);
             i += j;
         }
     }
     if (o.p)
-        sb_addn(out, o.p, o.len);
+        acr_buf_add(out, o.p, o.len);
     out->oom |= o.oom;
     free(o.p);
     free(in);
@@ -164,7 +133,7 @@ static void remove_dot_segments(struct sbuf *out, const char *path, size_t n)
 
 /* Appends path or query bytes, percent-encoding spaces and non-ASCII as browsers do.
  * Control characters are refused. */
-static int add_encoded(struct sbuf *b, const char *s, size_t n, char *err, size_t errlen)
+static int add_encoded(acr_buf *b, const char *s, size_t n, char *err, size_t errlen)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (size_t i = 0; i < n; i++) {
@@ -173,9 +142,9 @@ static int add_encoded(struct sbuf *b, const char *s, size_t n, char *err, size_
             return fail(err, errlen, "control character in URL");
         if (c == ' ' || c >= 0x80 || c == '"' || c == '<' || c == '>' || c == '`') {
             char enc[3] = {'%', hex[c >> 4], hex[c & 15]};
-            sb_addn(b, enc, 3);
+            acr_buf_add(b, enc, 3);
         } else {
-            sb_addc(b, (char)c);
+            acr_buf_putc(b, (char)c);
         }
     }
     return 0;
@@ -260,14 +229,14 @@ static int parse_authority(acr_url *u, const char *a, size_t n, char *err, size_
 
 static int build(acr_url *u, const struct parts *p, char *err, size_t errlen)
 {
-    struct sbuf t = {0};
+    acr_buf t = {0};
     int rc = 0;
     if (p->path_n == 0)
-        sb_addc(&t, '/');
+        acr_buf_putc(&t, '/');
     else
         rc = add_encoded(&t, p->path, p->path_n, err, errlen);
     if (rc == 0 && p->has_query) {
-        sb_addc(&t, '?');
+        acr_buf_putc(&t, '?');
         rc = add_encoded(&t, p->query, p->query_n, err, errlen);
     }
     if (rc != 0 || t.oom) {
@@ -276,39 +245,39 @@ static int build(acr_url *u, const struct parts *p, char *err, size_t errlen)
     }
     /* Dot-segments go from the path only, after encoding. */
     size_t plen = strcspn(t.p, "?");
-    struct sbuf tgt = {0};
+    acr_buf tgt = {0};
     remove_dot_segments(&tgt, t.p, plen);
     if (tgt.len == 0 || tgt.p[0] != '/') {
-        struct sbuf fix = {0};
-        sb_addc(&fix, '/');
+        acr_buf fix = {0};
+        acr_buf_putc(&fix, '/');
         if (tgt.p)
-            sb_addn(&fix, tgt.p, tgt.len);
+            acr_buf_add(&fix, tgt.p, tgt.len);
         free(tgt.p);
         tgt = fix;
     }
-    sb_add(&tgt, t.p + plen);
+    acr_buf_puts(&tgt, t.p + plen);
     free(t.p);
     u->target = tgt.p;
 
     bool defport = u->port == (u->tls ? 443 : 80);
-    struct sbuf o = {0}, h = {0};
+    acr_buf o = {0}, h = {0};
     char portbuf[24];
     acr_utoa(portbuf, u->port);
-    sb_add(&o, u->scheme);
-    sb_add(&o, "://");
+    acr_buf_puts(&o, u->scheme);
+    acr_buf_puts(&o, "://");
     if (u->ipv6)
-        sb_addc(&o, '[');
-    sb_add(&o, u->host);
+        acr_buf_putc(&o, '[');
+    acr_buf_puts(&o, u->host);
     if (u->ipv6)
-        sb_addc(&o, ']');
-    sb_addn(&h, o.p ? o.p : "", o.len);
+        acr_buf_putc(&o, ']');
+    acr_buf_add(&h, o.p ? o.p : "", o.len);
     if (!defport) {
-        sb_addc(&h, ':');
-        sb_add(&h, portbuf);
+        acr_buf_putc(&h, ':');
+        acr_buf_puts(&h, portbuf);
     }
-    sb_add(&h, u->target ? u->target : "/");
-    sb_addc(&o, ':');
-    sb_add(&o, portbuf);
+    acr_buf_puts(&h, u->target ? u->target : "/");
+    acr_buf_putc(&o, ':');
+    acr_buf_puts(&o, portbuf);
     u->origin = o.p;
     u->href = h.p;
     if (tgt.oom || o.oom || h.oom)
@@ -348,19 +317,19 @@ int acr_url_parse(acr_url *u, const char *s, char *err, size_t errlen)
 }
 
 /* Merge paths (RFC 3986 §5.2.3). */
-static void merge(struct sbuf *out, const acr_url *base, const struct parts *r)
+static void merge(acr_buf *out, const acr_url *base, const struct parts *r)
 {
     size_t bpath = strcspn(base->target, "?");
-    const char *slash = NULL;
+    size_t keep = 0; /* through the last '/' of the base path */
     for (size_t i = 0; i < bpath; i++) {
         if (base->target[i] == '/')
-            slash = base->target + i;
+            keep = i + 1;
     }
-    if (slash)
-        sb_addn(out, base->target, (size_t)(slash - base->target) + 1);
+    if (keep)
+        acr_buf_add(out, base->target, keep);
     else
-        sb_addc(out, '/');
-    sb_addn(out, r->path, r->path_n);
+        acr_buf_putc(out, '/');
+    acr_buf_add(out, r->path, r->path_n);
 }
 
 int acr_url_resolve(acr_url *u, const acr_url *base, const char *ref, char *err, size_t errlen)
@@ -370,32 +339,32 @@ int acr_url_resolve(acr_url *u, const acr_url *base, const char *ref, char *err,
     if (r.has_scheme)
         return parse_parts(u, &r, err, errlen);
     /* Rebuild "scheme://authority" + path + query as a string, then parse it. */
-    struct sbuf s = {0};
-    sb_add(&s, base->scheme);
-    sb_add(&s, "://");
+    acr_buf s = {0};
+    acr_buf_puts(&s, base->scheme);
+    acr_buf_puts(&s, "://");
     if (r.has_auth) {
-        sb_addn(&s, r.auth, r.auth_n);
-        sb_addn(&s, r.path, r.path_n);
+        acr_buf_add(&s, r.auth, r.auth_n);
+        acr_buf_add(&s, r.path, r.path_n);
         if (r.has_query) {
-            sb_addc(&s, '?');
-            sb_addn(&s, r.query, r.query_n);
+            acr_buf_putc(&s, '?');
+            acr_buf_add(&s, r.query, r.query_n);
         }
     } else {
         const char *bh = strstr(base->href, "://") + 3;
-        sb_addn(&s, bh, strcspn(bh, "/?"));
+        acr_buf_add(&s, bh, strcspn(bh, "/?"));
         size_t bpath = strcspn(base->target, "?");
         if (r.path_n == 0) {
-            sb_addn(&s, base->target, bpath);
+            acr_buf_add(&s, base->target, bpath);
             if (r.has_query) {
-                sb_addc(&s, '?');
-                sb_addn(&s, r.query, r.query_n);
+                acr_buf_putc(&s, '?');
+                acr_buf_add(&s, r.query, r.query_n);
             } else {
-                sb_add(&s, base->target + bpath);
+                acr_buf_puts(&s, base->target + bpath);
             }
         } else {
-            struct sbuf path = {0};
+            acr_buf path = {0};
             if (r.path[0] == '/')
-                sb_addn(&path, r.path, r.path_n);
+                acr_buf_add(&path, r.path, r.path_n);
             else
                 merge(&path, base, &r);
             if (path.p)
@@ -403,8 +372,8 @@ int acr_url_resolve(acr_url *u, const acr_url *base, const char *ref, char *err,
             s.oom |= path.oom;
             free(path.p);
             if (r.has_query) {
-                sb_addc(&s, '?');
-                sb_addn(&s, r.query, r.query_n);
+                acr_buf_putc(&s, '?');
+                acr_buf_add(&s, r.query, r.query_n);
             }
         }
     }
