@@ -26,6 +26,15 @@ tls=$(best "https://localhost:$tport/ok" "$N" "$C" "$B/certs/ca.pem" https)
 
 wrk_rps=$(taskset -c 0 wrk -t1 -c"$C" -d3s "$url" | awk '/Requests\/sec/ {printf "%.0f", $2}')
 
+# The project's test server on one core (CPU 1), loaded by wrk: it must outrun the
+# clients it is used to measure.
+taskset -c 1 "$B/acrawl-testserver" --max-seconds 30 >"$dir/ts.out" 2>/dev/null &
+ts=$!
+for _ in $(seq 100); do [ -s "$dir/ts.out" ] && break; sleep 0.05; done
+tsport=$(sed 's/http=\([0-9]*\).*/\1/' "$dir/ts.out")
+server_rps=$(taskset -c 0 wrk -t1 -c"$C" -d3s "http://127.0.0.1:$tsport/ok" | awk '/Requests\/sec/ {printf "%.0f", $2}')
+kill "$ts" 2>/dev/null || true
+
 for _ in $(seq "$N"); do printf 'url = "%s"\noutput = /dev/null\n' "$url"; done > "$dir/curl.cfg"
 /usr/bin/time -o "$dir/curl.time" -f "%e %U %S" taskset -c 0 curl -s --no-progress-meter --parallel --parallel-max "$C" \
   --parallel-immediate -K "$dir/curl.cfg"
@@ -39,6 +48,7 @@ cat <<JSON
  "acrawl":$plain,
  "acrawl_tls":$tls,
  "wrk_rps":$wrk_rps,
+ "testserver_rps_one_core":$server_rps,
  "curl_parallel":{"rps":$curl_rps,"cpu_us_per_req":$curl_cpu},
  "ratio_vs_curl_parallel":$(awk -v a="$rps" -v b="$curl_rps" 'BEGIN {printf "%.2f", a / b}'),
  "ratio_vs_wrk_ceiling":$(awk -v a="$rps" -v b="$wrk_rps" 'BEGIN {printf "%.2f", a / b}')}

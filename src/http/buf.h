@@ -13,23 +13,14 @@ typedef struct acr_buf {
     bool oom;
 } acr_buf;
 
+/* Makes room for extra bytes and a NUL (out of line: the rare path). False on oom. */
+bool acr_buf_grow(acr_buf *b, size_t extra);
+
 static inline bool acr_buf_reserve(acr_buf *b, size_t extra)
 {
-    if (b->oom)
-        return false;
-    if (b->len + extra + 1 <= b->cap)
+    if (!b->oom && b->len + extra + 1 <= b->cap)
         return true;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + extra + 1)
-        cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p) {
-        b->oom = true;
-        return false;
-    }
-    b->p = p;
-    b->cap = cap;
-    return true;
+    return acr_buf_grow(b, extra);
 }
 
 static inline void acr_buf_add(acr_buf *b, const void *s, size_t n)

@@ -176,7 +176,10 @@ static int on_headers_complete(llhttp_t *p)
     }
     if (r->decode && acr_decoder_init(&r->dec, acr_headers_get(&r->resp->headers, "Content-Encoding")) != 0)
         return fail_oom(r);
-    return r->head ? 1 : 0; /* a HEAD response has no body, whatever it announces */
+    /* HEAD, 204 and 304 responses have no body, whatever Content-Length says
+     * (RFC 9110 §6.4.1); llhttp leaves that to its caller. */
+    int st = p->status_code;
+    return r->head || st == 204 || st == 304 ? 1 : 0;
 }
 
 static int sink(struct rp *r, const char *p, size_t n)
