@@ -32,7 +32,7 @@ SERVER_BIN := $(BUILD)/acrawl-testserver
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps check unit cli asan valgrind bench bench-runtime bench-http bench-cli demo install clean
+.PHONY: all deps check unit cli arch asan valgrind bench bench-runtime bench-http bench-cli demo install clean
 
 # The main job on a fresh machine (see scripts/demo.sh).
 demo:
@@ -108,10 +108,26 @@ valgrind:
 	  valgrind -q --error-exitcode=1 --leak-check=full build/valgrind/tests/$$t --jobs 1 \
 	    --filter '*/!(guard_page*)'; done
 
+# The runtime alone on the other switch implementations: the ucontext fallback
+# (native), and AArch64 cross-built and run under qemu-user.
+RT_SRC := src/runtime/coro.c src/runtime/loop.c src/runtime/task.c src/runtime/sync.c src/runtime/error.c
+arch: build/arch/smoke-ucontext build/arch/smoke-aarch64
+	build/arch/smoke-ucontext
+	qemu-aarch64 build/arch/smoke-aarch64
+
+build/arch/smoke-ucontext: tests/arch/smoke.c $(RT_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) -Iinclude -Isrc -D_GNU_SOURCE -DACR_UCONTEXT -std=c11 $(WARN) -O2 -o $@ $^
+
+build/arch/smoke-aarch64: tests/arch/smoke.c $(RT_SRC) src/runtime/switch_aarch64.S
+	@mkdir -p $(dir $@)
+	aarch64-linux-gnu-gcc -Iinclude -Isrc -D_GNU_SOURCE -std=c11 $(WARN) -O2 -static -o $@ $^
+
 check: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) cli
+	$(MAKE) arch
 	$(MAKE) asan
 
 bench-runtime: $(BUILD)/bench/bench_runtime
