@@ -23,7 +23,6 @@
 
 struct item {
     struct acr_job *job;
-    uint64_t line, seq;
     int64_t queued_at;
     acr_record *rec;
 };
@@ -268,7 +267,7 @@ static void take_line(acr_job *j, uint64_t line, const char *text)
         acr_record_free(r);
         return;
     }
-    *it = (struct item){.job = j, .line = line, .seq = r->seq, .queued_at = acr_now(), .rec = r};
+    *it = (struct item){.job = j, .queued_at = acr_now(), .rec = r};
     if (j->stopping || acr_chan_send(j->items, it, ACR_FOREVER) != 0) {
         free(it);
         emit_cancelled(j, r);

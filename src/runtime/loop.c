@@ -229,7 +229,6 @@ int acr_sleep_for(int64_t ns)
 
 /* Called by task.c when a task's body has returned: hands the stack to the
  * scheduler, which frees it (a context cannot free the stack it runs on). */
-_Noreturn void acr__task_exit(acr_task *t);
 _Noreturn void acr__task_exit(acr_task *t)
 {
     acr_loop *l = t->loop;
@@ -240,7 +239,6 @@ _Noreturn void acr__task_exit(acr_task *t)
 
 /* ---- spawning support for task.c ---- */
 
-int acr__loop_start_task(acr_loop *l, acr_task *t);
 int acr__loop_start_task(acr_loop *l, acr_task *t)
 {
     int rc = acr__stack_get(&l->stacks, &t->stack);

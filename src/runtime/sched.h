@@ -79,5 +79,9 @@ acr_task *acr__self(void);
 /* task.c hooks for loop.c */
 void acr__task_entry(void *arg);
 void acr__task_free(acr_task *t);
+/* loop.c hooks for task.c: queue a new task (its stack taken from the pool), and
+ * leave a finished one for the scheduler to free. */
+int acr__loop_start_task(acr_loop *l, acr_task *t);
+_Noreturn void acr__task_exit(acr_task *t);
 
 #endif

@@ -7,9 +7,6 @@
 #include "acrawl/error.h"
 #include "sched.h"
 
-int acr__loop_start_task(acr_loop *l, acr_task *t);
-_Noreturn void acr__task_exit(acr_task *t);
-
 struct acr_group {
     acr__list running;      /* members not finished */
     acr__list done;         /* finished, not yet taken by next() */
