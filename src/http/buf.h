@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/fmt.h"
+
 typedef struct acr_buf {
     char *p;
     size_t len, cap;
@@ -34,23 +36,6 @@ static inline void acr_buf_add(acr_buf *b, const void *s, size_t n)
 
 static inline void acr_buf_puts(acr_buf *b, const char *s) { acr_buf_add(b, s, strlen(s)); }
 static inline void acr_buf_putc(acr_buf *b, char c) { acr_buf_add(b, &c, 1); }
-
-/* Decimal digits of v into buf (at least 21 bytes); returns the length. Used on
- * the request path instead of snprintf, whose frame would cost a stack page per
- * request in flight. */
-static inline size_t acr_utoa(char *buf, unsigned long long v)
-{
-    char tmp[21];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        buf[i] = tmp[n - 1 - i];
-    buf[n] = 0;
-    return n;
-}
 
 static inline void acr_buf_release(acr_buf *b)
 {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "acrawl/error.h"
+#include "fmt.h"
 #include "sched.h"
 
 struct acr_io {
@@ -178,7 +179,7 @@ int acr__park(int64_t deadline)
     acr_task *t = acr__self();
     if (!t)
         return ACR_ENOTASK;
-    if (t->cancel_requested && !t->shielded)
+    if (acr__cancel_pending(t))
         return ACR_ECANCELED;
     acr_loop *l = t->loop;
     if (deadline != ACR_FOREVER && deadline <= acr_now())
@@ -209,11 +210,11 @@ int acr_yield(void)
     acr_task *t = acr__self();
     if (!t)
         return ACR_ENOTASK;
-    if (t->cancel_requested && !t->shielded)
+    if (acr__cancel_pending(t))
         return ACR_ECANCELED;
     ready_push(t->loop, t);
     switch_away(t->loop, t);
-    return t->cancel_requested && !t->shielded ? ACR_ECANCELED : 0;
+    return acr__cancel_pending(t) ? ACR_ECANCELED : 0;
 }
 
 int acr_sleep_until(int64_t deadline)
@@ -366,26 +367,13 @@ static void write_str(const char *s)
     (void)r;
 }
 
-static void u64_str(uint64_t v, char *buf)
-{
-    char tmp[24];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (int i = 0; i < n; i++)
-        buf[i] = tmp[n - 1 - i];
-    buf[n] = 0;
-}
-
 static void on_segv(int sig, siginfo_t *si, void *uc)
 {
     acr_loop *l = cur_loop;
     acr_task *t = l ? l->current : NULL;
     if (t && t->stack && acr__stack_in_guard(t->stack, si->si_addr)) {
         char id[24];
-        u64_str(t->id, id);
+        acr_utoa(id, t->id);
         write_str("acrawl: stack overflow in task ");
         write_str(id);
         write_str(" (");
@@ -533,7 +521,7 @@ int acr_io_wait(acr_io *io, unsigned events, int64_t deadline)
     acr_task *t = acr__self();
     if (!t)
         return ACR_ENOTASK;
-    if (t->cancel_requested && !t->shielded)
+    if (acr__cancel_pending(t))
         return ACR_ECANCELED;
     if (io->ready & events) {
         io->ready &= ~events;

@@ -66,6 +66,9 @@ struct acr_loop {
     void *on_block_arg;
 };
 
+/* A cancel was asked for and no shield defers it: suspending calls must refuse. */
+static inline bool acr__cancel_pending(const acr_task *t) { return t->cancel_requested && !t->shielded; }
+
 /* Suspends the current task until acr__wake, its deadline (ACR_ETIMEOUT) or
  * cancellation (ACR_ECANCELED). Returns at once with ACR_ECANCELED if a cancel is
  * pending. Callers remove themselves from any wait queue when it returns non-zero. */

@@ -72,7 +72,7 @@ int acr_sem_acquire(acr_sem *s, int64_t deadline)
     acr_task *self = acr__self();
     if (!self)
         return ACR_ENOTASK;
-    if (self->cancel_requested && !self->shielded)
+    if (acr__cancel_pending(self))
         return ACR_ECANCELED;
     if (acr_sem_try_acquire(s) == 0)
         return 0;
@@ -135,7 +135,7 @@ int acr_chan_send(acr_chan *ch, void *item, int64_t deadline)
     acr_task *self = acr__self();
     if (!self)
         return ACR_ENOTASK;
-    if (self->cancel_requested && !self->shielded)
+    if (acr__cancel_pending(self))
         return ACR_ECANCELED;
     if (ch->closed)
         return ACR_ECLOSED;
@@ -158,7 +158,7 @@ int acr_chan_recv(acr_chan *ch, void **item, int64_t deadline)
     acr_task *self = acr__self();
     if (!self)
         return ACR_ENOTASK;
-    if (self->cancel_requested && !self->shielded)
+    if (acr__cancel_pending(self))
         return ACR_ECANCELED;
     if (ch->len > 0) {
         *item = buf_shift(ch);
