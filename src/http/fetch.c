@@ -69,7 +69,7 @@ void acr_client_free(acr_client *c)
 {
     if (!c)
         return;
-    if (c->pool.buckets)
+    if (c->pool.origins.buckets)
         acr_pool_release(&c->pool);
     acr_tls_ctx_free(c->tls);
     acr_dns_free(c->dns);

@@ -6,24 +6,15 @@
 
 #include "acrawl/loop.h"
 #include "pool.h"
-
-static unsigned long hash(const char *s)
-{
-    unsigned long h = 5381;
-    while (*s)
-        h = h * 33 + (unsigned char)*s++;
-    return h;
-}
+#include "runtime/list.h"
 
 int acr_pool_init(acr_pool *p, unsigned max_idle, unsigned per_origin, int64_t idle_timeout)
 {
     memset(p, 0, sizeof *p);
-    p->nbuckets = 64;
-    p->buckets = calloc(p->nbuckets, sizeof *p->buckets);
     p->max_idle = max_idle;
     p->per_origin = per_origin;
     p->idle_timeout = idle_timeout;
-    return p->buckets ? 0 : -ENOMEM;
+    return acr__strmap_init(&p->origins);
 }
 
 void acr_conn_close(acr_conn *c)
@@ -34,53 +25,27 @@ void acr_conn_close(acr_conn *c)
 
 void acr_pool_release(acr_pool *p)
 {
-    for (size_t i = 0; i < p->nbuckets; i++) {
-        acr_origin *o = p->buckets[i];
-        while (o) {
-            acr_origin *next = o->next;
-            while (o->idle) {
-                acr_conn *c = o->idle;
-                o->idle = c->next;
-                acr_conn_close(c);
-            }
-            acr_tls_session_release(&o->tls);
-            acr_sem_free(o->cap);
-            free(o->key);
-            free(o);
-            o = next;
+    for (acr__strmap_node *n = acr__strmap_shift(&p->origins); n; n = acr__strmap_shift(&p->origins)) {
+        acr_origin *o = acr__container_of(n, acr_origin, node);
+        while (o->idle) {
+            acr_conn *c = o->idle;
+            o->idle = c->next;
+            acr_conn_close(c);
         }
+        acr_tls_session_release(&o->tls);
+        acr_sem_free(o->cap);
+        free(o->key);
+        free(o);
     }
-    free(p->buckets);
+    acr__strmap_release(&p->origins);
     memset(p, 0, sizeof *p);
-}
-
-static void grow(acr_pool *p)
-{
-    size_t nb = p->nbuckets * 2;
-    acr_origin **b = calloc(nb, sizeof *b);
-    if (!b)
-        return;
-    for (size_t i = 0; i < p->nbuckets; i++) {
-        for (acr_origin *o = p->buckets[i], *next; o; o = next) {
-            next = o->next;
-            size_t h = hash(o->key) % nb;
-            o->next = b[h];
-            b[h] = o;
-        }
-    }
-    free(p->buckets);
-    p->buckets = b;
-    p->nbuckets = nb;
 }
 
 acr_origin *acr_pool_origin(acr_pool *p, const char *key)
 {
-    for (acr_origin *o = p->buckets[hash(key) % p->nbuckets]; o; o = o->next) {
-        if (!strcmp(o->key, key))
-            return o;
-    }
-    if (p->norigins >= p->nbuckets)
-        grow(p);
+    acr__strmap_node *n = acr__strmap_get(&p->origins, key);
+    if (n)
+        return acr__container_of(n, acr_origin, node);
     acr_origin *o = calloc(1, sizeof *o);
     if (!o)
         return NULL;
@@ -93,10 +58,8 @@ acr_origin *acr_pool_origin(acr_pool *p, const char *key)
         free(o);
         return NULL;
     }
-    size_t h = hash(key) % p->nbuckets;
-    o->next = p->buckets[h];
-    p->buckets[h] = o;
-    p->norigins++;
+    o->node.key = o->key;
+    acr__strmap_put(&p->origins, &o->node);
     return o;
 }
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "acrawl/sync.h"
+#include "runtime/strmap.h"
 #include "transport/net.h"
 #include "transport/tls.h"
 
@@ -20,17 +21,16 @@ typedef struct acr_conn {
 } acr_conn;
 
 struct acr_origin {
+    acr__strmap_node node;      /* keyed by key */
     char *key;
     acr_conn *idle;         /* most recently used first */
     unsigned nidle;
     acr_sem *cap;           /* NULL: no per-origin cap */
     acr_tls_session_slot tls;
-    struct acr_origin *next;
 };
 
 typedef struct acr_pool {
-    acr_origin **buckets;
-    size_t nbuckets, norigins;
+    acr__strmap origins;        /* acr_origin by "scheme://host:port" */
     unsigned max_idle;
     unsigned per_origin;
     int64_t idle_timeout;

@@ -14,6 +14,8 @@
 #include "acrawl/sync.h"
 #include "acrawl/task.h"
 #include "dns.h"
+#include "runtime/list.h"
+#include "runtime/strmap.h"
 
 #define NEG_TTL (5 * ACR_SEC)      /* failures are remembered this long */
 #define MIN_TTL (1 * ACR_SEC)
@@ -21,9 +23,9 @@
 #define MAX_SOCKS 16
 
 struct entry {
+    acr__strmap_node node;      /* keyed by host */
     struct acr_dns *dns;
     char *host;
-    struct entry *next;
     bool pending;
     int64_t expires;
     int status;                 /* 0 or ACR_EDNS */
@@ -46,8 +48,7 @@ struct sock {
 
 struct acr_dns {
     ares_channel ch;
-    struct entry **buckets;
-    size_t nbuckets, nentries;
+    acr__strmap cache;          /* struct entry by host name */
     struct override *overrides;
     struct sock socks[MAX_SOCKS];
     size_t nsocks;
@@ -56,14 +57,6 @@ struct acr_dns {
     size_t lookups;
     int sock_error;
 };
-
-static unsigned long hash(const char *s)
-{
-    unsigned long h = 5381;
-    while (*s)
-        h = h * 33 + (unsigned char)*s++;
-    return h;
-}
 
 /* ---- c-ares callbacks: set fields, wake tasks ---- */
 
@@ -206,38 +199,12 @@ static int ensure_pump(acr_dns *d)
 
 static struct entry *lookup(acr_dns *d, const char *host)
 {
-    for (struct entry *e = d->buckets[hash(host) % d->nbuckets]; e; e = e->next) {
-        if (!strcmp(e->host, host))
-            return e;
-    }
-    return NULL;
-}
-
-static void grow(acr_dns *d)
-{
-    size_t nb = d->nbuckets * 2;
-    struct entry **b = calloc(nb, sizeof *b);
-    if (!b)
-        return; /* longer chains, still correct */
-    for (size_t i = 0; i < d->nbuckets; i++) {
-        struct entry *e = d->buckets[i];
-        while (e) {
-            struct entry *next = e->next;
-            size_t h = hash(e->host) % nb;
-            e->next = b[h];
-            b[h] = e;
-            e = next;
-        }
-    }
-    free(d->buckets);
-    d->buckets = b;
-    d->nbuckets = nb;
+    acr__strmap_node *n = acr__strmap_get(&d->cache, host);
+    return n ? acr__container_of(n, struct entry, node) : NULL;
 }
 
 static struct entry *insert(acr_dns *d, const char *host)
 {
-    if (d->nentries >= d->nbuckets)
-        grow(d);
     struct entry *e = calloc(1, sizeof *e);
     if (!e)
         return NULL;
@@ -250,10 +217,8 @@ static struct entry *insert(acr_dns *d, const char *host)
         free(e);
         return NULL;
     }
-    size_t h = hash(host) % d->nbuckets;
-    e->next = d->buckets[h];
-    d->buckets[h] = e;
-    d->nentries++;
+    e->node.key = e->host;
+    acr__strmap_put(&d->cache, &e->node);
     return e;
 }
 
@@ -400,11 +365,10 @@ int acr_dns_new(acr_dns **out, const char *servers, char *err, size_t errlen)
     acr_dns *d = calloc(1, sizeof *d);
     if (!d)
         return -ENOMEM;
-    d->nbuckets = 64;
-    d->buckets = calloc(d->nbuckets, sizeof *d->buckets);
+    int init = acr__strmap_init(&d->cache);
     struct ares_options o = {.sock_state_cb = sock_state_cb, .sock_state_cb_data = d,
                              .timeout = 2000, .tries = 3};
-    int arc = d->buckets ? ares_init_options(&d->ch, &o, ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES)
+    int arc = init == 0 ? ares_init_options(&d->ch, &o, ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES)
                   : ARES_ENOMEM;
     if (arc == ARES_SUCCESS && servers)
         arc = ares_set_servers_ports_csv(d->ch, servers);
@@ -412,7 +376,7 @@ int acr_dns_new(acr_dns **out, const char *servers, char *err, size_t errlen)
         snprintf(err, errlen, "%s%s", servers && d->ch ? "--dns-servers: " : "c-ares: ", ares_strerror(arc));
         if (d->ch)
             ares_destroy(d->ch);
-        free(d->buckets);
+        acr__strmap_release(&d->cache);
         free(d);
         return ACR_EDNS;
     }
@@ -429,15 +393,11 @@ void acr_dns_free(acr_dns *d)
     ares_destroy(d->ch);
     for (size_t i = 0; i < d->nsocks; i++)
         acr_io_detach(d->socks[i].io);
-    for (size_t i = 0; i < d->nbuckets; i++) {
-        struct entry *e = d->buckets[i];
-        while (e) {
-            struct entry *next = e->next;
-            free(e->host);
-            acr_cond_free(e->ready);
-            free(e);
-            e = next;
-        }
+    for (acr__strmap_node *n = acr__strmap_shift(&d->cache); n; n = acr__strmap_shift(&d->cache)) {
+        struct entry *e = acr__container_of(n, struct entry, node);
+        free(e->host);
+        acr_cond_free(e->ready);
+        free(e);
     }
     while (d->overrides) {
         struct override *o = d->overrides;
@@ -445,7 +405,7 @@ void acr_dns_free(acr_dns *d)
         free(o->host);
         free(o);
     }
-    free(d->buckets);
+    acr__strmap_release(&d->cache);
     free(d);
 }
 
