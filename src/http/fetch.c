@@ -153,7 +153,7 @@ static bool idempotent(const char *m)
     return false;
 }
 
-/* Forget a failed attempt's partial response before retrying. */
+/* Forget an attempt's or a redirect's response before the next exchange. */
 static void reset_partial(acr_response *resp)
 {
     acr_headers_release(&resp->headers);
@@ -294,9 +294,7 @@ static int next_hop(acr_response *resp, const acr_request *req, acr_url *cur, st
         h->nh = strip_credentials(req->headers, req->nheaders, hbuf);
     acr_url_release(cur);
     *cur = next;
-    acr_headers_release(&resp->headers);
-    resp->status = 0;
-    resp->raw_bytes = resp->body_bytes = 0;
+    reset_partial(resp);
     return 0;
 }
 

@@ -105,13 +105,18 @@ static int wait_for_ssl(acr_stream *s, int ret, int64_t deadline)
     return ACR_ETLSHANDSHAKE;
 }
 
-static int set_host_checks(SSL *ssl, const char *host)
+/* SNI for names, never for addresses (RFC 6066 §3); with verify, the certificate
+ * must also match the name or the address. 1 on success. */
+static int set_peer_name(SSL *ssl, const char *host, bool verify)
 {
     unsigned char buf[sizeof(struct in6_addr)];
     bool is_ip = inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
-    if (is_ip) /* no SNI for addresses (RFC 6066 §3) */
+    if (!is_ip)
+        SSL_set_tlsext_host_name(ssl, host);
+    if (!verify)
+        return 1;
+    if (is_ip)
         return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
-    SSL_set_tlsext_host_name(ssl, host);
     SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     return SSL_set1_host(ssl, host);
 }
@@ -124,13 +129,9 @@ int acr_tls_connect(acr_tls_ctx *c, acr_stream *s, const char *host, acr_tls_ses
         ossl_reason(err, errlen, "TLS setup");
         return ACR_ETLSHANDSHAKE;
     }
-    if (!c->insecure && !set_host_checks(s->ssl, host)) {
+    if (!set_peer_name(s->ssl, host, !c->insecure)) {
         ossl_reason(err, errlen, "TLS host check setup");
         return ACR_ETLSHANDSHAKE;
-    } else if (c->insecure) {
-        unsigned char buf[sizeof(struct in6_addr)];
-        if (inet_pton(AF_INET, host, buf) != 1 && inet_pton(AF_INET6, host, buf) != 1)
-            SSL_set_tlsext_host_name(s->ssl, host);
     }
     if (slot) {
         SSL_set_ex_data(s->ssl, slot_idx, slot);
