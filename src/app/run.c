@@ -112,6 +112,20 @@ static void flush_held(struct session *s)
     s->held = NULL;
 }
 
+/* When the whole run must stop (--deadline), or ACR_FOREVER. */
+static int64_t run_deadline(const struct session *s)
+{
+    return s->c->deadline ? s->sum.t0 + s->c->deadline : ACR_FOREVER;
+}
+
+/* How long an engine may wait for the next record: until the deadline (while it can
+ * still cut the run) or the next progress redraw, whichever is first. */
+static int64_t next_wake(const struct session *s, int64_t deadline)
+{
+    int64_t tick = s->prog.on ? acr_now() + ACR_PROGRESS_TICK : ACR_FOREVER;
+    return s->why == RUN_DONE && deadline < tick ? deadline : tick;
+}
+
 static void flush_output(void *arg)
 {
     struct session *s = arg;
@@ -178,12 +192,10 @@ static int acrawl_main(void *arg)
     acr_task *sig = NULL;
     if (a->sigfd >= 0)
         acr_spawn(NULL, &sig, sigint_main, a);
-    int64_t deadline = c->deadline ? s->sum.t0 + c->deadline : ACR_FOREVER;
+    int64_t deadline = run_deadline(s);
     for (;;) {
-        int64_t tick = s->prog.on ? acr_now() + ACR_PROGRESS_TICK : ACR_FOREVER;
-        int64_t wake = s->why == RUN_DONE && deadline < tick ? deadline : tick;
         void *p;
-        rc = acr_chan_recv(records, &p, wake);
+        rc = acr_chan_recv(records, &p, next_wake(s, deadline));
         if (rc == ACR_ECLOSED)
             break;
         if (rc == 0 && take_record(s, p) && s->why == RUN_DONE) {
@@ -273,12 +285,10 @@ static int run_curl(struct session *s, acr_input *in)
         fprintf(stderr, "acrawl: note: -o, --retry, --rate, --unique and --dns-servers apply to the acrawl "
                         "engine only\n");
     signal(SIGINT, on_sigint);
-    int64_t deadline = c->deadline ? s->sum.t0 + c->deadline : ACR_FOREVER;
+    int64_t deadline = run_deadline(s);
     for (;;) {
-        int64_t tick = s->prog.on ? acr_now() + ACR_PROGRESS_TICK : ACR_FOREVER;
-        int64_t wake = s->why == RUN_DONE && deadline < tick ? deadline : tick;
         acr_record *r;
-        int rc = acr_curl_engine_next(e, wake, s->why == RUN_DONE ? &interrupted : NULL, &r);
+        int rc = acr_curl_engine_next(e, next_wake(s, deadline), s->why == RUN_DONE ? &interrupted : NULL, &r);
         if (rc <= 0)
             break;
         if (rc == 1) {

@@ -179,15 +179,12 @@ static int refill(acr_curl_engine *e)
             e->input_done = true;
             break;
         }
-        acr_record *r = acr_record_new(line, e->seq++, rc == ACR_ETOOLARGE ? "(line too long)" : text);
+        acr_record *r = acr_record_new(line, e->seq++, text);
         if (!r)
             return -ENOMEM;
         acr_url u;
-        char why[200];
-        if (rc == ACR_ETOOLARGE || acr_url_parse(&u, text, why, sizeof why) != 0) {
-            char msg[256];
-            snprintf(msg, sizeof msg, "line %llu: %s", (unsigned long long)line,
-                     rc == ACR_ETOOLARGE ? "line longer than 64 KiB" : why);
+        char msg[256];
+        if (acr_input_url(line, text, rc, &u, msg, sizeof msg) != 0) {
             acr_record_fail(r, ACR_EBADURL, msg);
             push_ready(e, r);
             continue;

@@ -247,12 +247,11 @@ static void read_fail(acr_job *j, uint64_t line, const char *text, int code, con
 
 /* One input line: a bad URL gets its record here; a good one goes to the queue
  * (or, once stopping, gets a cancelled record). */
-static void take_line(acr_job *j, uint64_t line, const char *text)
+static void take_line(acr_job *j, uint64_t line, const char *text, int read_rc)
 {
     acr_url u;
-    char why[200], msg[256];
-    if (acr_url_parse(&u, text, why, sizeof why) != 0) {
-        snprintf(msg, sizeof msg, "line %llu: %s", (unsigned long long)line, why);
+    char msg[256];
+    if (acr_input_url(line, text, read_rc, &u, msg, sizeof msg) != 0) {
         read_fail(j, line, text, ACR_EBADURL, msg);
         return;
     }
@@ -295,16 +294,12 @@ static int reader_main(void *arg)
             break;
         if (rc == ACR_ECANCELED)
             continue;
-        if (rc == ACR_ETOOLARGE) {
-            read_fail(j, line, "(line too long)", ACR_EBADURL, "line longer than 64 KiB");
-            continue;
-        }
-        if (rc < 0) {
+        if (rc < 0 && rc != ACR_ETOOLARGE) {
             fprintf(stderr, "acrawl: %s\n", err);
             j->input_failed = true;
             break;
         }
-        take_line(j, line, text);
+        take_line(j, line, text, rc);
     }
     j->input_done = true;
     acr_chan_close(j->items);

@@ -10,6 +10,7 @@
 #include "acrawl/error.h"
 #include "acrawl/loop.h"
 #include "acrawl/task.h"
+#include "acrawl/url.h"
 #include "input.h"
 
 #define MAX_LINE (64 * 1024)
@@ -206,8 +207,10 @@ int acr_input_next(acr_input *in, uint64_t *lineno, const char **text, char *err
             continue;
         }
         *lineno = ++in->lineno;
-        if (in->skipping)
+        if (in->skipping) {
+            *text = "(line too long)";
             return ACR_ETOOLARGE;
+        }
         char *t = trim(in->line);
         if (*t == 0 || *t == '#')
             continue;
@@ -215,4 +218,13 @@ int acr_input_next(acr_input *in, uint64_t *lineno, const char **text, char *err
         return 1;
     }
     return 0;
+}
+
+int acr_input_url(uint64_t lineno, const char *text, int read_rc, acr_url *u, char *msg, size_t len)
+{
+    char why[200] = "line longer than 64 KiB";
+    if (read_rc != ACR_ETOOLARGE && acr_url_parse(u, text, why, sizeof why) == 0)
+        return 0;
+    snprintf(msg, len, "line %llu: %s", (unsigned long long)lineno, why);
+    return ACR_EBADURL;
 }

@@ -18,9 +18,16 @@ void acr_input_free(acr_input *in);
 
 /* The next URL line: blank lines and lines starting with '#' are skipped, surrounding
  * whitespace is trimmed. 1 with *text (valid until the next call) and *lineno, 0 at
- * the end, ACR_ECANCELED, ACR_ETOOLARGE (a line over 64 KiB: *lineno says which; it is
- * skipped), or -errno with err. Inside a task, waits on pipes without blocking the loop. */
+ * the end, ACR_ECANCELED, ACR_ETOOLARGE (a line over 64 KiB, skipped: *lineno says which
+ * and *text is "(line too long)"), or -errno with err. Inside a task, waits on pipes
+ * without blocking the loop. */
 int acr_input_next(acr_input *in, uint64_t *lineno, const char **text, char *err, size_t errlen);
+
+struct acr_url;
+/* Checks a line acr_input_next gave (read_rc its return, 1 or ACR_ETOOLARGE): 0 with the
+ * URL parsed into *u (release it), or ACR_EBADURL with msg "line N: reason" for the
+ * bad-url record. Both engines judge their input here. */
+int acr_input_url(uint64_t lineno, const char *text, int read_rc, struct acr_url *u, char *msg, size_t len);
 
 /* True when what is left to read is finite and quick (files and arguments, not a
  * pipe or terminal): a stopped run can still give every line its record. */

@@ -80,6 +80,16 @@ assert bad["error"]["kind"] == "timeout" and bad["status"] is None, bad
 PY
 }
 
+@test "a line over 64 KiB is a bad-url record in both engines, and the run goes on" {
+  { printf 'http://x/%070000d\n' 0; echo "$BASE/ok"; } >list.txt
+  for engine in acrawl curl; do
+    run "$ACRAWL" -q --engine "$engine" list.txt
+    assert_failure 1
+    assert_line $'1\tERR\t0\t0.0\t(line too long)\tbad-url\tline 1: line longer than 64 KiB'
+    assert_line --regexp $'^2\t200\t'
+  done
+}
+
 @test "-w uses curl's variable names and acrawl's own" {
   run "$ACRAWL" -q -w '%{line} %{http_code} %{size_download} %{url} %{error_kind}|%{num_redirects}\n' \
     "$BASE/bytes/10" "$BASE/reset"
