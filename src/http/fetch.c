@@ -35,6 +35,7 @@ struct hop {
     size_t nh;
     const void *body;
     size_t body_len;
+    acr_header *own;        /* h once credentials were stripped (freed by acr_fetch) */
 };
 
 int acr_client_new(acr_client **out, const acr_client_opts *o, char *err, size_t errlen)
@@ -242,20 +243,26 @@ static int push_chain(acr_response *resp, const char *url)
 }
 
 /* Credentials are not sent to another origin after a redirect (as curl without
- * --location-trusted). Returns how many headers of h survive into out. */
-static size_t strip_credentials(const acr_header *h, size_t nh, acr_header *out)
+ * --location-trusted); once dropped they stay dropped, so the copy is made once. */
+static int strip_credentials(struct hop *h)
 {
+    if (h->own || h->nh == 0)
+        return 0;
+    h->own = malloc(h->nh * sizeof *h->own);
+    if (!h->own)
+        return -ENOMEM;
     size_t n = 0;
-    for (size_t i = 0; i < nh; i++) {
-        if (strcasecmp(h[i].name, "Authorization") && strcasecmp(h[i].name, "Cookie"))
-            out[n++] = h[i];
+    for (size_t i = 0; i < h->nh; i++) {
+        if (strcasecmp(h->h[i].name, "Authorization") && strcasecmp(h->h[i].name, "Cookie"))
+            h->own[n++] = h->h[i];
     }
-    return n;
+    h->h = h->own;
+    h->nh = n;
+    return 0;
 }
 
 /* Sets up the next hop from a redirect response. 0, or an error with a message. */
-static int next_hop(acr_response *resp, const acr_request *req, acr_url *cur, struct hop *h, acr_header *hbuf,
-                    const char *first_origin)
+static int next_hop(acr_response *resp, const acr_request *req, acr_url *cur, struct hop *h)
 {
     unsigned max = req->max_redirs ? req->max_redirs : 10;
     if (resp->redirects >= max) {
@@ -290,8 +297,10 @@ static int next_hop(acr_response *resp, const acr_request *req, acr_url *cur, st
         h->body = NULL;
         h->body_len = 0;
     }
-    if (strcmp(next.origin, first_origin))
-        h->nh = strip_credentials(req->headers, req->nheaders, hbuf);
+    if (strcmp(next.origin, cur->origin) && strip_credentials(h) != 0) {
+        acr_url_release(&next);
+        return -ENOMEM;
+    }
     acr_url_release(cur);
     *cur = next;
     reset_partial(resp);
@@ -308,22 +317,15 @@ int acr_fetch(acr_client *c, const acr_request *req, int64_t deadline, acr_respo
         resp->error = rc;
         return rc;
     }
-    acr_header *hbuf = req->nheaders ? malloc(req->nheaders * sizeof *hbuf) : NULL;
-    char *first_origin = strdup(cur.origin);
     struct hop h = {.method = req->method ? req->method : "GET", .u = &cur, .h = req->headers,
                     .nh = req->nheaders, .body = req->body, .body_len = req->body_len};
-    if ((req->nheaders && !hbuf) || !first_origin)
-        rc = -ENOMEM;
-    else if (hbuf)
-        memcpy(hbuf, req->headers, req->nheaders * sizeof *hbuf);
-    h.h = hbuf;
     while (rc == 0) {
         h.u = &cur;
         rc = do_hop(c, &h, req, deadline, start, resp);
         if (rc != 0 || !req->follow || !acr_http1_is_redirect(resp->status) ||
             !acr_headers_get(&resp->headers, "Location"))
             break;
-        rc = next_hop(resp, req, &cur, &h, hbuf, first_origin);
+        rc = next_hop(resp, req, &cur, &h);
     }
     if (rc == ACR_ETIMEOUT && !resp->message[0])
         snprintf(resp->message, sizeof resp->message, "deadline elapsed");
@@ -333,7 +335,6 @@ int acr_fetch(acr_client *c, const acr_request *req, int64_t deadline, acr_respo
     resp->error = rc;
     resp->t.total = acr_now() - start;
     acr_url_release(&cur);
-    free(hbuf);
-    free(first_origin);
+    free(h.own);
     return rc;
 }
