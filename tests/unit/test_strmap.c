@@ -8,7 +8,7 @@
 
 struct item {
     acr__strmap_node node;
-    char key[32];
+    char key[48];
     int value;
 };
 
@@ -27,7 +27,7 @@ Test(strmap, put_get_across_growth_then_shift_everything)
     cr_assert_eq(m.n, N);
     cr_assert_geq(m.nbuckets, N, "grew with the load");
     for (int i = 0; i < N; i++) {
-        char key[32];
+        char key[48];
         snprintf(key, sizeof key, "https://host-%d.test:443", i);
         acr__strmap_node *n = acr__strmap_get(&m, key);
         cr_assert_not_null(n, "%s", key);
