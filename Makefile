@@ -15,7 +15,9 @@ endif
 OPT ?= -O2 -g
 CFLAGS ?=
 CPPFLAGS := -Iinclude -Isrc -I$(LLHTTP_INC) -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-ALL_CFLAGS := -std=c11 $(WARN) $(OPT) -fstack-clash-protection $(SANFLAGS) $(CFLAGS)
+# Runtime invariants (ACR_ASSERT) are checked in sanitizer and debug builds.
+CHECKS := $(if $(SANFLAGS)$(DEBUG),-DACR_DEBUG)
+ALL_CFLAGS := -std=c11 $(WARN) $(OPT) -fstack-clash-protection $(CHECKS) $(SANFLAGS) $(CFLAGS)
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 TEST_LDLIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 
@@ -32,7 +34,7 @@ SERVER_BIN := $(BUILD)/acrawl-testserver
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps check unit cli arch asan valgrind bench bench-runtime bench-http bench-cli demo install clean
+.PHONY: all deps check unit cli arch asan debug valgrind bench bench-runtime bench-http bench-cli demo install clean
 
 # The main job on a fresh machine (see scripts/demo.sh).
 demo:
@@ -98,6 +100,10 @@ cli: all
 asan:
 	$(MAKE) BUILD=build/asan OPT="-O1 -g" \
 	  SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" unit
+
+# Unit tests with the invariant checks on, unoptimised, no sanitizer.
+debug:
+	$(MAKE) BUILD=build/debug OPT="-O0 -g" DEBUG=1 unit
 
 # Runtime tests under memcheck, with task stacks registered with Valgrind.
 VG_TESTS := test_loop test_task test_sync test_url

@@ -61,6 +61,11 @@ int acr_sleep_until(int64_t deadline);
 int acr_sleep_for(int64_t ns);
 /* Lets every other ready task run once. 0 or ACR_ECANCELED. */
 int acr_yield(void);
+/* For loops that make progress without suspending (a socket that always has data):
+ * ACR_ETIMEOUT once deadline has passed, ACR_ECANCELED when the task is cancelled,
+ * else 0 — after letting the other tasks run once every so many calls, so one busy
+ * peer cannot starve the loop. ACR_ENOTASK outside a task. */
+int acr_checkpoint(int64_t deadline);
 
 /* ---- waiting on file descriptors ---- */
 
@@ -75,7 +80,9 @@ int acr_io_open(acr_io **out, int fd);
 /* As acr_io_open for a descriptor that is already non-blocking (no fcntl). */
 int acr_io_adopt(acr_io **out, int fd);
 /* Waits until fd is readable or writable (one of events) or deadline. 0 when an edge
- * arrived since the last wait: retry the syscall, it may still say EAGAIN.
+ * arrived since the last wait: retry the syscall, it may still say EAGAIN. An edge
+ * already pending does not override an expired deadline, and a task that keeps
+ * finding edges pending yields to the others now and then (as acr_checkpoint).
  * ACR_ETIMEOUT, ACR_ECANCELED, ACR_ECLOSED (another task closed the io).
  * At most one task waits per direction. */
 int acr_io_wait(acr_io *io, unsigned events, int64_t deadline);

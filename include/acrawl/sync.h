@@ -23,6 +23,12 @@ typedef struct acr_chan acr_chan;
 /* A FIFO of pointers holding at most cap items (cap 0: every send meets a recv). */
 acr_chan *acr_chan_new(size_t cap);
 void acr_chan_free(acr_chan *ch);
+/* Ownership: a send that returns 0 handed the item over, and one that returns
+ * anything else did not (the sender still owns it). A hand-off wins over a deadline
+ * or cancel that woke the waiting task in the same loop turn: the call then returns
+ * 0 (the cancel shows at the next suspending call). The same holds for recv, for
+ * semaphore permits and for condition signals: nothing is handed to a task that
+ * then reports failure. */
 /* 0, ACR_ECLOSED (closed before the item was taken in), ACR_ETIMEOUT, ACR_ECANCELED. */
 int acr_chan_send(acr_chan *ch, void *item, int64_t deadline);
 /* 0, ACR_ECLOSED (closed and drained), ACR_ETIMEOUT, ACR_ECANCELED. */

@@ -1,7 +1,10 @@
 /* error.c -- messages and kind names for acrawl's error codes. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "acrawl/error.h"
+#include "check.h"
 
 struct errdesc {
     int code;
@@ -56,4 +59,11 @@ const char *acr_errname(int code)
         return "ok";
     const struct errdesc *d = find(code);
     return d ? d->name : "system";
+}
+
+_Noreturn void acr__assert_fail(const char *cond, const char *rule, const char *file, int line)
+{
+    fprintf(stderr, "acrawl: internal error: %s (%s at %s:%d)\n", rule, cond, file, line);
+    fflush(stderr);
+    abort();
 }

@@ -26,6 +26,9 @@ struct acr_io {
 static __thread acr_loop *cur_loop;
 
 #define PASS_MIN 256
+/* Checkpoints (and immediately satisfied io waits) a task may pass before it
+ * must let the others run: a peer that always has data ready cannot hold the loop. */
+#define RUN_BUDGET 64
 
 /* ---- clock ---- */
 
@@ -189,6 +192,7 @@ int acr__park(int64_t deadline)
         return -ENOMEM;
     t->parked = true;
     t->wake_result = 0;
+    t->budget = RUN_BUDGET;
     switch_away(l, t);
     return t->wake_result;
 }
@@ -203,6 +207,34 @@ bool acr__wake(acr_task *t, int result)
     t->wake_result = result;
     ready_push(t->loop, t);
     return true;
+}
+
+/* Goes to the back of the ready queue. Returns what a waker left in wake_result
+ * meanwhile (ACR_ECLOSED from an io closed under us), else 0. */
+static int requeue(acr_task *t)
+{
+    t->wake_result = 0;
+    t->budget = RUN_BUDGET;
+    ready_push(t->loop, t);
+    switch_away(t->loop, t);
+    return t->wake_result;
+}
+
+int acr_checkpoint(int64_t deadline)
+{
+    acr_task *t = acr__self();
+    if (!t)
+        return ACR_ENOTASK;
+    if (acr__cancel_pending(t))
+        return ACR_ECANCELED;
+    if (deadline != ACR_FOREVER && deadline <= acr_now())
+        return ACR_ETIMEOUT;
+    if (t->budget > 0) {
+        t->budget--;
+        return 0;
+    }
+    requeue(t);
+    return acr__cancel_pending(t) ? ACR_ECANCELED : 0;
 }
 
 int acr_yield(void)
@@ -249,6 +281,7 @@ int acr__loop_start_task(acr_loop *l, acr_task *t)
     t->loop = l;
     t->id = ++l->next_id;
     t->heap_idx = SIZE_MAX;
+    t->budget = RUN_BUDGET;
     l->ntasks++;
     acr__list_push(&l->alive, &t->alink);
     ready_push(l, t);
@@ -516,6 +549,29 @@ void acr_io_set_watcher(acr_io *io, acr_task *task)
     io->watcher = task;
 }
 
+/* The event is already here. The deadline still holds, and a task that keeps
+ * finding events pending yields now and then, registered as the waiter so that a
+ * close meanwhile reaches it (ACR_ECLOSED, io freed). */
+static int io_take_pending(acr_io *io, acr_task *t, unsigned events, int64_t deadline)
+{
+    if (deadline != ACR_FOREVER && deadline <= acr_now())
+        return ACR_ETIMEOUT;
+    if (t->budget > 0) {
+        t->budget--;
+    } else {
+        io->reader = events & ACR_READABLE ? t : io->reader;
+        io->writer = events & ACR_WRITABLE ? t : io->writer;
+        if (requeue(t) == ACR_ECLOSED)
+            return ACR_ECLOSED;
+        io->reader = io->reader == t ? NULL : io->reader;
+        io->writer = io->writer == t ? NULL : io->writer;
+        if (acr__cancel_pending(t))
+            return ACR_ECANCELED;
+    }
+    io->ready &= ~events;
+    return 0;
+}
+
 int acr_io_wait(acr_io *io, unsigned events, int64_t deadline)
 {
     acr_task *t = acr__self();
@@ -523,10 +579,10 @@ int acr_io_wait(acr_io *io, unsigned events, int64_t deadline)
         return ACR_ENOTASK;
     if (acr__cancel_pending(t))
         return ACR_ECANCELED;
-    if (io->ready & events) {
-        io->ready &= ~events;
-        return 0;
-    }
+    ACR_ASSERT(!(events & ACR_READABLE) || !io->reader, "at most one task waits to read an io");
+    ACR_ASSERT(!(events & ACR_WRITABLE) || !io->writer, "at most one task waits to write an io");
+    if (io->ready & events)
+        return io_take_pending(io, t, events, deadline);
     if (events & ACR_READABLE)
         io->reader = t;
     if (events & ACR_WRITABLE)

@@ -8,6 +8,7 @@
 
 #include "acrawl/loop.h"
 #include "acrawl/task.h"
+#include "check.h"
 #include "coro.h"
 #include "list.h"
 
@@ -29,8 +30,17 @@ struct acr_task {
     int64_t deadline;
     uint64_t seq;           /* tie-break for equal deadlines: earlier first */
     acr_task *rnext;        /* ready queue (singly linked FIFO) */
-    acr__list wlink;        /* the one wait queue it parks on (sem, chan, group) */
+    /* Wait queues (sem, chan, cond, group). A task is linked on at most one. A
+     * peer that serves it (hands it a permit, an item, a slot, a signal or a close)
+     * takes it off the queue and sets wserved and wcode in the same step; the
+     * hand-off stands even when a deadline or a cancel woke the task first and it
+     * has not run yet: wcode, not the park's result, is what it returns. So a
+     * linked task is never served, and a served one is never linked. */
+    acr__list wlink;
+    bool wserved;
+    int wcode;
     void *witem;            /* channel hand-off slot */
+    unsigned budget;        /* checkpoints left before it must yield (acr_checkpoint) */
     acr__list joiners;      /* acr__joiner nodes of tasks waiting for this one */
     struct acr_group *group;
     acr__list glink;        /* group's running or done list */
@@ -76,6 +86,12 @@ int acr__park(int64_t deadline);
 /* Makes a parked task ready with `result` as acr__park's return. False (no-op)
  * when t is not parked. */
 bool acr__wake(acr_task *t, int result);
+/* Takes the first task off wait queue q and serves it with result (see wlink).
+ * NULL when q is empty. */
+acr_task *acr__serve_first(acr__list *q, int result);
+/* Parks the current task on wait queue q until a peer serves it (returns the
+ * served code), its deadline or a cancel. Off the queue on return, always. */
+int acr__park_on(acr__list *q, int64_t deadline);
 /* The running task, or NULL (and *err = ACR_ENOTASK) outside tasks. */
 acr_task *acr__self(void);
 

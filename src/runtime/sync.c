@@ -20,27 +20,38 @@ struct acr_chan {
     acr__list receivers;    /* parked receivers, item delivered into task->witem */
 };
 
-static acr_task *shift_waiter(acr__list *q)
+acr_task *acr__serve_first(acr__list *q, int result)
 {
     acr__list *n = acr__list_shift(q);
-    return n ? acr__container_of(n, acr_task, wlink) : NULL;
+    if (!n)
+        return NULL;
+    acr_task *t = acr__container_of(n, acr_task, wlink);
+    ACR_ASSERT(!t->wserved, "a task on a wait queue has not been served yet");
+    t->wserved = true;
+    t->wcode = result;
+    acr__wake(t, result); /* false when a deadline or cancel woke it first: wcode still wins */
+    return t;
 }
 
-/* Parks the current task on queue q. 0 when a peer served it; otherwise the
- * park's error, and the task is off the queue. */
-static int park_on(acr__list *q, int64_t deadline)
+int acr__park_on(acr__list *q, int64_t deadline)
 {
     acr_task *self = acr__self();
     if (!self)
         return ACR_ENOTASK;
+    ACR_ASSERT(!acr__list_linked(&self->wlink), "a task waits on one queue at a time");
+    self->wserved = false;
     acr__list_push(q, &self->wlink);
     int rc;
     do {
-        /* Still queued after a 0 wake: woken as an io watcher, not served. */
+        /* A 0 wake without a hand-off came from an io watcher: keep waiting. */
         rc = acr__park(deadline);
-    } while (rc == 0 && acr__list_linked(&self->wlink));
-    if (acr__list_linked(&self->wlink))
-        acr__list_remove(&self->wlink);
+    } while (rc == 0 && !self->wserved);
+    if (self->wserved) {
+        self->wserved = false;
+        return self->wcode;
+    }
+    ACR_ASSERT(acr__list_linked(&self->wlink), "an unserved waiter is still queued");
+    acr__list_remove(&self->wlink);
     return rc;
 }
 
@@ -76,15 +87,12 @@ int acr_sem_acquire(acr_sem *s, int64_t deadline)
         return ACR_ECANCELED;
     if (acr_sem_try_acquire(s) == 0)
         return 0;
-    return park_on(&s->waiters, deadline);
+    return acr__park_on(&s->waiters, deadline);
 }
 
 void acr_sem_release(acr_sem *s)
 {
-    acr_task *w = shift_waiter(&s->waiters);
-    if (w)
-        acr__wake(w, 0); /* the permit passes to w */
-    else
+    if (!acr__serve_first(&s->waiters, 0)) /* the permit passes to the first waiter */
         s->permits++;
 }
 
@@ -139,10 +147,9 @@ int acr_chan_send(acr_chan *ch, void *item, int64_t deadline)
         return ACR_ECANCELED;
     if (ch->closed)
         return ACR_ECLOSED;
-    acr_task *r = shift_waiter(&ch->receivers);
-    if (r) {
-        r->witem = item;
-        acr__wake(r, 0);
+    if (!acr__list_empty(&ch->receivers)) {
+        acr__container_of(ch->receivers.next, acr_task, wlink)->witem = item;
+        acr__serve_first(&ch->receivers, 0);
         return 0;
     }
     if (ch->len < ch->cap) {
@@ -150,7 +157,7 @@ int acr_chan_send(acr_chan *ch, void *item, int64_t deadline)
         return 0;
     }
     self->witem = item;
-    return park_on(&ch->senders, deadline);
+    return acr__park_on(&ch->senders, deadline); /* 0: a receiver took the item */
 }
 
 int acr_chan_recv(acr_chan *ch, void **item, int64_t deadline)
@@ -162,34 +169,31 @@ int acr_chan_recv(acr_chan *ch, void **item, int64_t deadline)
         return ACR_ECANCELED;
     if (ch->len > 0) {
         *item = buf_shift(ch);
-        acr_task *s = shift_waiter(&ch->senders);
-        if (s) {
+        acr_task *s = acr__serve_first(&ch->senders, 0);
+        if (s)
             buf_push(ch, s->witem); /* the freed slot goes to the first sender */
-            acr__wake(s, 0);
-        }
         return 0;
     }
-    acr_task *s = shift_waiter(&ch->senders);
+    acr_task *s = acr__serve_first(&ch->senders, 0);
     if (s) {
         *item = s->witem; /* unbuffered: take straight from the sender */
-        acr__wake(s, 0);
         return 0;
     }
     if (ch->closed)
         return ACR_ECLOSED;
-    int rc = park_on(&ch->receivers, deadline);
+    int rc = acr__park_on(&ch->receivers, deadline);
     if (rc == 0)
-        *item = self->witem;
+        *item = self->witem; /* served: the item is ours even if we were cancelled meanwhile */
     return rc;
 }
 
 void acr_chan_close(acr_chan *ch)
 {
     ch->closed = true;
-    for (acr_task *t = shift_waiter(&ch->receivers); t; t = shift_waiter(&ch->receivers))
-        acr__wake(t, ACR_ECLOSED);
-    for (acr_task *t = shift_waiter(&ch->senders); t; t = shift_waiter(&ch->senders))
-        acr__wake(t, ACR_ECLOSED);
+    while (acr__serve_first(&ch->receivers, ACR_ECLOSED))
+        ;
+    while (acr__serve_first(&ch->senders, ACR_ECLOSED)) /* their items stay theirs */
+        ;
 }
 
 size_t acr_chan_len(const acr_chan *ch) { return ch->len; }
@@ -210,17 +214,15 @@ acr_cond *acr_cond_new(void)
 
 void acr_cond_free(acr_cond *c) { free(c); }
 
-int acr_cond_wait(acr_cond *c, int64_t deadline) { return park_on(&c->waiters, deadline); }
+int acr_cond_wait(acr_cond *c, int64_t deadline) { return acr__park_on(&c->waiters, deadline); }
 
 void acr_cond_signal(acr_cond *c)
 {
-    acr_task *t = shift_waiter(&c->waiters);
-    if (t)
-        acr__wake(t, 0);
+    acr__serve_first(&c->waiters, 0);
 }
 
 void acr_cond_broadcast(acr_cond *c)
 {
-    for (acr_task *t = shift_waiter(&c->waiters); t; t = shift_waiter(&c->waiters))
-        acr__wake(t, 0);
+    while (acr__serve_first(&c->waiters, 0))
+        ;
 }

@@ -64,8 +64,12 @@ void acr_task_ref(acr_task *t) { t->refs++; }
 
 void acr_task_unref(acr_task *t)
 {
-    if (!t || --t->refs > 0)
+    if (!t)
         return;
+    ACR_ASSERT(t->refs > 0, "a task reference is dropped once per reference taken");
+    if (--t->refs > 0)
+        return;
+    ACR_ASSERT(t->state >= ACR_TASK_DONE, "the runtime holds a reference until the task has finished");
     free(t);
 }
 
@@ -253,9 +257,7 @@ static void group_member_done(acr_task *t)
     g->nrunning--;
     acr__list_push(&g->done, &t->glink);
     g->ndone++;
-    acr__list *w = acr__list_shift(&g->waiters);
-    if (w)
-        acr__wake(acr__container_of(w, acr_task, wlink), 0);
+    acr__serve_first(&g->waiters, 0);
 }
 
 int acr_group_next(acr_group *g, int64_t deadline, acr_task **out)
@@ -266,10 +268,7 @@ int acr_group_next(acr_group *g, int64_t deadline, acr_task **out)
     while (g->ndone == 0) {
         if (g->nrunning == 0)
             return ACR_EEMPTY;
-        acr__list_push(&g->waiters, &self->wlink);
-        int rc = acr__park(deadline);
-        if (acr__list_linked(&self->wlink))
-            acr__list_remove(&self->wlink);
+        int rc = acr__park_on(&g->waiters, deadline);
         if (rc != 0 && g->ndone == 0)
             return rc;
     }
@@ -294,6 +293,7 @@ void acr_group_free(acr_group *g)
 {
     if (!g)
         return;
+    ACR_ASSERT(acr__list_empty(&g->waiters), "no task waits in acr_group_next on a group being freed");
     for (acr__list *n = acr__list_shift(&g->running); n; n = acr__list_shift(&g->running)) {
         acr_task *t = acr__container_of(n, acr_task, glink);
         t->group = NULL;

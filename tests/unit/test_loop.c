@@ -313,3 +313,76 @@ Test(loop, error_strings)
     cr_assert_str_eq(acr_strerror(-ECONNREFUSED), strerror(ECONNREFUSED));
     cr_assert_str_eq(acr_strerror(12345), "unknown error");
 }
+
+/* ---- a peer that always has data must not beat the deadline or hold the loop ---- */
+
+static int pending_edge_after_deadline(void *arg)
+{
+    (void)arg;
+    int fds[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, fds);
+    acr_io *io;
+    cr_assert_eq(acr_io_open(&io, fds[0]), 0);
+    cr_assert_eq(write(fds[1], "x", 1), 1);
+    acr_sleep_for(5 * ACR_MSEC); /* the edge arrives and stays pending */
+    cr_assert(acr_io_pending(io) & ACR_READABLE);
+    int rc = acr_io_wait(io, ACR_READABLE, acr_now() - 1);
+    acr_io_close(io);
+    close(fds[1]);
+    return rc;
+}
+
+Test(loop, a_pending_edge_does_not_override_an_expired_deadline)
+{
+    cr_assert_eq(run_in_loop(pending_edge_after_deadline, NULL), ACR_ETIMEOUT);
+}
+
+struct busy {
+    int ticks;
+    bool stop;
+};
+
+static int ticker(void *arg)
+{
+    struct busy *b = arg;
+    while (!b->stop) {
+        b->ticks++;
+        acr_sleep_for(ACR_MSEC / 10);
+    }
+    return 0;
+}
+
+/* Never suspends on its own: only acr_checkpoint lets the ticker run. */
+static int spinner(void *arg)
+{
+    struct busy *b = arg;
+    int64_t deadline = acr_deadline_in(50 * ACR_MSEC);
+    int rc;
+    while ((rc = acr_checkpoint(deadline)) == 0)
+        ;
+    b->stop = true;
+    return rc;
+}
+
+static int busy_main(void *arg)
+{
+    struct busy *b = arg;
+    acr_task *t, *s;
+    acr_spawn(NULL, &t, ticker, b);
+    acr_spawn(NULL, &s, spinner, b);
+    acr_task_join(s, ACR_FOREVER, NULL);
+    acr_task_join(t, ACR_FOREVER, NULL);
+    int rc = acr_task_status(s);
+    acr_task_unref(s);
+    acr_task_unref(t);
+    return rc;
+}
+
+Test(loop, checkpoint_keeps_the_deadline_and_lets_others_run)
+{
+    struct busy b = {0};
+    int64_t t0 = acr_now();
+    cr_assert_eq(run_in_loop(busy_main, &b), ACR_ETIMEOUT);
+    cr_assert_lt(ms_since(t0), 1000);
+    cr_assert_gt(b.ticks, 10, "the other task ran only %d times while one spun", b.ticks);
+}

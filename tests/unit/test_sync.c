@@ -1,5 +1,6 @@
 /* test_sync.c -- semaphore (limit, FIFO, deadline, cancel) and channel (hand-off, close). */
 #include <stdlib.h>
+#include <time.h>
 
 #include "acrawl/sync.h"
 #include "helpers.h"
@@ -263,3 +264,133 @@ static int cond_case(void *arg)
 }
 
 Test(sync, cond_signal_and_broadcast) { cr_assert_eq(run_in_loop(cond_case, NULL), 0); }
+
+/* ---- a hand-off racing a cancel or a deadline (issue 7's crashes) ----
+ * A task woken by a cancel or its deadline sits in the ready queue until it runs.
+ * A peer that serves it in that window (takes its item, gives it an item or a
+ * permit) must win: the woken task returns 0, and the item has one owner. */
+
+struct race {
+    acr_chan *ch;
+    acr_sem *sem;
+    int item, got_item;
+    void *received;
+    int rc;
+};
+
+static int race_sender(void *arg)
+{
+    struct race *r = arg;
+    r->rc = acr_chan_send(r->ch, &r->item, ACR_FOREVER);
+    return 0;
+}
+
+static int cancelled_sender_whose_item_was_taken(void *arg)
+{
+    struct race *r = arg;
+    r->ch = acr_chan_new(1);
+    int first = 1;
+    cr_assert_eq(acr_chan_send(r->ch, &first, ACR_FOREVER), 0); /* full now */
+    acr_task *s;
+    acr_spawn(NULL, &s, race_sender, r);
+    acr_yield(); /* the sender parks on the full channel */
+    acr_task_cancel(s); /* woken with ECANCELED, still in the ready queue */
+    void *p;
+    cr_assert_eq(acr_chan_recv(r->ch, &p, ACR_FOREVER), 0);
+    cr_assert_eq(p, &first);
+    /* That recv moved the sender's item into the buffer: the send succeeded. */
+    cr_assert_eq(acr_chan_len(r->ch), 1);
+    acr_task_join(s, ACR_FOREVER, NULL);
+    acr_task_unref(s);
+    cr_assert_eq(r->rc, 0, "the sender's item was taken, yet its send said %d (%s)", r->rc,
+                 acr_strerror(r->rc));
+    cr_assert_eq(acr_chan_recv(r->ch, &p, ACR_FOREVER), 0);
+    cr_assert_eq(p, &r->item);
+    acr_chan_free(r->ch);
+    return 0;
+}
+
+Test(sync, a_cancelled_sender_whose_item_was_taken_sees_success)
+{
+    struct race r = {0};
+    run_in_loop(cancelled_sender_whose_item_was_taken, &r);
+}
+
+static int race_receiver(void *arg)
+{
+    struct race *r = arg;
+    r->rc = acr_chan_recv(r->ch, &r->received, ACR_FOREVER);
+    return 0;
+}
+
+static int cancelled_receiver_that_was_given_an_item(void *arg)
+{
+    struct race *r = arg;
+    r->ch = acr_chan_new(4);
+    acr_task *t;
+    acr_spawn(NULL, &t, race_receiver, r);
+    acr_yield(); /* parks on the empty channel */
+    acr_task_cancel(t);
+    cr_assert_eq(acr_chan_send(r->ch, &r->item, ACR_FOREVER), 0);
+    acr_task_join(t, ACR_FOREVER, NULL);
+    acr_task_unref(t);
+    /* The item went to the receiver, not into the buffer: the receiver must have it. */
+    cr_assert_eq(acr_chan_len(r->ch), 0);
+    cr_assert_eq(r->rc, 0, "the item was handed over, yet recv said %d (%s)", r->rc, acr_strerror(r->rc));
+    cr_assert_eq(r->received, &r->item);
+    acr_chan_free(r->ch);
+    return 0;
+}
+
+Test(sync, a_cancelled_receiver_that_was_handed_an_item_gets_it)
+{
+    struct race r = {0};
+    run_in_loop(cancelled_receiver_that_was_given_an_item, &r);
+}
+
+static int race_acquirer(void *arg)
+{
+    struct race *r = arg;
+    r->rc = acr_sem_acquire(r->sem, acr_deadline_in(5 * ACR_MSEC));
+    if (r->rc == 0)
+        acr_sem_release(r->sem);
+    return 0;
+}
+
+static int late_releaser(void *arg)
+{
+    struct race *r = arg;
+    acr_sleep_for(2 * ACR_MSEC); /* expires just before the acquirer's 5 ms */
+    acr_sem_release(r->sem);
+    return 0;
+}
+
+static int timed_out_waiter_given_the_permit(void *arg)
+{
+    struct race *r = arg;
+    r->sem = acr_sem_new(1);
+    cr_assert_eq(acr_sem_acquire(r->sem, ACR_FOREVER), 0);
+    acr_task *t, *rel;
+    acr_spawn(NULL, &t, race_acquirer, r);
+    acr_spawn(NULL, &rel, late_releaser, r);
+    acr_yield(); /* both park: the acquirer with a 5 ms deadline, the releaser for 2 ms */
+    /* Hold the loop past both deadlines: one poll then queues the releaser (earlier
+     * deadline) and, behind it, the acquirer woken with ETIMEOUT. The releaser runs
+     * first and hands its permit to the acquirer, already woken. */
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    acr_task_join(t, ACR_FOREVER, NULL);
+    acr_task_join(rel, ACR_FOREVER, NULL);
+    acr_task_unref(t);
+    acr_task_unref(rel);
+    cr_assert_eq(r->rc, 0, "the permit was handed over, yet acquire said %d (%s)", r->rc, acr_strerror(r->rc));
+    cr_assert_eq(acr_sem_available(r->sem), 1, "a permit was lost");
+    acr_sem_free(r->sem);
+    return 0;
+}
+
+Test(sync, a_timed_out_waiter_handed_the_permit_keeps_it_and_none_is_lost)
+{
+    struct race r = {0};
+    run_in_loop(timed_out_waiter_given_the_permit, &r);
+}
