@@ -14,6 +14,7 @@
 #include "acrawl/sync.h"
 #include "acrawl/task.h"
 #include "dns.h"
+#include "runtime/check.h"
 #include "runtime/list.h"
 #include "runtime/strmap.h"
 
@@ -22,6 +23,12 @@
 #define HOSTS_TTL (60 * ACR_SEC)   /* /etc/hosts answers carry no TTL */
 #define MAX_SOCKS 16
 
+/* A cache entry outlives every query and waiter that points at it: c-ares holds
+ * it as the callback argument of a pending query until the callback runs (from
+ * ares_process_fd, or with ARES_EDESTRUCTION from ares_destroy), and entries are
+ * freed only after ares_destroy in acr_dns_free. Waiters park on `ready`, never
+ * hand c-ares anything of their own: a waiter that times out or is cancelled just
+ * leaves, and the query goes on to fill the cache. */
 struct entry {
     acr__strmap_node node;      /* keyed by host */
     struct acr_dns *dns;
@@ -53,7 +60,7 @@ struct acr_dns {
     struct sock socks[MAX_SOCKS];
     size_t nsocks;
     size_t inflight;            /* queries c-ares is working on */
-    acr_task *pump;
+    acr_task *pump;             /* alive while set; see pump_main */
     size_t lookups;
     int sock_error;
 };
@@ -161,6 +168,10 @@ static void set_watchers(acr_dns *d, acr_task *t)
         acr_io_set_watcher(d->socks[i].io, t);
 }
 
+/* The pump runs while queries are in flight and clears d->pump when it ends.
+ * acr_dns_free cancels a pump still alive and frees d at once; the cancelled pump
+ * then returns without touching d. So d is only read after a sleep that was not
+ * cancelled, and the cancel is the pump's only news that d is gone. */
 static int pump_main(void *arg)
 {
     acr_dns *d = arg;
@@ -169,8 +180,10 @@ static int pump_main(void *arg)
         int64_t dl = tvp ? acr_deadline_in((int64_t)tv.tv_sec * ACR_SEC + (int64_t)tv.tv_usec * 1000) : ACR_FOREVER;
         /* Woken by any event on a c-ares socket (we are their watcher), or at the
          * c-ares timeout; either way let c-ares look at everything. */
-        if (acr_sleep_until(dl) == ACR_ECANCELED)
-            break;
+        int rc = acr_sleep_until(dl);
+        /* A pump already woken by an event when it was cancelled sleeps "0". */
+        if (rc == ACR_ECANCELED || acr_cancelled())
+            return 0; /* d may be freed: see above */
         for (size_t i = 0; i < d->nsocks; i++) {
             ares_socket_t fd = d->socks[i].fd;
             ares_process_fd(d->ch, fd, fd);
@@ -388,9 +401,15 @@ void acr_dns_free(acr_dns *d)
 {
     if (!d)
         return;
+    if (d->pump) {
+        acr_task_cancel(d->pump); /* it ends without touching d (pump_main) */
+        set_watchers(d, NULL);
+        d->pump = NULL;
+    }
     /* ares_destroy runs pending callbacks with ARES_EDESTRUCTION: entries stay
-     * valid until after it. */
+     * valid until after it. Nobody may still wait on them. */
     ares_destroy(d->ch);
+    ACR_ASSERT(d->inflight == 0, "ares_destroy ends every query");
     for (size_t i = 0; i < d->nsocks; i++)
         acr_io_detach(d->socks[i].io);
     for (acr__strmap_node *n = acr__strmap_shift(&d->cache); n; n = acr__strmap_shift(&d->cache)) {
