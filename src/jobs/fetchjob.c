@@ -15,12 +15,23 @@
 #include "acrawl/task.h"
 #include "acrawl/url.h"
 #include "fetchjob.h"
+#include "runtime/check.h"
 #include "record.h"
 
 #define READ_AHEAD 1024
 #define BACKOFF_BASE (200 * ACR_MSEC)
 #define BACKOFF_MAX (10 * ACR_SEC)
 
+/* A record has exactly one owner at a time, and ownership moves only by a call
+ * that says it did: the reader creates it (take_line) and owns it until its
+ * acr_chan_send to `items` returns 0; then the channel, then the dispatcher
+ * (its recv returned 0), then the fetch task it spawns; whoever holds it last
+ * hands it to `records` with emit(), after which the program's writer owns and
+ * frees it. A send or recv that returns non-zero moved nothing, and one that
+ * returns 0 moved the item even if the task was cancelled while it waited (see
+ * sync.h): so a cancelled holder emits a `cancelled` record for what it still
+ * holds, exactly once. `emitted` counts the hand-overs; at the end it equals the
+ * number of records created. */
 struct item {
     struct acr_job *job;
     int64_t queued_at;
@@ -42,7 +53,8 @@ struct acr_job {
     acr_task *reader, *dispatcher;
     bool stopping, input_done, input_failed;
     unsigned inflight;
-    uint64_t seq;
+    uint64_t seq;               /* records created */
+    uint64_t emitted;           /* records handed to the program */
     int64_t next_start;         /* --rate */
     int dirfd;
     struct seen seen;
@@ -97,8 +109,11 @@ static bool seen_before(struct seen *st, const char *s)
 static void emit(acr_job *j, acr_record *r)
 {
     int was = acr_shield(1);
-    if (acr_chan_send(j->records, r, ACR_FOREVER) != 0)
+    int rc = acr_chan_send(j->records, r, ACR_FOREVER);
+    ACR_ASSERT(rc == 0, "the records channel stays open until every record is in");
+    if (rc != 0)
         acr_record_free(r);
+    j->emitted++;
     acr_shield(was);
 }
 
@@ -236,9 +251,18 @@ static int fetch_main(void *arg)
 
 /* ---- reader ---- */
 
+/* A record for an input line; seq counts only records that exist. */
+static acr_record *new_record(acr_job *j, uint64_t line, const char *text)
+{
+    acr_record *r = acr_record_new(line, j->seq, text);
+    if (r)
+        j->seq++;
+    return r;
+}
+
 static void read_fail(acr_job *j, uint64_t line, const char *text, int code, const char *why)
 {
-    acr_record *r = acr_record_new(line, j->seq++, text);
+    acr_record *r = new_record(j, line, text);
     if (!r)
         return;
     acr_record_fail(r, code, why);
@@ -260,10 +284,13 @@ static void take_line(acr_job *j, uint64_t line, const char *text, int read_rc)
     if (dup)
         return;
     struct item *it = calloc(1, sizeof *it);
-    acr_record *r = acr_record_new(line, j->seq++, text);
+    acr_record *r = new_record(j, line, text);
     if (!it || !r) {
         free(it);
-        acr_record_free(r);
+        if (r) {
+            acr_record_fail(r, -ENOMEM, "out of memory while queueing the URL");
+            emit(j, r);
+        }
         return;
     }
     *it = (struct item){.job = j, .queued_at = acr_now(), .rec = r};
@@ -375,6 +402,7 @@ static int dispatcher_main(void *arg)
     acr_task *t;
     while (acr_group_next(j->fetches, ACR_FOREVER, &t) == 0)
         acr_task_unref(t);
+    ACR_ASSERT(j->emitted == j->seq, "every record created is handed to the program exactly once");
     acr_chan_close(j->records);
     return 0;
 }
