@@ -21,7 +21,7 @@ ALL_CFLAGS := -std=c11 $(WARN) $(OPT) -fstack-clash-protection $(CHECKS) $(SANFL
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 TEST_LDLIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 
-LIB_SRC := $(wildcard src/runtime/*.c src/transport/*.c src/http/*.c src/jobs/*.c src/app/*.c)
+LIB_SRC := $(wildcard src/util/*.c src/runtime/*.c src/transport/*.c src/http/*.c src/jobs/*.c src/app/*.c)
 LIB_ASM := $(wildcard src/runtime/*.S)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(LIB_ASM:%.S=$(BUILD)/%.o) \
            $(BUILD)/llhttp/llhttp.o $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o
@@ -116,7 +116,7 @@ valgrind:
 
 # The runtime alone on the other switch implementations: the ucontext fallback
 # (native), and AArch64 cross-built and run under qemu-user.
-RT_SRC := src/runtime/coro.c src/runtime/loop.c src/runtime/task.c src/runtime/sync.c src/runtime/error.c
+RT_SRC := $(filter-out %/strmap.c,$(wildcard src/runtime/*.c)) src/util/heap.c
 arch: build/arch/smoke-ucontext build/arch/smoke-aarch64
 	build/arch/smoke-ucontext
 	qemu-aarch64 build/arch/smoke-aarch64

@@ -11,6 +11,7 @@
 #include "check.h"
 #include "coro.h"
 #include "list.h"
+#include "util/heap.h"
 
 struct acr_task {
     acr__ctx ctx;
@@ -26,7 +27,7 @@ struct acr_task {
     bool cancel_requested;
     bool shielded;          /* cancellation deferred (acr_shield) */
     int wake_result;        /* what acr__park returns */
-    size_t heap_idx;        /* position in the timer heap, or SIZE_MAX */
+    size_t heap_idx;        /* position in the loop's timers, or SIZE_MAX */
     int64_t deadline;
     uint64_t seq;           /* tie-break for equal deadlines: earlier first */
     acr_task *rnext;        /* ready queue (singly linked FIFO) */
@@ -62,11 +63,10 @@ struct acr_loop {
     acr_task *ready_head, *ready_tail;
     size_t nready;
     size_t pass_left;       /* tasks still to run before polling again */
-    acr_task **heap;        /* timers: parked tasks by (deadline, seq) */
-    size_t heap_len, heap_cap;
+    acr__heap timers;       /* parked tasks with a deadline, by (deadline, seq) */
     uint64_t seq;
     uint64_t next_id;
-    int epfd;
+    int pollfd;             /* poll_epoll.c */
     size_t ntasks;          /* spawned, not finished */
     acr__list alive;        /* those tasks, to free them if the loop is abandoned */
     size_t io_waiters;      /* tasks parked on a descriptor */
@@ -94,6 +94,15 @@ acr_task *acr__serve_first(acr__list *q, int result);
 int acr__park_on(acr__list *q, int64_t deadline);
 /* The running task, or NULL (and *err = ACR_ENOTASK) outside tasks. */
 acr_task *acr__self(void);
+
+/* Checkpoints (and immediately satisfied io waits) a task may pass before it must
+ * let the others run: a peer that always has data ready cannot hold the loop. */
+#define ACR__RUN_BUDGET 64
+/* Puts the running task at the back of the ready queue and switches away. Returns
+ * what a waker left meanwhile (ACR_ECLOSED from an io closed under it), else 0. */
+int acr__requeue(acr_task *t);
+/* overflow.c: reports a task's stack overflow on SIGSEGV (once per process). */
+void acr__overflow_install(void);
 
 /* task.c hooks for loop.c */
 void acr__task_entry(void *arg);
