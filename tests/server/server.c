@@ -384,6 +384,22 @@ static int send_informational(struct conn *c, const struct req *r)
     return rc ? rc : respond_text(c, r, 200, "after 1xx\n");
 }
 
+/* A response, then FIN (shutdown of our write side) with the socket left open and
+ * unread for a while: a keep-alive connection that died while idle in the pool.
+ * Corked, so the FIN rides in the response's segment and the client sees one
+ * readiness edge for both (the case an edge-only liveness check misses). */
+static int send_then_halfclose(struct conn *c, const struct req *r)
+{
+    int one = 1;
+    setsockopt(c->s.fd, IPPROTO_TCP, TCP_CORK, &one, sizeof one);
+    int rc = respond_text(c, r, 200, "ok; then FIN\n");
+    if (rc != 0)
+        return rc;
+    shutdown(c->s.fd, SHUT_WR);
+    acr_sleep_for(10 * ACR_SEC); /* bounded: the connection is closed after that */
+    return ACR_ECLOSED;
+}
+
 static int send_links(struct conn *c, const struct req *r, const char *path)
 {
     long n = 0, i = 0;
@@ -483,6 +499,8 @@ static int route(struct conn *c, const struct req *r)
         return send_huge_headers(c, r);
     if (!strcmp(path, "/1xx"))
         return send_informational(c, r);
+    if (!strcmp(path, "/halfclose"))
+        return send_then_halfclose(c, r);
     if (!strcmp(path, "/close-after")) {
         c->drop_next = true;
         return respond_text(c, r, 200, "ok; the next request on this connection is dropped\n");

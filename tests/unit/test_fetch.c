@@ -214,6 +214,19 @@ Test(fetch, stale_pooled_connection_is_retried_once_when_idempotent)
     cr_assert_eq(s.st.connections, 2, "the retry opened a fresh connection");
 }
 
+Test(fetch, half_closed_pooled_connection_is_not_waited_on)
+{
+    struct seq s = {.n = 3};
+    for (int i = 0; i < s.n; i++)
+        s.urls[i] = url(i, "http://127.0.0.1:%d/halfclose", srv.http);
+    int64_t t0 = acr_now();
+    run_in_loop(seq_main, &s); /* 5 s deadline per fetch; seq_main asserts no error */
+    cr_assert_lt(ms_since(t0), 1000, "took %lld ms", (long long)ms_since(t0));
+    for (int i = 0; i < s.n; i++)
+        cr_assert_eq(s.status[i], 200);
+    cr_assert_eq(s.st.connections, 3, "each FIN'd connection is replaced");
+}
+
 static int post_after_close_main(void *arg)
 {
     (void)arg;
