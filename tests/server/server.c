@@ -400,6 +400,19 @@ static int send_then_halfclose(struct conn *c, const struct req *r)
     return ACR_ECLOSED;
 }
 
+/* A response, then, 200 ms later and without reading what came meanwhile, a reset
+ * (SO_LINGER 0): a pooled connection that dies under a request being written. */
+static int send_then_reset_idle(struct conn *c, const struct req *r)
+{
+    int rc = respond_text(c, r, 200, "ok; reset in 200 ms\n");
+    if (rc != 0)
+        return rc;
+    acr_sleep_for(200 * ACR_MSEC);
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(c->s.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    return ACR_ECLOSED;
+}
+
 static int send_links(struct conn *c, const struct req *r, const char *path)
 {
     long n = 0, i = 0;
@@ -501,6 +514,8 @@ static int route(struct conn *c, const struct req *r)
         return send_informational(c, r);
     if (!strcmp(path, "/halfclose"))
         return send_then_halfclose(c, r);
+    if (!strcmp(path, "/reset-idle"))
+        return send_then_reset_idle(c, r);
     if (!strcmp(path, "/close-after")) {
         c->drop_next = true;
         return respond_text(c, r, 200, "ok; the next request on this connection is dropped\n");
