@@ -83,6 +83,11 @@ int acr_http1_request(acr_buf *out, const char *method, const acr_url *u, const 
 
 /* ---- response ---- */
 
+/* Interim responses before the final one, at most: a peer that sends them forever
+ * would otherwise hold the request without ever tripping a size limit (Go allows 5,
+ * CPython 100; curl bounds the header lines of the whole transfer). */
+#define MAX_INTERIM 16
+
 struct rp {
     llhttp_t p;
     acr_response *resp;
@@ -95,6 +100,7 @@ struct rp {
     acr_decoder dec;
     acr_buf body;
     int error;
+    unsigned interim;       /* 1xx responses skipped so far */
 };
 
 static int fail_oom(struct rp *r)
@@ -234,6 +240,8 @@ static int on_message_complete(llhttp_t *p)
 {
     struct rp *r = p->data;
     if (informational(r->resp->status)) {
+        if (++r->interim > MAX_INTERIM)
+            return fail_cb(r, ACR_EPROTO, "too many 1xx responses (more than %llu)", MAX_INTERIM);
         acr_headers_release(&r->resp->headers); /* 100 Continue and friends: skip */
         r->resp->status = 0;
         r->header_bytes = 0;
@@ -327,6 +335,11 @@ static int parse_loop(struct rp *r, acr_stream *s, int64_t deadline, acr_http1_r
                      llhttp_get_error_reason(&r->p) ? llhttp_get_error_reason(&r->p) : llhttp_errno_name(e));
             return ACR_EPROTO;
         }
+        /* A read that finds data never parks, so never meets the deadline in the
+         * runtime: a peer that always has more (endless 1xx, an endless body) must
+         * meet it here. One vDSO clock read per read(), not per byte. */
+        if (acr_now() >= deadline)
+            return read_error(r, ACR_ETIMEOUT, res);
     }
 }
 

@@ -413,6 +413,25 @@ static int send_then_reset_idle(struct conn *c, const struct req *r)
     return ACR_ECLOSED;
 }
 
+/* Endless "100 Continue" responses and never a final one, until the client goes
+ * (the write fails) or 30 s pass. Yields between writes so a fast reader cannot
+ * starve the server's other connections. */
+static int send_1xx_flood(struct conn *c)
+{
+    static const char one[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    char batch[64 * (sizeof one - 1)];
+    for (size_t i = 0; i < 64; i++)
+        memcpy(batch + i * (sizeof one - 1), one, sizeof one - 1);
+    int64_t end = acr_deadline_in(30 * ACR_SEC);
+    int rc = 0;
+    while (rc == 0 && acr_now() < end) {
+        rc = acr_stream_write(&c->s, batch, sizeof batch, end);
+        if (rc == 0)
+            rc = acr_yield();
+    }
+    return ACR_ECLOSED;
+}
+
 static int send_links(struct conn *c, const struct req *r, const char *path)
 {
     long n = 0, i = 0;
@@ -516,6 +535,8 @@ static int route(struct conn *c, const struct req *r)
         return send_then_halfclose(c, r);
     if (!strcmp(path, "/reset-idle"))
         return send_then_reset_idle(c, r);
+    if (!strcmp(path, "/1xx-flood"))
+        return send_1xx_flood(c);
     if (!strcmp(path, "/close-after")) {
         c->drop_next = true;
         return respond_text(c, r, 200, "ok; the next request on this connection is dropped\n");

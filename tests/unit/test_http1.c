@@ -12,6 +12,7 @@ struct canned {
     size_t len;
     const char *method;
     bool decode, keep_body, follow, close_after;
+    bool expired;       /* parse with the deadline already past but the bytes pending */
     acr_http1_limits lim;
     acr_response resp;
     acr_http1_result res;
@@ -32,7 +33,12 @@ static int canned_main(void *arg)
         c->lim = (acr_http1_limits){.max_header = 64 * 1024, .max_ratio = 1000};
     acr_http1_read rd = {.method = c->method ? c->method : "GET", .decode = c->decode,
                          .keep_body = c->keep_body, .follow = c->follow, .lim = &c->lim};
-    c->rc = acr_http1_response(&s, &rd, acr_deadline_in(ACR_SEC), &c->resp, &c->res);
+    int64_t deadline = acr_deadline_in(ACR_SEC);
+    if (c->expired) {
+        acr_sleep_for(ACR_MSEC); /* the loop sees the readable edge */
+        deadline = acr_now() - 1;
+    }
+    c->rc = acr_http1_response(&s, &rd, deadline, &c->resp, &c->res);
     acr_stream_close(&s);
     if (!c->close_after)
         close(sv[1]);
@@ -87,6 +93,59 @@ Test(http1, informational_responses_are_skipped)
     cr_assert_eq(c.resp.status, 201);
     cr_assert_null(acr_headers_get(&c.resp.headers, "Link"));
     acr_response_release(&c.resp);
+}
+
+/* n interim responses, then a final 200, in a heap buffer the caller frees. */
+static char *interim_then_ok(int n, size_t *len)
+{
+    static const char one[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    static const char fin[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    char *b = malloc((size_t)n * (sizeof one - 1) + sizeof fin);
+    char *p = b;
+    for (int i = 0; i < n; i++) {
+        memcpy(p, one, sizeof one - 1);
+        p += sizeof one - 1;
+    }
+    memcpy(p, fin, sizeof fin);
+    *len = (size_t)(p - b) + sizeof fin - 1;
+    return b;
+}
+
+Test(http1, interim_responses_are_capped_at_16)
+{
+    struct canned ok = {0};
+    char *b = interim_then_ok(16, &ok.len);
+    ok.bytes = b;
+    parse(&ok);
+    cr_assert_eq(ok.rc, 0, "%s", ok.resp.message);
+    cr_assert_eq(ok.resp.status, 200);
+    acr_response_release(&ok.resp);
+    free(b);
+    struct canned flood = {0};
+    b = interim_then_ok(17, &flood.len);
+    flood.bytes = b;
+    parse(&flood);
+    cr_assert_eq(flood.rc, ACR_EPROTO, "%d: %s", flood.rc, flood.resp.message);
+    cr_assert(strstr(flood.resp.message, "too many 1xx responses"), "%s", flood.resp.message);
+    acr_response_release(&flood.resp);
+    free(b);
+}
+
+/* Bytes keep coming (100 KB are pending, then EOF) and the deadline has passed:
+ * the read loop must stop at the deadline, not read on until the data runs out. */
+Test(http1, deadline_holds_while_data_keeps_arriving)
+{
+    static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 10000000\r\n\r\n";
+    size_t len = sizeof head - 1 + 100000;
+    char *b = malloc(len);
+    memcpy(b, head, sizeof head - 1);
+    memset(b + sizeof head - 1, 'x', len - (sizeof head - 1));
+    struct canned c = {.bytes = b, .len = len, .close_after = true, .expired = true};
+    parse(&c);
+    cr_assert_eq(c.rc, ACR_ETIMEOUT, "%s: %s", acr_errname(c.rc), c.resp.message);
+    cr_assert_lt(c.resp.raw_bytes, 100000, "stopped early, not at the end of the data");
+    acr_response_release(&c.resp);
+    free(b);
 }
 
 Test(http1, head_204_and_304_have_no_body)
