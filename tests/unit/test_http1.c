@@ -1,5 +1,6 @@
 /* test_http1.c -- request heads, and responses parsed from canned server bytes written
  * into a socketpair (in the spirit of curl's test data files). */
+#include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -72,6 +73,79 @@ Test(http1, chunked_with_extensions_and_trailers)
     cr_assert_eq(c.resp.raw_bytes, 11);
     cr_assert(c.res.keep_alive);
     acr_response_release(&c.resp);
+}
+
+/* llhttp 8.1 rejects a second extension after a token value; RFC 9112 §7.1.1
+ * allows it, with token or quoted values and optional whitespace around ; and =. */
+Test(http1, chunk_extensions_with_several_names_token_and_quoted_values)
+{
+    struct canned c = {CANNED("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                              "6;a=b;c=d\r\nhello \r\n"
+                              "5;a=\"x;y\";c=d;e=\"q\\\"z\"\r\nworld\r\n"
+                              "1 ; a = b ;c\t;d=\"\"\r\n!\r\n"
+                              "2;a=b;c=d;e=f;g\r\n!!\r\n"
+                              "0;last=yes;n=1\r\nX-T: 1\r\n\r\n"),
+                       .keep_body = true};
+    parse(&c);
+    cr_assert_eq(c.rc, 0, "%s", c.resp.message);
+    cr_assert_str_eq(c.resp.body, "hello world!!!");
+    cr_assert(c.res.keep_alive);
+    acr_response_release(&c.resp);
+}
+
+/* A chunk-size line that a read splits: the second line starts a few bytes before
+ * the 16 KiB read boundary, at several offsets so that some split lands inside it. */
+Test(http1, chunk_size_line_split_across_reads)
+{
+    static const char head[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    static const char tail[] = "\r\n4;a=b;c=\"d\"\r\nabcd\r\n0\r\n\r\n";
+    for (size_t back = 1; back <= 14; back++) {
+        size_t first = 16384 - back - (sizeof head - 1) - 6; /* "hhhh\r\n" size line */
+        char *b = malloc(20000);
+        int len = snprintf(b, 20000, "%s%04zx\r\n", head, first);
+        memset(b + len, 'x', first);
+        len += (int)first;
+        memcpy(b + len, tail, sizeof tail);
+        struct canned c = {.bytes = b, .len = (size_t)len + sizeof tail - 1};
+        parse(&c);
+        cr_assert_eq(c.rc, 0, "back %zu: %s", back, c.resp.message);
+        cr_assert_eq(c.resp.body_bytes, first + 4);
+        acr_response_release(&c.resp);
+        free(b);
+    }
+}
+
+/* Real framing errors are still rejected, by the extension check or by llhttp. */
+Test(http1, malformed_chunk_size_lines_are_protocol_errors)
+{
+    static const char *const bad[] = {
+        "6;=b", "6;a=", "6;a=\"b", "6;a b", "6;a=b c", "6;a=\"\x01\"", "6 ", "6;", "6;a=b;",
+        "0x6", "-6", ";a=b", "", "6\x01", "g", "6;a\rX", "fffffffffffffffff1",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char b[256];
+        int len = snprintf(b, sizeof b, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%s\r\nhello!\r\n0\r\n\r\n",
+                           bad[i]);
+        struct canned c = {.bytes = b, .len = (size_t)len};
+        parse(&c);
+        cr_assert_eq(c.rc, ACR_EPROTO, "'%s' gave %d: %s", bad[i], c.rc, c.resp.message);
+        acr_response_release(&c.resp);
+    }
+}
+
+Test(http1, endless_chunk_extension_is_a_protocol_error)
+{
+    static const char head[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6;a=";
+    size_t len = sizeof head - 1 + 10000;
+    char *b = malloc(len);
+    memcpy(b, head, sizeof head - 1);
+    memset(b + sizeof head - 1, 'v', 10000);
+    struct canned c = {.bytes = b, .len = len};
+    parse(&c);
+    cr_assert_eq(c.rc, ACR_EPROTO, "%d: %s", c.rc, c.resp.message);
+    cr_assert(strstr(c.resp.message, "chunk-size line over"), "%s", c.resp.message);
+    acr_response_release(&c.resp);
+    free(b);
 }
 
 Test(http1, close_delimited_body_ends_at_eof)
