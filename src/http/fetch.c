@@ -171,10 +171,12 @@ static int exchange(acr_client *c, acr_conn *conn, const struct hop *h, const ac
                                resp->message, sizeof resp->message);
     if (rc == 0)
         rc = acr_stream_write(&conn->s, head.p, head.len, deadline);
+    bool unsent = rc != 0;
     if (rc == 0 && h->body_len)
         rc = acr_stream_write(&conn->s, h->body, h->body_len, deadline);
     acr_buf_release(&head);
     memset(res, 0, sizeof *res);
+    res->unsent = unsent;
     if (rc != 0) {
         if (!resp->message[0])
             snprintf(resp->message, sizeof resp->message, "sending the request: %s", acr_strerror(rc));
@@ -217,9 +219,10 @@ static int do_hop(acr_client *c, const struct hop *h, const acr_request *req, in
         else
             acr_conn_close(conn);
         /* A pooled connection the server had closed: nothing came back, so the
-         * request can safely go again on a fresh one, once, if idempotent. */
+         * request can go again on a fresh one, once, if idempotent or if its head
+         * never fully left (RFC 9112 §9.3.1, as Go's transport does). */
         bool stale = rc == ACR_ERESET && resp->reused && !res.got_bytes;
-        if (!(stale && idempotent(h->method)))
+        if (!(stale && (idempotent(h->method) || res.unsent)))
             break;
         resp->retries++;
         reset_partial(resp);

@@ -83,6 +83,14 @@ int acr_http1_request(acr_buf *out, const char *method, const acr_url *u, const 
 
 /* ---- response ---- */
 
+/* Interim responses before the final one, at most: a peer that sends them forever
+ * would otherwise hold the request without ever tripping a size limit (Go allows 5,
+ * CPython 100; curl bounds the header lines of the whole transfer). */
+#define MAX_INTERIM 16
+/* A chunk-size line with its extensions, at most (curl and llhttp set none; a line
+ * that never ends must not grow a buffer without bound). */
+#define MAX_CHUNK_LINE 8192
+
 struct rp {
     llhttp_t p;
     acr_response *resp;
@@ -95,6 +103,10 @@ struct rp {
     acr_decoder dec;
     acr_buf body;
     int error;
+    unsigned interim;       /* 1xx responses skipped so far */
+    bool chunk_line;        /* llhttp is paused where a chunk-size line starts */
+    bool last_chunk;        /* the 0-size chunk was seen: no more size lines */
+    acr_buf line;           /* a chunk-size line split across reads */
 };
 
 static int fail_oom(struct rp *r)
@@ -162,6 +174,29 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
 
 static bool informational(int status) { return status >= 100 && status < 200 && status != 101; }
 
+/* Hands control back to the read loop where a chunk-size line starts, so that the
+ * loop can judge the line's extensions itself (see chunk_line). */
+static int at_chunk_line(struct rp *r)
+{
+    r->chunk_line = true;
+    return HPE_PAUSED;
+}
+
+static int on_chunk_header(llhttp_t *p)
+{
+    struct rp *r = p->data;
+    if (p->content_length == 0)
+        r->last_chunk = true;
+    return 0;
+}
+
+/* llhttp calls this after each chunk's data, and after the trailers for the last. */
+static int on_chunk_complete(llhttp_t *p)
+{
+    struct rp *r = p->data;
+    return r->last_chunk ? 0 : at_chunk_line(r);
+}
+
 static int on_headers_complete(llhttp_t *p)
 {
     struct rp *r = p->data;
@@ -179,7 +214,9 @@ static int on_headers_complete(llhttp_t *p)
     /* HEAD, 204 and 304 responses have no body, whatever Content-Length says
      * (RFC 9110 §6.4.1); llhttp leaves that to its caller. */
     int st = p->status_code;
-    return r->head || st == 204 || st == 304 ? 1 : 0;
+    if (r->head || st == 204 || st == 304)
+        return 1;
+    return p->flags & F_CHUNKED ? at_chunk_line(r) : 0;
 }
 
 static int sink(struct rp *r, const char *p, size_t n)
@@ -234,6 +271,8 @@ static int on_message_complete(llhttp_t *p)
 {
     struct rp *r = p->data;
     if (informational(r->resp->status)) {
+        if (++r->interim > MAX_INTERIM)
+            return fail_cb(r, ACR_EPROTO, "too many 1xx responses (more than %llu)", MAX_INTERIM);
         acr_headers_release(&r->resp->headers); /* 100 Continue and friends: skip */
         r->resp->status = 0;
         r->header_bytes = 0;
@@ -290,9 +329,176 @@ static const llhttp_settings_t *settings(void)
         s.on_headers_complete = on_headers_complete;
         s.on_body = on_body;
         s.on_message_complete = on_message_complete;
+        s.on_chunk_header = on_chunk_header;
+        s.on_chunk_complete = on_chunk_complete;
         ready = true;
     }
     return &s;
+}
+
+/* ---- chunk-size lines ----
+ * llhttp 8.1 rejects "6;a=b;c=d" (a token value followed by another extension),
+ * which RFC 9112 §7.1.1 allows and curl accepts; it was fixed upstream after 8.1.
+ * So the read loop stops llhttp where each chunk-size line starts, checks the
+ * extensions against the RFC grammar here, and gives llhttp the size digits and
+ * the line ending only. llhttp still judges the size and the framing. */
+
+static bool tchar(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static size_t token_len(const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && tchar((unsigned char)p[i]))
+        i++;
+    return i;
+}
+
+/* HTAB, SP, VCHAR, obs-text: what may follow a backslash in a quoted-string. */
+static bool pair_char(unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }
+
+static bool qdtext(unsigned char c) { return pair_char(c) && c != '"' && c != '\\'; }
+
+/* Length of the quoted-string at p (both quotes included), or 0 if there is none. */
+static size_t quoted_len(const char *p, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '"')
+            return i + 1;
+        if (c == '\\' && i + 1 < n && pair_char((unsigned char)p[i + 1]))
+            i++;
+        else if (!qdtext(c))
+            return 0;
+    }
+    return 0;
+}
+
+static size_t bws_len(const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    return i;
+}
+
+/* chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ) */
+static bool chunk_ext_valid(const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        i += bws_len(p + i, n - i);
+        if (i == n || p[i] != ';')
+            return false;
+        i++;
+        i += bws_len(p + i, n - i);
+        size_t name = token_len(p + i, n - i);
+        if (name == 0)
+            return false;
+        i += name;
+        size_t eq = i + bws_len(p + i, n - i);
+        if (eq == n || p[eq] != '=')
+            continue;
+        i = eq + 1;
+        i += bws_len(p + i, n - i);
+        size_t val = i < n && p[i] == '"' ? quoted_len(p + i, n - i) : token_len(p + i, n - i);
+        if (val == 0)
+            return false;
+        i += val;
+    }
+    return true;
+}
+
+static int parse_error(struct rp *r, llhttp_errno_t e)
+{
+    if (r->error)
+        return r->error;
+    const char *why = llhttp_get_error_reason(&r->p);
+    snprintf(r->resp->message, sizeof r->resp->message, "invalid HTTP response: %s",
+             why ? why : llhttp_errno_name(e));
+    return ACR_EPROTO;
+}
+
+static bool hexdig(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* A whole chunk-size line, without its line ending: the size digits go to llhttp,
+ * the extensions are checked and dropped. */
+static int chunk_size(struct rp *r, const char *line, size_t len)
+{
+    size_t hex = 0;
+    while (hex < len && hexdig((unsigned char)line[hex]))
+        hex++;
+    if (hex < len && !chunk_ext_valid(line + hex, len - hex)) {
+        /* The line itself stays out of the message: it may hold tabs, and records are tab-separated. */
+        snprintf(r->resp->message, sizeof r->resp->message, "invalid HTTP response: invalid chunk extension");
+        return ACR_EPROTO;
+    }
+    llhttp_errno_t e = hex ? llhttp_execute(&r->p, line, hex) : HPE_OK;
+    return e == HPE_OK ? 0 : parse_error(r, e);
+}
+
+/* Takes bytes of a chunk-size line up to (not including) its CR or LF; *used says
+ * how many. The line is copied only when a read splits it. */
+static int chunk_line(struct rp *r, const char *buf, size_t n, size_t *used)
+{
+    size_t k = 0;
+    while (k < n && buf[k] != '\r' && buf[k] != '\n')
+        k++;
+    *used = k;
+    if (r->line.len + k > MAX_CHUNK_LINE) {
+        snprintf(r->resp->message, sizeof r->resp->message, "invalid HTTP response: chunk-size line over %d bytes",
+                 MAX_CHUNK_LINE);
+        return ACR_EPROTO;
+    }
+    if (k == n || r->line.len > 0)
+        acr_buf_add(&r->line, buf, k);
+    if (r->line.oom)
+        return fail_oom(r);
+    if (k == n)
+        return 0; /* the rest of the line is in the next read */
+    r->chunk_line = false;
+    bool copied = r->line.len > 0;
+    int rc = chunk_size(r, copied ? r->line.p : buf, copied ? r->line.len : k);
+    r->line.len = 0;
+    return rc;
+}
+
+/* Runs llhttp over n bytes, stepping in at each chunk-size line. 0: more bytes
+ * wanted; 1: the response is complete; or an error code with the message set. */
+static int feed(struct rp *r, const char *buf, size_t n, acr_http1_result *res)
+{
+    while (n > 0) {
+        if (r->chunk_line) {
+            size_t used;
+            int rc = chunk_line(r, buf, n, &used);
+            if (rc != 0)
+                return rc;
+            buf += used;
+            n -= used;
+            continue;
+        }
+        llhttp_errno_t e = llhttp_execute(&r->p, buf, n);
+        if (e == HPE_OK)
+            return 0;
+        if (e != HPE_PAUSED)
+            return parse_error(r, e);
+        const char *pos = llhttp_get_error_pos(&r->p);
+        if (r->complete) {
+            /* Bytes past the response on a connection we did not pipeline: unsafe to reuse. */
+            res->keep_alive = pos == buf + n && llhttp_should_keep_alive(&r->p);
+            return 1;
+        }
+        llhttp_resume(&r->p); /* paused at a chunk-size line */
+        n -= (size_t)(pos - buf);
+        buf = pos;
+    }
+    return 0;
 }
 
 static int parse_loop(struct rp *r, acr_stream *s, int64_t deadline, acr_http1_result *res)
@@ -314,19 +520,14 @@ static int parse_loop(struct rp *r, acr_stream *s, int64_t deadline, acr_http1_r
             res->got_bytes = true;
             res->first_byte = acr_now();
         }
-        llhttp_errno_t e = llhttp_execute(&r->p, buf, (size_t)n);
-        if (e == HPE_PAUSED) {
-            /* Bytes past the response on a connection we did not pipeline: unsafe to reuse. */
-            res->keep_alive = llhttp_get_error_pos(&r->p) == buf + n && llhttp_should_keep_alive(&r->p);
-            return 0;
-        }
-        if (e != HPE_OK) {
-            if (r->error)
-                return r->error;
-            snprintf(r->resp->message, sizeof r->resp->message, "invalid HTTP response: %s",
-                     llhttp_get_error_reason(&r->p) ? llhttp_get_error_reason(&r->p) : llhttp_errno_name(e));
-            return ACR_EPROTO;
-        }
+        rc = feed(r, buf, (size_t)n, res);
+        if (rc != 0)
+            return rc > 0 ? 0 : rc;
+        /* A read that finds data never parks, so never meets the deadline in the
+         * runtime: a peer that always has more (endless 1xx, an endless body) must
+         * meet it here. One vDSO clock read per read(), not per byte. */
+        if (acr_now() >= deadline)
+            return read_error(r, ACR_ETIMEOUT, res);
     }
 }
 
@@ -360,5 +561,6 @@ int acr_http1_response(acr_stream *s, const acr_http1_read *rd, int64_t deadline
     acr_buf_release(&r.field);
     acr_buf_release(&r.value);
     acr_buf_release(&r.body);
+    acr_buf_release(&r.line);
     return rc;
 }

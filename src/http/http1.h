@@ -20,6 +20,7 @@ typedef struct acr_http1_limits {
 typedef struct acr_http1_result {
     bool keep_alive;        /* the connection can serve another request */
     bool got_bytes;         /* any byte of a response arrived */
+    bool unsent;            /* the request head never fully left: the server cannot have acted on it */
     int64_t first_byte;     /* acr_now() when it did */
 } acr_http1_result;
 

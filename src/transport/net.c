@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,15 +278,21 @@ int acr_stream_write(acr_stream *s, const void *buf, size_t len, int64_t deadlin
 
 int acr_stream_dead(acr_stream *s)
 {
-    /* No edge since the last response was read: nothing arrived, no syscall needed. */
-    if (s->io && !(acr_io_pending(s->io) & ACR_READABLE))
-        return 0;
-    char c;
-    ssize_t n = recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n == 0)
-        return 1;
+    /* Asks the socket, not the loop's edge state: the edge of a FIN that arrived
+     * with the last response was consumed by the read that took the response, so
+     * "no edge pending" does not mean "nothing happened". POLLRDHUP also sees a FIN
+     * queued behind unread bytes, which a MSG_PEEK read would not. One syscall. */
+    struct pollfd pfd = {.fd = s->fd, .events = POLLIN | POLLRDHUP};
+    int n;
+    do {
+        n = poll(&pfd, 1, 0);
+    } while (n < 0 && errno == EINTR);
     if (n < 0)
-        return errno != EAGAIN && errno != EINTR;
+        return 1;
+    if (n == 0)
+        return 0;
+    if (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
+        return 1;
     /* Unread bytes on an idle HTTP/1.1 connection: the server misbehaved, drop it
      * (with TLS this may be a session ticket, which the next read will consume). */
     return s->ssl == NULL;

@@ -52,7 +52,9 @@ ssize_t acr_stream_read(acr_stream *s, void *buf, size_t len, int64_t deadline);
 int acr_stream_await(acr_stream *s, int64_t deadline);
 /* Writes all of buf. 0 or as acr_stream_read. */
 int acr_stream_write(acr_stream *s, const void *buf, size_t len, int64_t deadline);
-/* True when a pooled connection was closed by the peer (EOF or pending error). */
+/* True when a pooled connection is unusable: the peer closed or half-closed it
+ * (FIN, even behind unread bytes), it has a pending error, or (plain TCP) stray
+ * bytes. Asks the kernel whatever the loop's edge state; never suspends. */
 int acr_stream_dead(acr_stream *s);
 /* Frees TLS state, closes the descriptor. Never suspends. */
 void acr_stream_close(acr_stream *s);

@@ -384,6 +384,54 @@ static int send_informational(struct conn *c, const struct req *r)
     return rc ? rc : respond_text(c, r, 200, "after 1xx\n");
 }
 
+/* A response, then FIN (shutdown of our write side) with the socket left open and
+ * unread for a while: a keep-alive connection that died while idle in the pool.
+ * Corked, so the FIN rides in the response's segment and the client sees one
+ * readiness edge for both (the case an edge-only liveness check misses). */
+static int send_then_halfclose(struct conn *c, const struct req *r)
+{
+    int one = 1;
+    setsockopt(c->s.fd, IPPROTO_TCP, TCP_CORK, &one, sizeof one);
+    int rc = respond_text(c, r, 200, "ok; then FIN\n");
+    if (rc != 0)
+        return rc;
+    shutdown(c->s.fd, SHUT_WR);
+    acr_sleep_for(10 * ACR_SEC); /* bounded: the connection is closed after that */
+    return ACR_ECLOSED;
+}
+
+/* A response, then, 200 ms later and without reading what came meanwhile, a reset
+ * (SO_LINGER 0): a pooled connection that dies under a request being written. */
+static int send_then_reset_idle(struct conn *c, const struct req *r)
+{
+    int rc = respond_text(c, r, 200, "ok; reset in 200 ms\n");
+    if (rc != 0)
+        return rc;
+    acr_sleep_for(200 * ACR_MSEC);
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(c->s.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    return ACR_ECLOSED;
+}
+
+/* Endless "100 Continue" responses and never a final one, until the client goes
+ * (the write fails) or 30 s pass. Yields between writes so a fast reader cannot
+ * starve the server's other connections. */
+static int send_1xx_flood(struct conn *c)
+{
+    static const char one[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    char batch[64 * (sizeof one - 1)];
+    for (size_t i = 0; i < 64; i++)
+        memcpy(batch + i * (sizeof one - 1), one, sizeof one - 1);
+    int64_t end = acr_deadline_in(30 * ACR_SEC);
+    int rc = 0;
+    while (rc == 0 && acr_now() < end) {
+        rc = acr_stream_write(&c->s, batch, sizeof batch, end);
+        if (rc == 0)
+            rc = acr_yield();
+    }
+    return ACR_ECLOSED;
+}
+
 static int send_links(struct conn *c, const struct req *r, const char *path)
 {
     long n = 0, i = 0;
@@ -483,6 +531,12 @@ static int route(struct conn *c, const struct req *r)
         return send_huge_headers(c, r);
     if (!strcmp(path, "/1xx"))
         return send_informational(c, r);
+    if (!strcmp(path, "/halfclose"))
+        return send_then_halfclose(c, r);
+    if (!strcmp(path, "/reset-idle"))
+        return send_then_reset_idle(c, r);
+    if (!strcmp(path, "/1xx-flood"))
+        return send_1xx_flood(c);
     if (!strcmp(path, "/close-after")) {
         c->drop_next = true;
         return respond_text(c, r, 200, "ok; the next request on this connection is dropped\n");

@@ -214,6 +214,19 @@ Test(fetch, stale_pooled_connection_is_retried_once_when_idempotent)
     cr_assert_eq(s.st.connections, 2, "the retry opened a fresh connection");
 }
 
+Test(fetch, half_closed_pooled_connection_is_not_waited_on)
+{
+    struct seq s = {.n = 3};
+    for (int i = 0; i < s.n; i++)
+        s.urls[i] = url(i, "http://127.0.0.1:%d/halfclose", srv.http);
+    int64_t t0 = acr_now();
+    run_in_loop(seq_main, &s); /* 5 s deadline per fetch; seq_main asserts no error */
+    cr_assert_lt(ms_since(t0), 1000, "took %lld ms", (long long)ms_since(t0));
+    for (int i = 0; i < s.n; i++)
+        cr_assert_eq(s.status[i], 200);
+    cr_assert_eq(s.st.connections, 3, "each FIN'd connection is replaced");
+}
+
 static int post_after_close_main(void *arg)
 {
     (void)arg;
@@ -238,6 +251,41 @@ Test(fetch, post_is_not_retried_on_a_stale_connection)
 {
     cr_assert_eq(run_in_loop(post_after_close_main, NULL), ACR_ERESET);
 }
+
+/* The pooled connection passes the liveness check, then is reset while the
+ * request head (16 MB, more than both socket buffers) is still being written: the
+ * server cannot have acted on a request it never fully got, so even a POST goes
+ * again, once, on a fresh connection. */
+static int post_unsent_main(void *arg)
+{
+    (void)arg;
+    acr_client *c;
+    acr_client_opts o = {0};
+    char err[128];
+    acr_client_new(&c, &o, err, sizeof err);
+    acr_request a = {.url = url(0, "http://127.0.0.1:%d/reset-idle", srv.http)};
+    acr_response r;
+    acr_fetch(c, &a, acr_deadline_in(5 * ACR_SEC), &r);
+    cr_assert_eq(r.status, 200, "%s", r.message);
+    acr_response_release(&r);
+    size_t big = 16u << 20;
+    char *v = malloc(big + 1);
+    memset(v, 'v', big);
+    v[big] = 0;
+    acr_header h = {.name = "X-Big", .value = v};
+    acr_request b = {.url = url(1, "http://127.0.0.1:%d/ok", srv.http), .method = "POST", .body = "x",
+                     .body_len = 1, .headers = &h, .nheaders = 1};
+    acr_fetch(c, &b, acr_deadline_in(10 * ACR_SEC), &r);
+    cr_assert_eq(r.error, 0, "%s: %s", acr_errname(r.error), r.message);
+    cr_assert_eq(r.status, 200);
+    cr_assert_eq(r.retries, 1);
+    acr_response_release(&r);
+    free(v);
+    acr_client_free(c);
+    return 0;
+}
+
+Test(fetch, post_is_retried_when_its_head_never_left) { run_in_loop(post_unsent_main, NULL); }
 
 Test(fetch, redirects_followed_with_chain)
 {

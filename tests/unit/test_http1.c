@@ -1,5 +1,6 @@
 /* test_http1.c -- request heads, and responses parsed from canned server bytes written
  * into a socketpair (in the spirit of curl's test data files). */
+#include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@ struct canned {
     size_t len;
     const char *method;
     bool decode, keep_body, follow, close_after;
+    bool expired;       /* parse with the deadline already past but the bytes pending */
     acr_http1_limits lim;
     acr_response resp;
     acr_http1_result res;
@@ -32,7 +34,12 @@ static int canned_main(void *arg)
         c->lim = (acr_http1_limits){.max_header = 64 * 1024, .max_ratio = 1000};
     acr_http1_read rd = {.method = c->method ? c->method : "GET", .decode = c->decode,
                          .keep_body = c->keep_body, .follow = c->follow, .lim = &c->lim};
-    c->rc = acr_http1_response(&s, &rd, acr_deadline_in(ACR_SEC), &c->resp, &c->res);
+    int64_t deadline = acr_deadline_in(ACR_SEC);
+    if (c->expired) {
+        acr_sleep_for(ACR_MSEC); /* the loop sees the readable edge */
+        deadline = acr_now() - 1;
+    }
+    c->rc = acr_http1_response(&s, &rd, deadline, &c->resp, &c->res);
     acr_stream_close(&s);
     if (!c->close_after)
         close(sv[1]);
@@ -68,6 +75,79 @@ Test(http1, chunked_with_extensions_and_trailers)
     acr_response_release(&c.resp);
 }
 
+/* llhttp 8.1 rejects a second extension after a token value; RFC 9112 §7.1.1
+ * allows it, with token or quoted values and optional whitespace around ; and =. */
+Test(http1, chunk_extensions_with_several_names_token_and_quoted_values)
+{
+    struct canned c = {CANNED("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                              "6;a=b;c=d\r\nhello \r\n"
+                              "5;a=\"x;y\";c=d;e=\"q\\\"z\"\r\nworld\r\n"
+                              "1 ; a = b ;c\t;d=\"\"\r\n!\r\n"
+                              "2;a=b;c=d;e=f;g\r\n!!\r\n"
+                              "0;last=yes;n=1\r\nX-T: 1\r\n\r\n"),
+                       .keep_body = true};
+    parse(&c);
+    cr_assert_eq(c.rc, 0, "%s", c.resp.message);
+    cr_assert_str_eq(c.resp.body, "hello world!!!");
+    cr_assert(c.res.keep_alive);
+    acr_response_release(&c.resp);
+}
+
+/* A chunk-size line that a read splits: the second line starts a few bytes before
+ * the 16 KiB read boundary, at several offsets so that some split lands inside it. */
+Test(http1, chunk_size_line_split_across_reads)
+{
+    static const char head[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    static const char tail[] = "\r\n4;a=b;c=\"d\"\r\nabcd\r\n0\r\n\r\n";
+    for (size_t back = 1; back <= 14; back++) {
+        size_t first = 16384 - back - (sizeof head - 1) - 6; /* "hhhh\r\n" size line */
+        char *b = malloc(20000);
+        int len = snprintf(b, 20000, "%s%04zx\r\n", head, first);
+        memset(b + len, 'x', first);
+        len += (int)first;
+        memcpy(b + len, tail, sizeof tail);
+        struct canned c = {.bytes = b, .len = (size_t)len + sizeof tail - 1};
+        parse(&c);
+        cr_assert_eq(c.rc, 0, "back %zu: %s", back, c.resp.message);
+        cr_assert_eq(c.resp.body_bytes, first + 4);
+        acr_response_release(&c.resp);
+        free(b);
+    }
+}
+
+/* Real framing errors are still rejected, by the extension check or by llhttp. */
+Test(http1, malformed_chunk_size_lines_are_protocol_errors)
+{
+    static const char *const bad[] = {
+        "6;=b", "6;a=", "6;a=\"b", "6;a b", "6;a=b c", "6;a=\"\x01\"", "6 ", "6;", "6;a=b;",
+        "0x6", "-6", ";a=b", "", "6\x01", "g", "6;a\rX", "fffffffffffffffff1",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char b[256];
+        int len = snprintf(b, sizeof b, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%s\r\nhello!\r\n0\r\n\r\n",
+                           bad[i]);
+        struct canned c = {.bytes = b, .len = (size_t)len};
+        parse(&c);
+        cr_assert_eq(c.rc, ACR_EPROTO, "'%s' gave %d: %s", bad[i], c.rc, c.resp.message);
+        acr_response_release(&c.resp);
+    }
+}
+
+Test(http1, endless_chunk_extension_is_a_protocol_error)
+{
+    static const char head[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6;a=";
+    size_t len = sizeof head - 1 + 10000;
+    char *b = malloc(len);
+    memcpy(b, head, sizeof head - 1);
+    memset(b + sizeof head - 1, 'v', 10000);
+    struct canned c = {.bytes = b, .len = len};
+    parse(&c);
+    cr_assert_eq(c.rc, ACR_EPROTO, "%d: %s", c.rc, c.resp.message);
+    cr_assert(strstr(c.resp.message, "chunk-size line over"), "%s", c.resp.message);
+    acr_response_release(&c.resp);
+    free(b);
+}
+
 Test(http1, close_delimited_body_ends_at_eof)
 {
     struct canned c = {CANNED("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end"), .keep_body = true,
@@ -87,6 +167,59 @@ Test(http1, informational_responses_are_skipped)
     cr_assert_eq(c.resp.status, 201);
     cr_assert_null(acr_headers_get(&c.resp.headers, "Link"));
     acr_response_release(&c.resp);
+}
+
+/* n interim responses, then a final 200, in a heap buffer the caller frees. */
+static char *interim_then_ok(int n, size_t *len)
+{
+    static const char one[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    static const char fin[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    char *b = malloc((size_t)n * (sizeof one - 1) + sizeof fin);
+    char *p = b;
+    for (int i = 0; i < n; i++) {
+        memcpy(p, one, sizeof one - 1);
+        p += sizeof one - 1;
+    }
+    memcpy(p, fin, sizeof fin);
+    *len = (size_t)(p - b) + sizeof fin - 1;
+    return b;
+}
+
+Test(http1, interim_responses_are_capped_at_16)
+{
+    struct canned ok = {0};
+    char *b = interim_then_ok(16, &ok.len);
+    ok.bytes = b;
+    parse(&ok);
+    cr_assert_eq(ok.rc, 0, "%s", ok.resp.message);
+    cr_assert_eq(ok.resp.status, 200);
+    acr_response_release(&ok.resp);
+    free(b);
+    struct canned flood = {0};
+    b = interim_then_ok(17, &flood.len);
+    flood.bytes = b;
+    parse(&flood);
+    cr_assert_eq(flood.rc, ACR_EPROTO, "%d: %s", flood.rc, flood.resp.message);
+    cr_assert(strstr(flood.resp.message, "too many 1xx responses"), "%s", flood.resp.message);
+    acr_response_release(&flood.resp);
+    free(b);
+}
+
+/* Bytes keep coming (100 KB are pending, then EOF) and the deadline has passed:
+ * the read loop must stop at the deadline, not read on until the data runs out. */
+Test(http1, deadline_holds_while_data_keeps_arriving)
+{
+    static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 10000000\r\n\r\n";
+    size_t len = sizeof head - 1 + 100000;
+    char *b = malloc(len);
+    memcpy(b, head, sizeof head - 1);
+    memset(b + sizeof head - 1, 'x', len - (sizeof head - 1));
+    struct canned c = {.bytes = b, .len = len, .close_after = true, .expired = true};
+    parse(&c);
+    cr_assert_eq(c.rc, ACR_ETIMEOUT, "%s: %s", acr_errname(c.rc), c.resp.message);
+    cr_assert_lt(c.resp.raw_bytes, 100000, "stopped early, not at the end of the data");
+    acr_response_release(&c.resp);
+    free(b);
 }
 
 Test(http1, head_204_and_304_have_no_body)

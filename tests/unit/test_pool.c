@@ -63,6 +63,32 @@ static int dead_main(void *arg)
 
 Test(pool, connections_closed_by_the_peer_are_not_reused) { run_in_loop(dead_main, NULL); }
 
+/* The FIN came with the last response, and the read that took the response also
+ * took the readiness edge: nothing is pending in the loop, yet the peer is gone. */
+static int halfclosed_main(void *arg)
+{
+    (void)arg;
+    acr_pool p;
+    acr_pool_init(&p, 8, 0, ACR_SEC);
+    acr_origin *o = acr_pool_origin(&p, "http://a:80");
+    int peer;
+    acr_conn *a = new_conn(o, &peer);
+    cr_assert_eq(write(peer, "response", 8), 8);
+    shutdown(peer, SHUT_WR); /* FIN, socket still open */
+    cr_assert_eq(acr_io_wait(a->s.io, ACR_READABLE, acr_deadline_in(ACR_SEC)), 0);
+    char buf[16];
+    cr_assert_eq(read(a->s.fd, buf, sizeof buf), 8, "the response is read, the EOF left unread");
+    cr_assert_eq(acr_io_pending(a->s.io) & ACR_READABLE, 0, "the edge is consumed");
+    acr_pool_put(&p, a);
+    cr_assert_null(acr_pool_take(&p, o), "a half-closed connection is not reused");
+    cr_assert_eq(o->nidle, 0);
+    close(peer);
+    acr_pool_release(&p);
+    return 0;
+}
+
+Test(pool, half_closed_connection_is_not_reused_whatever_the_edge_state) { run_in_loop(halfclosed_main, NULL); }
+
 static int idle_main(void *arg)
 {
     (void)arg;
