@@ -1,7 +1,6 @@
 /* cli.c -- option parsing with curl's flag names where curl has the flag. */
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 
 #include "acrawl/error.h"
 #include "acrawl/loop.h"
+#include "args.h"
 #include "cli.h"
 #include "jobs/curlengine.h"
 #include "transport/dns.h"
@@ -21,46 +21,50 @@ enum {
     O_REPORT_FILE, O_TIMELINE, O_NO_PROGRESS, O_FAIL,
 };
 
-static const struct option longopts[] = {
-    {"concurrency", required_argument, NULL, 'c'},
-    {"timeout", required_argument, NULL, 't'},
-    {"max-time", required_argument, NULL, 't'},
-    {"connect-timeout", required_argument, NULL, O_CONNECT_TIMEOUT},
-    {"deadline", required_argument, NULL, O_DEADLINE},
-    {"first", optional_argument, NULL, '1'},
-    {"retry", required_argument, NULL, O_RETRY},
-    {"per-host", required_argument, NULL, O_PER_HOST},
-    {"rate", required_argument, NULL, O_RATE},
-    {"unique", no_argument, NULL, O_UNIQUE},
-    {"request", required_argument, NULL, 'X'},
-    {"header", required_argument, NULL, 'H'},
-    {"data", required_argument, NULL, 'd'},
-    {"user-agent", required_argument, NULL, 'A'},
-    {"location", no_argument, NULL, 'L'},
-    {"max-redirs", required_argument, NULL, O_MAX_REDIRS},
-    {"insecure", no_argument, NULL, 'k'},
-    {"cacert", required_argument, NULL, O_CACERT},
-    {"resolve", required_argument, NULL, O_RESOLVE},
-    {"dns-servers", required_argument, NULL, O_DNS_SERVERS},
-    {"compressed", no_argument, NULL, O_COMPRESSED},
-    {"max-filesize", required_argument, NULL, O_MAX_FILESIZE},
-    {"output-dir", required_argument, NULL, 'o'},
-    {"sync", no_argument, NULL, O_SYNC},
-    {"engine", required_argument, NULL, O_ENGINE},
-    {"compare", no_argument, NULL, O_COMPARE},
-    {"ordered", no_argument, NULL, O_ORDERED},
-    {"json", no_argument, NULL, 'j'},
-    {"write-out", required_argument, NULL, 'w'},
-    {"report", required_argument, NULL, O_REPORT},
-    {"report-file", required_argument, NULL, O_REPORT_FILE},
-    {"timeline", no_argument, NULL, O_TIMELINE},
-    {"quiet", no_argument, NULL, 'q'},
-    {"no-progress", no_argument, NULL, O_NO_PROGRESS},
-    {"fail", no_argument, NULL, O_FAIL},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
+#define REQ ACR_ARG_REQUIRED
+#define NONE ACR_ARG_NONE
+static const acr_opt opts[] = {
+    {"concurrency", 'c', 'c', REQ},
+    {"timeout", 't', 't', REQ},
+    {"max-time", 0, 't', REQ},
+    {"connect-timeout", 0, O_CONNECT_TIMEOUT, REQ},
+    {"deadline", 0, O_DEADLINE, REQ},
+    {"first", '1', '1', ACR_ARG_OPTIONAL},
+    {"retry", 0, O_RETRY, REQ},
+    {"per-host", 0, O_PER_HOST, REQ},
+    {"rate", 0, O_RATE, REQ},
+    {"unique", 0, O_UNIQUE, NONE},
+    {"request", 'X', 'X', REQ},
+    {"header", 'H', 'H', REQ},
+    {"data", 'd', 'd', REQ},
+    {"user-agent", 'A', 'A', REQ},
+    {"location", 'L', 'L', NONE},
+    {"max-redirs", 0, O_MAX_REDIRS, REQ},
+    {"insecure", 'k', 'k', NONE},
+    {"cacert", 0, O_CACERT, REQ},
+    {"resolve", 0, O_RESOLVE, REQ},
+    {"dns-servers", 0, O_DNS_SERVERS, REQ},
+    {"compressed", 0, O_COMPRESSED, NONE},
+    {"max-filesize", 0, O_MAX_FILESIZE, REQ},
+    {"output-dir", 'o', 'o', REQ},
+    {"sync", 0, O_SYNC, NONE},
+    {"engine", 0, O_ENGINE, REQ},
+    {"compare", 0, O_COMPARE, NONE},
+    {"ordered", 0, O_ORDERED, NONE},
+    {"json", 'j', 'j', NONE},
+    {"write-out", 'w', 'w', REQ},
+    {"report", 0, O_REPORT, REQ},
+    {"report-file", 0, O_REPORT_FILE, REQ},
+    {"timeline", 0, O_TIMELINE, NONE},
+    {"quiet", 'q', 'q', NONE},
+    {"no-progress", 0, O_NO_PROGRESS, NONE},
+    {"fail", 0, O_FAIL, NONE},
+    {"help", 'h', 'h', NONE},
+    {"version", 'V', 'V', NONE},
+    {NULL, 0, 0, NONE},
 };
+#undef REQ
+#undef NONE
 
 static const char usage_text[] =
     "usage: acrawl [OPTIONS] [FILE | - | URL]...\n"
@@ -229,26 +233,6 @@ static void print_version(void)
     printf("  comparison engine: %s\n", acr_curl_version());
 }
 
-/* "--first 3" and "-1 3": a following bare number belongs to the flag. */
-static void join_first_arg(int argc, char **argv, char **joined)
-{
-    for (int i = 1; i + 1 < argc; i++) {
-        if ((strcmp(argv[i], "--first") && strcmp(argv[i], "-1")) || !argv[i + 1][0])
-            continue;
-        if (strspn(argv[i + 1], "0123456789") != strlen(argv[i + 1]))
-            continue;
-        size_t n = strlen(argv[i + 1]) + 10;
-        *joined = malloc(n);
-        if (!*joined)
-            return;
-        snprintf(*joined, n, "--first=%s", argv[i + 1]);
-        argv[i] = *joined;
-        memmove(argv + i + 1, argv + i + 2, (size_t)(argc - i - 2) * sizeof *argv);
-        argv[argc - 1] = NULL;
-        return;
-    }
-}
-
 static int parse_one(acr_config *c, int opt, const char *arg)
 {
     unsigned long u;
@@ -349,7 +333,7 @@ static int parse_one(acr_config *c, int opt, const char *arg)
     }
 }
 
-static int finish_config(acr_config *c, int argc, char **argv)
+static int finish_config(acr_config *c, char **operands, int noperands)
 {
     if (c->writeout) {
         char bad[64];
@@ -368,9 +352,9 @@ static int finish_config(acr_config *c, int argc, char **argv)
     if (c->sync)
         c->job.concurrency = 1;
     static char *stdin_only[] = {"-"};
-    if (optind < argc) {
-        c->sources = argv + optind;
-        c->nsources = (size_t)(argc - optind);
+    if (noperands > 0) {
+        c->sources = operands;
+        c->nsources = (size_t)noperands;
     } else {
         c->sources = stdin_only;
         c->nsources = 1;
@@ -388,31 +372,29 @@ int acr_cli_parse(acr_config *c, int argc, char **argv)
     c->job.concurrency = 50;
     c->job.timeout = 30 * ACR_SEC;
     c->job.client.connect_timeout = 10 * ACR_SEC;
-    static char *joined;
-    join_first_arg(argc, argv, &joined);
-    while (argc > 1 && !argv[argc - 1])
-        argc--;
-    int opt;
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, ":c:t:1::X:H:d:A:Lko:jw:qhV", longopts, NULL)) != -1) {
-        if (opt == 'h') {
+    acr_args a;
+    acr_args_init(&a, opts, argc, argv);
+    for (;;) {
+        acr_arg arg;
+        char err[256];
+        int rc = acr_args_next(&a, &arg, err, sizeof err);
+        if (rc == 0)
+            break;
+        if (rc < 0)
+            return usage_error("%s", err);
+        if (arg.opt->id == 'h') {
             fputs(usage_text, stdout);
             return 1;
         }
-        if (opt == 'V') {
+        if (arg.opt->id == 'V') {
             print_version();
             return 1;
         }
-        if (opt == '?')
-            return usage_error("unknown option '%s'", argv[optind - 1]);
-        if (opt == ':')
-            return usage_error("option '%s' needs a value", argv[optind - 1]);
-        int rc = parse_one(c, opt, optarg);
+        rc = parse_one(c, arg.opt->id, arg.value);
         if (rc != 0)
             return rc;
     }
-    return finish_config(c, argc, argv);
+    return finish_config(c, argv + 1, a.noperands);
 }
 
 void acr_cli_release(acr_config *c)
