@@ -1,7 +1,8 @@
-/* args.c -- the command line's syntax: exact option names with suggestions
- * (getopt_long takes any unambiguous prefix, so "--user" silently meant
- * "--user-agent"). */
+/* args.c -- the command line's syntax: exact option names with suggestions,
+ * and numbers checked for syntax and range (getopt_long takes any unambiguous
+ * prefix, so "--user" silently meant "--user-agent"). */
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,56 @@ void acr_args_init(acr_args *a, const acr_opt *opts, int argc, char **argv)
     a->argc = argc;
     a->argv = argv;
     a->next = 1;
+}
+
+/* ---- numbers ---- */
+
+static double size_suffix(char ch)
+{
+    switch (ch) {
+    case 'k': case 'K': return 1024.0;
+    case 'm': case 'M': return 1024.0 * 1024;
+    case 'g': case 'G': return 1024.0 * 1024 * 1024;
+    default: return 0;
+    }
+}
+
+/* Plain decimal only: strtod alone would also take " 5", "-5", "0x10", "inf", "nan". */
+static int parse_decimal(const char *s, size_t len, bool integral, double *out)
+{
+    const char *ok = integral ? "0123456789" : "0123456789.eE+-";
+    if (len == 0 || len > 40 || strspn(s, ok) < len || !(s[0] == '.' || (s[0] >= '0' && s[0] <= '9')))
+        return -EINVAL;
+    char buf[48];
+    memcpy(buf, s, len);
+    buf[len] = 0;
+    char *end;
+    double v = strtod(buf, &end);
+    if (*end)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+int acr_args_parse_num(const acr_num_spec *sp, const char *s, double *out)
+{
+    size_t len = strlen(s);
+    double mul = 1;
+    if (sp->kind == ACR_NUM_SIZE && len > 0 && size_suffix(s[len - 1]) > 0) {
+        mul = size_suffix(s[len - 1]);
+        len--;
+    }
+    double v;
+    int rc = parse_decimal(s, len, sp->kind == ACR_NUM_COUNT, &v);
+    if (rc != 0)
+        return rc;
+    v *= mul;
+    if (sp->kind == ACR_NUM_SIZE && v != floor(v))
+        return -EINVAL;
+    if (!(v >= sp->min && v <= sp->max)) /* also false for inf (from 1e999) */
+        return -ERANGE;
+    *out = v;
+    return 0;
 }
 
 /* ---- suggestions ---- */
@@ -106,7 +157,12 @@ static int take_value(acr_args *a, acr_arg *out, const char *value, char *err, s
     if (!value && o->arg == ACR_ARG_REQUIRED)
         return usage(err, errlen, "option '%s' needs a value", out->flag);
     out->value = value;
-    return 1;
+    if (!value || !o->num || acr_args_parse_num(o->num, value, &out->num) == 0)
+        return 1;
+    const acr_num_spec *sp = o->num;
+    snprintf(err, errlen, "%s wants %s from %.15g to %.15g, not '%.40s'", out->flag, sp->what, sp->min, sp->max,
+             value);
+    return -EINVAL;
 }
 
 static int unknown_long(const acr_opt *opts, const char *s, size_t len, char *err, size_t errlen)

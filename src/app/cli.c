@@ -21,47 +21,59 @@ enum {
     O_REPORT_FILE, O_TIMELINE, O_NO_PROGRESS, O_FAIL,
 };
 
+/* Ranges: a timeout below a millisecond or a rate below one request in 1000 s is
+ * surely a typo; the maxima keep every value exact in the integer it becomes. */
+static const acr_num_spec n_concurrency = {ACR_NUM_COUNT, 1, 1000000, "a whole number"};
+static const acr_num_spec n_seconds = {ACR_NUM_REAL, 0.001, 1e9, "seconds"};
+static const acr_num_spec n_first = {ACR_NUM_COUNT, 1, 1e9, "a whole number"};
+static const acr_num_spec n_retry = {ACR_NUM_COUNT, 0, 100, "a whole number"};
+static const acr_num_spec n_per_host = {ACR_NUM_COUNT, 1, 1000000, "a whole number"};
+static const acr_num_spec n_rate = {ACR_NUM_REAL, 0.001, 1000000, "requests per second"};
+static const acr_num_spec n_redirs = {ACR_NUM_COUNT, 1, 1000, "a whole number"};
+static const acr_num_spec n_filesize = {ACR_NUM_SIZE, 1, 1099511627776.0 /* 1024G */,
+                                        "a whole number of bytes (k, M, G: x1024)"};
+
 #define REQ ACR_ARG_REQUIRED
 #define NONE ACR_ARG_NONE
 static const acr_opt opts[] = {
-    {"concurrency", 'c', 'c', REQ},
-    {"timeout", 't', 't', REQ},
-    {"max-time", 0, 't', REQ},
-    {"connect-timeout", 0, O_CONNECT_TIMEOUT, REQ},
-    {"deadline", 0, O_DEADLINE, REQ},
-    {"first", '1', '1', ACR_ARG_OPTIONAL},
-    {"retry", 0, O_RETRY, REQ},
-    {"per-host", 0, O_PER_HOST, REQ},
-    {"rate", 0, O_RATE, REQ},
-    {"unique", 0, O_UNIQUE, NONE},
-    {"request", 'X', 'X', REQ},
-    {"header", 'H', 'H', REQ},
-    {"data", 'd', 'd', REQ},
-    {"user-agent", 'A', 'A', REQ},
-    {"location", 'L', 'L', NONE},
-    {"max-redirs", 0, O_MAX_REDIRS, REQ},
-    {"insecure", 'k', 'k', NONE},
-    {"cacert", 0, O_CACERT, REQ},
-    {"resolve", 0, O_RESOLVE, REQ},
-    {"dns-servers", 0, O_DNS_SERVERS, REQ},
-    {"compressed", 0, O_COMPRESSED, NONE},
-    {"max-filesize", 0, O_MAX_FILESIZE, REQ},
-    {"output-dir", 'o', 'o', REQ},
-    {"sync", 0, O_SYNC, NONE},
-    {"engine", 0, O_ENGINE, REQ},
-    {"compare", 0, O_COMPARE, NONE},
-    {"ordered", 0, O_ORDERED, NONE},
-    {"json", 'j', 'j', NONE},
-    {"write-out", 'w', 'w', REQ},
-    {"report", 0, O_REPORT, REQ},
-    {"report-file", 0, O_REPORT_FILE, REQ},
-    {"timeline", 0, O_TIMELINE, NONE},
-    {"quiet", 'q', 'q', NONE},
-    {"no-progress", 0, O_NO_PROGRESS, NONE},
-    {"fail", 0, O_FAIL, NONE},
-    {"help", 'h', 'h', NONE},
-    {"version", 'V', 'V', NONE},
-    {NULL, 0, 0, NONE},
+    {"concurrency", 'c', 'c', REQ, &n_concurrency},
+    {"timeout", 't', 't', REQ, &n_seconds},
+    {"max-time", 0, 't', REQ, &n_seconds},
+    {"connect-timeout", 0, O_CONNECT_TIMEOUT, REQ, &n_seconds},
+    {"deadline", 0, O_DEADLINE, REQ, &n_seconds},
+    {"first", '1', '1', ACR_ARG_OPTIONAL, &n_first},
+    {"retry", 0, O_RETRY, REQ, &n_retry},
+    {"per-host", 0, O_PER_HOST, REQ, &n_per_host},
+    {"rate", 0, O_RATE, REQ, &n_rate},
+    {"unique", 0, O_UNIQUE, NONE, NULL},
+    {"request", 'X', 'X', REQ, NULL},
+    {"header", 'H', 'H', REQ, NULL},
+    {"data", 'd', 'd', REQ, NULL},
+    {"user-agent", 'A', 'A', REQ, NULL},
+    {"location", 'L', 'L', NONE, NULL},
+    {"max-redirs", 0, O_MAX_REDIRS, REQ, &n_redirs},
+    {"insecure", 'k', 'k', NONE, NULL},
+    {"cacert", 0, O_CACERT, REQ, NULL},
+    {"resolve", 0, O_RESOLVE, REQ, NULL},
+    {"dns-servers", 0, O_DNS_SERVERS, REQ, NULL},
+    {"compressed", 0, O_COMPRESSED, NONE, NULL},
+    {"max-filesize", 0, O_MAX_FILESIZE, REQ, &n_filesize},
+    {"output-dir", 'o', 'o', REQ, NULL},
+    {"sync", 0, O_SYNC, NONE, NULL},
+    {"engine", 0, O_ENGINE, REQ, NULL},
+    {"compare", 0, O_COMPARE, NONE, NULL},
+    {"ordered", 0, O_ORDERED, NONE, NULL},
+    {"json", 'j', 'j', NONE, NULL},
+    {"write-out", 'w', 'w', REQ, NULL},
+    {"report", 0, O_REPORT, REQ, NULL},
+    {"report-file", 0, O_REPORT_FILE, REQ, NULL},
+    {"timeline", 0, O_TIMELINE, NONE, NULL},
+    {"quiet", 'q', 'q', NONE, NULL},
+    {"no-progress", 0, O_NO_PROGRESS, NONE, NULL},
+    {"fail", 0, O_FAIL, NONE, NULL},
+    {"help", 'h', 'h', NONE, NULL},
+    {"version", 'V', 'V', NONE, NULL},
+    {NULL, 0, 0, NONE, NULL},
 };
 #undef REQ
 #undef NONE
@@ -121,46 +133,6 @@ static int usage_error(const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\nTry 'acrawl --help'.\n");
     return 2;
-}
-
-static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || end == s || *end || v > max || s[0] == '-')
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_secs(const char *s, int64_t *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end || !(v > 0) || v > 1e9)
-        return false;
-    *out = (int64_t)(v * 1e9);
-    return true;
-}
-
-static bool parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    double mul = 1;
-    if (*end == 'k' || *end == 'K')
-        mul = 1024;
-    else if (*end == 'm' || *end == 'M')
-        mul = 1024.0 * 1024;
-    else if (*end == 'g' || *end == 'G')
-        mul = 1024.0 * 1024 * 1024;
-    if (mul != 1)
-        end++;
-    if (end == s || *end || !(v > 0))
-        return false;
-    *out = (uint64_t)(v * mul);
-    return true;
 }
 
 static int add_header(acr_config *c, const char *h)
@@ -233,44 +205,66 @@ static void print_version(void)
     printf("  comparison engine: %s\n", acr_curl_version());
 }
 
-static int parse_one(acr_config *c, int opt, const char *arg)
+/* A numeric flag, already checked against its range by acr_args_next. */
+static void set_number(acr_config *c, int id, double v)
 {
-    unsigned long u;
-    switch (opt) {
-    case 'c':
-        if (!parse_uint(arg, 1000000, &u) || u == 0)
-            return usage_error("-c wants a number from 1 to 1000000, not '%s'", arg);
-        c->job.concurrency = (unsigned)u;
-        return 0;
-    case 't':
-        return parse_secs(arg, &c->job.timeout) ? 0 : usage_error("bad --timeout '%s'", arg);
-    case O_CONNECT_TIMEOUT:
-        return parse_secs(arg, &c->job.client.connect_timeout) ? 0 : usage_error("bad --connect-timeout '%s'", arg);
-    case O_DEADLINE:
-        return parse_secs(arg, &c->deadline) ? 0 : usage_error("bad --deadline '%s'", arg);
-    case '1':
-        if (arg && (!parse_uint(arg, 1000000000, &u) || u == 0))
-            return usage_error("--first wants a positive number, not '%s'", arg);
-        c->first = arg ? (unsigned)u : 1;
-        return 0;
-    case O_RETRY:
-        if (!parse_uint(arg, 100, &u))
-            return usage_error("--retry wants a number from 0 to 100, not '%s'", arg);
-        c->job.retry = (unsigned)u;
-        return 0;
-    case O_PER_HOST:
-        if (!parse_uint(arg, 1000000, &u) || u == 0)
-            return usage_error("bad --per-host '%s'", arg);
-        c->job.client.per_origin = (unsigned)u;
-        return 0;
-    case O_RATE: {
-        char *end;
-        double r = strtod(arg, &end);
-        if (end == arg || *end || !(r > 0))
-            return usage_error("bad --rate '%s'", arg);
-        c->job.rate = r;
+    switch (id) {
+    case 'c': c->job.concurrency = (unsigned)v; break;
+    case 't': c->job.timeout = (int64_t)(v * 1e9); break;
+    case O_CONNECT_TIMEOUT: c->job.client.connect_timeout = (int64_t)(v * 1e9); break;
+    case O_DEADLINE: c->deadline = (int64_t)(v * 1e9); break;
+    case '1': c->first = (unsigned)v; break;
+    case O_RETRY: c->job.retry = (unsigned)v; break;
+    case O_PER_HOST: c->job.client.per_origin = (unsigned)v; break;
+    case O_RATE: c->job.rate = v; break;
+    case O_MAX_REDIRS: c->job.req.max_redirs = (unsigned)v; break;
+    case O_MAX_FILESIZE: c->job.client.max_body_bytes = (uint64_t)v; break;
+    default: break;
+    }
+}
+
+static int add_resolve(acr_config *c, const char *arg)
+{
+    const char **r = realloc(c->resolve, (c->nresolve + 1) * sizeof *r);
+    if (!r)
+        return usage_error("%s", "out of memory");
+    c->resolve = r;
+    r[c->nresolve++] = arg;
+    return 0;
+}
+
+static int set_engine(acr_config *c, const char *arg)
+{
+    if (!strcmp(arg, "acrawl"))
+        c->engine = ACR_ENGINE_ACRAWL;
+    else if (!strcmp(arg, "curl") || !strcmp(arg, "libcurl"))
+        c->engine = ACR_ENGINE_CURL;
+    else
+        return usage_error("--engine is acrawl or curl, not '%s'", arg);
+    return 0;
+}
+
+static int set_report(acr_config *c, const char *arg)
+{
+    if (!strcmp(arg, "text"))
+        c->report = ACR_REPORT_TEXT;
+    else if (!strcmp(arg, "json"))
+        c->report = ACR_REPORT_JSON;
+    else if (!strcmp(arg, "none"))
+        c->report = ACR_REPORT_NONE;
+    else
+        return usage_error("--report is text, json or none, not '%s'", arg);
+    return 0;
+}
+
+static int parse_one(acr_config *c, const acr_arg *a)
+{
+    const char *arg = a->value;
+    if (a->opt->num) {
+        set_number(c, a->opt->id, arg ? a->num : 1); /* only --first has no value */
         return 0;
     }
+    switch (a->opt->id) {
     case O_UNIQUE: c->job.unique = true; return 0;
     case 'X': c->job.req.method = arg; return 0;
     case 'H': return add_header(c, arg);
@@ -281,49 +275,19 @@ static int parse_one(acr_config *c, int opt, const char *arg)
         return add_header(c, h);
     }
     case 'L': c->job.req.follow = true; return 0;
-    case O_MAX_REDIRS:
-        if (!parse_uint(arg, 1000, &u) || u == 0)
-            return usage_error("bad --max-redirs '%s'", arg);
-        c->job.req.max_redirs = (unsigned)u;
-        return 0;
     case 'k': c->job.client.insecure = true; return 0;
     case O_CACERT: c->job.client.cacert = arg; return 0;
-    case O_RESOLVE: {
-        const char **r = realloc(c->resolve, (c->nresolve + 1) * sizeof *r);
-        if (!r)
-            return 2;
-        c->resolve = r;
-        r[c->nresolve++] = arg;
-        return 0;
-    }
+    case O_RESOLVE: return add_resolve(c, arg);
     case O_DNS_SERVERS: c->job.client.dns_servers = arg; return 0;
     case O_COMPRESSED: c->job.req.decode = true; return 0;
-    case O_MAX_FILESIZE:
-        return parse_size(arg, &c->job.client.max_body_bytes) ? 0 : usage_error("bad --max-filesize '%s'", arg);
     case 'o': c->job.output_dir = arg; return 0;
     case O_SYNC: c->sync = true; return 0;
-    case O_ENGINE:
-        if (!strcmp(arg, "acrawl"))
-            c->engine = ACR_ENGINE_ACRAWL;
-        else if (!strcmp(arg, "curl") || !strcmp(arg, "libcurl"))
-            c->engine = ACR_ENGINE_CURL;
-        else
-            return usage_error("--engine is acrawl or curl, not '%s'", arg);
-        return 0;
+    case O_ENGINE: return set_engine(c, arg);
     case O_COMPARE: c->compare = true; return 0;
     case O_ORDERED: c->ordered = true; return 0;
     case 'j': c->format = ACR_FMT_JSON; return 0;
     case 'w': c->format = ACR_FMT_WRITEOUT; c->writeout = arg; return 0;
-    case O_REPORT:
-        if (!strcmp(arg, "text"))
-            c->report = ACR_REPORT_TEXT;
-        else if (!strcmp(arg, "json"))
-            c->report = ACR_REPORT_JSON;
-        else if (!strcmp(arg, "none"))
-            c->report = ACR_REPORT_NONE;
-        else
-            return usage_error("--report is text, json or none, not '%s'", arg);
-        return 0;
+    case O_REPORT: return set_report(c, arg);
     case O_REPORT_FILE: c->report_file = arg; return 0;
     case O_TIMELINE: c->timeline = true; return 0;
     case 'q': c->quiet = true; return 0;
@@ -390,7 +354,7 @@ int acr_cli_parse(acr_config *c, int argc, char **argv)
             print_version();
             return 1;
         }
-        rc = parse_one(c, arg.opt->id, arg.value);
+        rc = parse_one(c, &arg);
         if (rc != 0)
             return rc;
     }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# Flag syntax and the request the flags make: exact option names with a suggestion.
+# Flag syntax and the request the flags make: exact option names with a suggestion,
+# every number checked for syntax and range.
 
 setup_file() {
   load helpers
@@ -57,4 +58,57 @@ setup() {
   run "$ACRAWL" "$BASE/ok" --timeout
   assert_failure 2
   assert_output --partial "option '--timeout' needs a value"
+}
+
+# ---- numbers ----
+
+@test "--rate 1e-10 is out of range, not a disabled limit" {
+  run "$ACRAWL" -q --rate 1e-10 "$BASE/ok"
+  assert_failure 2
+  assert_output --partial "acrawl: --rate wants requests per second from 0.001 to 1000000, not '1e-10'"
+  run "$ACRAWL" -q --rate inf "$BASE/ok"
+  assert_failure 2
+}
+
+@test "--max-filesize 1e30 and 0.5 are usage errors; suffixes still work" {
+  run "$ACRAWL" -q --max-filesize 1e30 "$BASE/ok"
+  assert_failure 2
+  assert_output --partial "--max-filesize wants a whole number of bytes"
+  run "$ACRAWL" -q --max-filesize 0.5 "$BASE/ok"
+  assert_failure 2
+  run "$ACRAWL" -q --max-filesize 1k "$BASE/bytes/2000"
+  assert_output --partial $'\ttoo-large\t'
+  run "$ACRAWL" -q --max-filesize 1.5k "$BASE/bytes/1536"
+  assert_success
+}
+
+@test "every numeric flag refuses junk, NaN and infinity, and states its range" {
+  for f in -c -t --max-time --connect-timeout --deadline --retry --per-host --rate --max-redirs --max-filesize; do
+    for v in 5x nan inf -1 ''; do
+      run "$ACRAWL" -q "$f" "$v" "$BASE/ok"
+      assert_failure 2
+      assert_output --regexp "^acrawl: $f wants .* from [0-9.]+ to [0-9]+, not '$v'"
+    done
+  done
+  run "$ACRAWL" -q --first=2x "$BASE/ok"
+  assert_failure 2
+  assert_output --partial "--first wants a whole number from 1 to 1000000000, not '2x'"
+}
+
+@test "every numeric flag refuses a value past either end of its range" {
+  for fv in "-c 0" "-c 1000001" "-t 0" "-t 1e10" "--connect-timeout 0.0001" "--deadline 2e9" \
+            "--retry 101" "--per-host 0" "--rate 2000000" "--max-redirs 1001" "--max-filesize 2048G"; do
+    run "$ACRAWL" -q $fv "$BASE/ok"
+    assert_failure 2
+    assert_output --partial " wants "
+  done
+  run "$ACRAWL" -q --first=0 "$BASE/ok"
+  assert_failure 2
+}
+
+@test "numbers at the ends of their ranges are accepted" {
+  run "$ACRAWL" -q -c 1 -t 0.5 --connect-timeout 0.5 --deadline 10 --retry 0 --per-host 1 --rate 1000000 \
+    --max-redirs 1 --max-filesize 1G "$BASE/ok"
+  assert_success
+  assert_output --regexp $'^1\t200\t'
 }

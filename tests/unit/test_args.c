@@ -1,5 +1,5 @@
 /* test_args.c -- command-line syntax: exact option names, suggestions, bundles,
- * operands anywhere. */
+ * operands anywhere, and numbers checked for syntax and range. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <string.h>
@@ -8,14 +8,18 @@
 
 enum { O_RATE = 256 };
 
+static const acr_num_spec count = {ACR_NUM_COUNT, 1, 100, "a whole number"};
+static const acr_num_spec real = {ACR_NUM_REAL, 0.001, 1000, "seconds"};
+static const acr_num_spec size = {ACR_NUM_SIZE, 1, 1073741824.0, "bytes"};
+
 static const acr_opt opts[] = {
-    {"concurrency", 'c', 'c', ACR_ARG_REQUIRED},
-    {"user-agent", 'A', 'A', ACR_ARG_REQUIRED},
-    {"header", 'H', 'H', ACR_ARG_REQUIRED},
-    {"first", '1', '1', ACR_ARG_OPTIONAL},
-    {"quiet", 'q', 'q', ACR_ARG_NONE},
-    {"rate", 0, O_RATE, ACR_ARG_REQUIRED},
-    {NULL, 0, 0, ACR_ARG_NONE},
+    {"concurrency", 'c', 'c', ACR_ARG_REQUIRED, &count},
+    {"user-agent", 'A', 'A', ACR_ARG_REQUIRED, NULL},
+    {"header", 'H', 'H', ACR_ARG_REQUIRED, NULL},
+    {"first", '1', '1', ACR_ARG_OPTIONAL, &count},
+    {"quiet", 'q', 'q', ACR_ARG_NONE, NULL},
+    {"rate", 0, O_RATE, ACR_ARG_REQUIRED, &real},
+    {NULL, 0, 0, ACR_ARG_NONE, NULL},
 };
 
 /* Reads every option; returns the last acr_args_next result. */
@@ -62,10 +66,10 @@ Test(args, bundles_attached_values_operands_anywhere_and_the_terminator)
     cr_assert_eq(n, 4);
     cr_assert_eq(got[0].opt->id, 'q');
     cr_assert_eq(got[1].opt->id, 'c');
-    cr_assert_str_eq(got[1].value, "5");
+    cr_assert_eq(got[1].num, 5.0);
     cr_assert_str_eq(got[1].flag, "-c");
-    cr_assert_str_eq(got[2].value, "3", "a bare number after --first is its value");
-    cr_assert_str_eq(got[3].value, "2.5");
+    cr_assert_eq(got[2].num, 3.0, "a bare number after --first is its value");
+    cr_assert_eq(got[3].num, 2.5);
     cr_assert_eq(a.noperands, 3);
     cr_assert_str_eq(argv[1], "list.txt");
     cr_assert_str_eq(argv[2], "-");
@@ -87,4 +91,56 @@ Test(args, values_missing_or_unexpected_are_usage_errors)
     cr_assert_str_eq(err, "option '--quiet' takes no value");
     cr_assert_eq(scan(2, a3, &a, got, &n, err), -EINVAL);
     cr_assert_str_eq(err, "unknown option '-Z'");
+}
+
+Test(args, a_number_out_of_range_names_the_flag_as_typed_and_the_range)
+{
+    char *argv[] = {"acrawl", "--rate", "1e-10", NULL};
+    acr_args a;
+    acr_arg got[2];
+    int n;
+    char err[256];
+    cr_assert_eq(scan(3, argv, &a, got, &n, err), -EINVAL);
+    cr_assert_str_eq(err, "--rate wants seconds from 0.001 to 1000, not '1e-10'");
+}
+
+Test(args, numbers_take_plain_decimal_only)
+{
+    double v;
+    cr_assert_eq(acr_args_parse_num(&real, "1.5", &v), 0);
+    cr_assert_eq(v, 1.5);
+    cr_assert_eq(acr_args_parse_num(&real, ".5", &v), 0);
+    cr_assert_eq(acr_args_parse_num(&real, "2e2", &v), 0);
+    cr_assert_eq(v, 200.0);
+    const char *bad[] = {"", "abc", "1x", " 1", "-1", "+1", "0x10", "inf", "nan", "1e", "."};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_assert_eq(acr_args_parse_num(&real, bad[i], &v), -EINVAL, "'%s'", bad[i]);
+    cr_assert_eq(acr_args_parse_num(&count, "1.0", &v), -EINVAL, "counts are digits only");
+    cr_assert_eq(acr_args_parse_num(&count, "1e1", &v), -EINVAL);
+}
+
+Test(args, ranges_hold_at_both_ends_and_catch_overflow_and_underflow)
+{
+    double v;
+    cr_assert_eq(acr_args_parse_num(&real, "0.001", &v), 0);
+    cr_assert_eq(acr_args_parse_num(&real, "1000", &v), 0);
+    cr_assert_eq(acr_args_parse_num(&real, "0.0009", &v), -ERANGE);
+    cr_assert_eq(acr_args_parse_num(&real, "1e999", &v), -ERANGE);
+    cr_assert_eq(acr_args_parse_num(&real, "1e-999", &v), -ERANGE);
+    cr_assert_eq(acr_args_parse_num(&count, "0", &v), -ERANGE);
+    cr_assert_eq(acr_args_parse_num(&count, "99999999999999999999999", &v), -ERANGE);
+}
+
+Test(args, sizes_take_binary_suffixes_and_whole_bytes_only)
+{
+    double v;
+    cr_assert_eq(acr_args_parse_num(&size, "1.5k", &v), 0);
+    cr_assert_eq(v, 1536.0);
+    cr_assert_eq(acr_args_parse_num(&size, "2M", &v), 0);
+    cr_assert_eq(v, 2097152.0);
+    cr_assert_eq(acr_args_parse_num(&size, "1G", &v), 0);
+    cr_assert_eq(acr_args_parse_num(&size, "0.5", &v), -EINVAL, "half a byte is no limit at all");
+    cr_assert_eq(acr_args_parse_num(&size, "2G", &v), -ERANGE);
+    cr_assert_eq(acr_args_parse_num(&size, "1e30", &v), -ERANGE);
+    cr_assert_eq(acr_args_parse_num(&size, "k", &v), -EINVAL);
 }
