@@ -163,6 +163,30 @@ static int add_header(acr_config *c, const char *h)
     return 0;
 }
 
+/* RFC 9110 section 5.6.2: a method is a token, so it cannot smuggle a space, CR or
+ * LF onto the request line. */
+static bool is_token(const char *s)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        bool alnum = (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z');
+        if (!alnum && !strchr(extra, *s))
+            return false;
+    }
+    return true;
+}
+
+static int set_method(acr_config *c, const char *flag, const char *m)
+{
+    if (!is_token(m))
+        return usage_error("%s wants an HTTP method: letters, digits or !#$%%&'*+-.^_`|~ only, "
+                           "no spaces or line breaks (RFC 9110 token)", flag);
+    c->job.req.method = m;
+    return 0;
+}
+
 static int read_data(acr_config *c, const char *arg)
 {
     free(c->data);
@@ -266,7 +290,7 @@ static int parse_one(acr_config *c, const acr_arg *a)
     }
     switch (a->opt->id) {
     case O_UNIQUE: c->job.unique = true; return 0;
-    case 'X': c->job.req.method = arg; return 0;
+    case 'X': return set_method(c, a->flag, arg);
     case 'H': return add_header(c, arg);
     case 'd': return read_data(c, arg);
     case 'A': {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Flag syntax and the request the flags make: exact option names with a suggestion,
-# every number checked for syntax and range.
+# -X as an RFC 9110 token, every number checked for syntax and range.
 
 setup_file() {
   load helpers
@@ -58,6 +58,25 @@ setup() {
   run "$ACRAWL" "$BASE/ok" --timeout
   assert_failure 2
   assert_output --partial "option '--timeout' needs a value"
+}
+
+# ---- -X ----
+
+@test "-X refuses a method that would inject a header onto the request line" {
+  run "$ACRAWL" -q -X $'GET / HTTP/1.1\r\nX-Injected: yes\r\nFoo:' "$BASE/headers"
+  assert_failure 2
+  assert_output --partial "-X wants an HTTP method"
+  assert_output --partial "RFC 9110 token"
+  run "$ACRAWL" -q -X 'GET /' "$BASE/headers"
+  assert_failure 2
+  run "$ACRAWL" -q -X '' "$BASE/headers"
+  assert_failure 2
+}
+
+@test "-X takes any token method" {
+  run "$ACRAWL" -q -o out -X DELETE "$BASE/headers"
+  assert_success
+  [[ $(cat out/*) == *'"method":"DELETE"'* ]]
 }
 
 # ---- numbers ----
