@@ -135,6 +135,24 @@ static int usage_error(const char *fmt, const char *arg)
     return 2;
 }
 
+/* Appends name (nlen bytes) and value as given; the callers checked both. */
+static int push_header(acr_config *c, const char *name, size_t nlen, const char *value)
+{
+    acr_header *hs = realloc(c->headers, (c->nheaders + 1) * sizeof *hs);
+    if (!hs)
+        return usage_error("%s", "out of memory");
+    c->headers = hs;
+    hs[c->nheaders].name = strndup(name, nlen);
+    hs[c->nheaders].value = strdup(value);
+    if (!hs[c->nheaders].name || !hs[c->nheaders].value) {
+        free(hs[c->nheaders].name);
+        free(hs[c->nheaders].value);
+        return usage_error("%s", "out of memory");
+    }
+    c->nheaders++;
+    return 0;
+}
+
 static int add_header(acr_config *c, const char *h)
 {
     const char *colon = strchr(h, ':');
@@ -153,14 +171,15 @@ static int add_header(acr_config *c, const char *h)
     const char *v = colon ? colon + 1 : "";
     while (*v == ' ' || *v == '\t')
         v++;
-    acr_header *hs = realloc(c->headers, (c->nheaders + 1) * sizeof *hs);
-    if (!hs)
-        return usage_error("%s", "out of memory");
-    c->headers = hs;
-    hs[c->nheaders].name = strndup(h, nlen);
-    hs[c->nheaders].value = strdup(v);
-    c->nheaders++;
-    return 0;
+    return push_header(c, h, nlen, v);
+}
+
+/* -A goes in whole, however long: it is a header like any other. */
+static int add_user_agent(acr_config *c, const char *flag, const char *ua)
+{
+    if (strpbrk(ua, "\r\n"))
+        return usage_error("%s: a User-Agent cannot hold CR or LF", flag);
+    return push_header(c, "User-Agent", strlen("User-Agent"), ua);
 }
 
 /* RFC 9110 section 5.6.2: a method is a token, so it cannot smuggle a space, CR or
@@ -293,11 +312,7 @@ static int parse_one(acr_config *c, const acr_arg *a)
     case 'X': return set_method(c, a->flag, arg);
     case 'H': return add_header(c, arg);
     case 'd': return read_data(c, arg);
-    case 'A': {
-        char h[1024];
-        snprintf(h, sizeof h, "User-Agent: %s", arg);
-        return add_header(c, h);
-    }
+    case 'A': return add_user_agent(c, a->flag, arg);
     case 'L': c->job.req.follow = true; return 0;
     case 'k': c->job.client.insecure = true; return 0;
     case O_CACERT: c->job.client.cacert = arg; return 0;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # Flag syntax and the request the flags make: exact option names with a suggestion,
-# -X as an RFC 9110 token, every number checked for syntax and range.
+# -X as an RFC 9110 token, -A carried whole, every number checked for syntax and
+# range.
 
 setup_file() {
   load helpers
@@ -77,6 +78,28 @@ setup() {
   run "$ACRAWL" -q -o out -X DELETE "$BASE/headers"
   assert_success
   [[ $(cat out/*) == *'"method":"DELETE"'* ]]
+}
+
+# ---- -A ----
+
+@test "-A carries a 5000-byte User-Agent whole" {
+  ua=$(printf 'a%.0s' $(seq 5000))
+  run "$ACRAWL" -q -o out -A "$ua" "$BASE/headers"
+  assert_success
+  got=$(grep -o '"User-Agent":"a*"' out/*)
+  assert_equal "${#got}" $((5000 + 15))
+}
+
+@test "-A carries a long User-Agent whole on the curl engine too" {
+  ua=$(printf 'a%.0s' $(seq 5000))
+  long=$("$ACRAWL" -q --engine curl -A "$ua" -w '%{size_download}\n' "$BASE/headers")
+  short=$("$ACRAWL" -q --engine curl -A aaaaa -w '%{size_download}\n' "$BASE/headers")
+  assert_equal $((long - short)) 4995
+}
+
+@test "-A refuses CR and LF" {
+  run "$ACRAWL" -q -A $'x\r\nX-Injected: yes' "$BASE/ok"
+  assert_failure 2
 }
 
 # ---- numbers ----
