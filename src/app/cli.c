@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <zlib.h>
 
@@ -151,6 +152,15 @@ static int push_header(acr_config *c, const char *name, size_t nlen, const char 
     }
     c->nheaders++;
     return 0;
+}
+
+static bool has_header(const acr_config *c, const char *name)
+{
+    for (size_t i = 0; i < c->nheaders; i++) {
+        if (!strcasecmp(c->headers[i].name, name))
+            return true;
+    }
+    return false;
 }
 
 static int add_header(acr_config *c, const char *h)
@@ -336,6 +346,17 @@ static int parse_one(acr_config *c, const acr_arg *a)
     }
 }
 
+/* A body from -d is form data unless the user says otherwise, as in curl. */
+static int set_body(acr_config *c)
+{
+    c->job.req.body = c->data;
+    if (!c->job.req.method)
+        c->job.req.method = "POST";
+    if (has_header(c, "Content-Type"))
+        return 0;
+    return push_header(c, "Content-Type", strlen("Content-Type"), "application/x-www-form-urlencoded");
+}
+
 static int finish_config(acr_config *c, char **operands, int noperands)
 {
     if (c->writeout) {
@@ -343,11 +364,8 @@ static int finish_config(acr_config *c, char **operands, int noperands)
         if (acr_output_check_writeout(c->writeout, bad, sizeof bad))
             return usage_error("unknown -w variable %%{%s}", bad);
     }
-    if (c->data) {
-        c->job.req.body = c->data;
-        if (!c->job.req.method)
-            c->job.req.method = "POST";
-    }
+    if (c->data && set_body(c) != 0)
+        return 2;
     c->job.req.headers = c->headers;
     c->job.req.nheaders = c->nheaders;
     c->job.client.resolve = c->resolve;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # Flag syntax and the request the flags make: exact option names with a suggestion,
 # -X as an RFC 9110 token, -A carried whole, every number checked for syntax and
-# range.
+# range, and -d's default Content-Type.
 
 setup_file() {
   load helpers
@@ -153,4 +153,29 @@ setup() {
     --max-redirs 1 --max-filesize 1G "$BASE/ok"
   assert_success
   assert_output --regexp $'^1\t200\t'
+}
+
+# ---- -d ----
+
+@test "-d sends Content-Type: application/x-www-form-urlencoded, as curl does" {
+  run "$ACRAWL" -q -o out -d 'a=1' "$BASE/headers"
+  assert_success
+  [[ $(cat out/*) == *'"Content-Type":"application/x-www-form-urlencoded"'* ]]
+}
+
+@test "a -H Content-Type of any case replaces -d's default" {
+  run "$ACRAWL" -q -o out -d '{}' -H 'content-type: application/json' "$BASE/headers"
+  assert_success
+  body=$(cat out/*)
+  [[ $body == *'"content-type":"application/json"'* ]]
+  [[ $body != *'x-www-form-urlencoded'* ]]
+}
+
+@test "-H 'Content-Type:' removes it; without -d there is none" {
+  run "$ACRAWL" -q -o out -d 'a=1' -H 'Content-Type:' "$BASE/headers"
+  assert_success
+  [[ $(cat out/*) != *'ontent-Type'* ]]
+  rm -r out
+  run "$ACRAWL" -q -o out "$BASE/headers"
+  [[ $(cat out/*) != *'ontent-Type'* ]]
 }
