@@ -1,15 +1,16 @@
 /* cli.c -- option parsing with curl's flag names where curl has the flag. */
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <zlib.h>
 
 #include "acrawl/error.h"
 #include "acrawl/loop.h"
+#include "args.h"
 #include "cli.h"
 #include "jobs/curlengine.h"
 #include "transport/dns.h"
@@ -21,79 +22,98 @@ enum {
     O_REPORT_FILE, O_TIMELINE, O_NO_PROGRESS, O_FAIL,
 };
 
-static const struct option longopts[] = {
-    {"concurrency", required_argument, NULL, 'c'},
-    {"timeout", required_argument, NULL, 't'},
-    {"max-time", required_argument, NULL, 't'},
-    {"connect-timeout", required_argument, NULL, O_CONNECT_TIMEOUT},
-    {"deadline", required_argument, NULL, O_DEADLINE},
-    {"first", optional_argument, NULL, '1'},
-    {"retry", required_argument, NULL, O_RETRY},
-    {"per-host", required_argument, NULL, O_PER_HOST},
-    {"rate", required_argument, NULL, O_RATE},
-    {"unique", no_argument, NULL, O_UNIQUE},
-    {"request", required_argument, NULL, 'X'},
-    {"header", required_argument, NULL, 'H'},
-    {"data", required_argument, NULL, 'd'},
-    {"user-agent", required_argument, NULL, 'A'},
-    {"location", no_argument, NULL, 'L'},
-    {"max-redirs", required_argument, NULL, O_MAX_REDIRS},
-    {"insecure", no_argument, NULL, 'k'},
-    {"cacert", required_argument, NULL, O_CACERT},
-    {"resolve", required_argument, NULL, O_RESOLVE},
-    {"dns-servers", required_argument, NULL, O_DNS_SERVERS},
-    {"compressed", no_argument, NULL, O_COMPRESSED},
-    {"max-filesize", required_argument, NULL, O_MAX_FILESIZE},
-    {"output-dir", required_argument, NULL, 'o'},
-    {"sync", no_argument, NULL, O_SYNC},
-    {"engine", required_argument, NULL, O_ENGINE},
-    {"compare", no_argument, NULL, O_COMPARE},
-    {"ordered", no_argument, NULL, O_ORDERED},
-    {"json", no_argument, NULL, 'j'},
-    {"write-out", required_argument, NULL, 'w'},
-    {"report", required_argument, NULL, O_REPORT},
-    {"report-file", required_argument, NULL, O_REPORT_FILE},
-    {"timeline", no_argument, NULL, O_TIMELINE},
-    {"quiet", no_argument, NULL, 'q'},
-    {"no-progress", no_argument, NULL, O_NO_PROGRESS},
-    {"fail", no_argument, NULL, O_FAIL},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
+/* Ranges: a timeout below a millisecond or a rate below one request in 1000 s is
+ * surely a typo; the maxima keep every value exact in the integer it becomes. */
+static const acr_num_spec n_concurrency = {ACR_NUM_COUNT, 1, 1000000, "a whole number"};
+static const acr_num_spec n_seconds = {ACR_NUM_REAL, 0.001, 1e9, "seconds"};
+static const acr_num_spec n_first = {ACR_NUM_COUNT, 1, 1e9, "a whole number"};
+static const acr_num_spec n_retry = {ACR_NUM_COUNT, 0, 100, "a whole number"};
+static const acr_num_spec n_per_host = {ACR_NUM_COUNT, 1, 1000000, "a whole number"};
+static const acr_num_spec n_rate = {ACR_NUM_REAL, 0.001, 1000000, "requests per second"};
+static const acr_num_spec n_redirs = {ACR_NUM_COUNT, 1, 1000, "a whole number"};
+static const acr_num_spec n_filesize = {ACR_NUM_SIZE, 1, 1099511627776.0 /* 1024G */,
+                                        "a whole number of bytes (k, M, G: x1024)"};
+
+#define REQ ACR_ARG_REQUIRED
+#define NONE ACR_ARG_NONE
+static const acr_opt opts[] = {
+    {"concurrency", 'c', 'c', REQ, &n_concurrency},
+    {"timeout", 't', 't', REQ, &n_seconds},
+    {"max-time", 0, 't', REQ, &n_seconds},
+    {"connect-timeout", 0, O_CONNECT_TIMEOUT, REQ, &n_seconds},
+    {"deadline", 0, O_DEADLINE, REQ, &n_seconds},
+    {"first", '1', '1', ACR_ARG_OPTIONAL, &n_first},
+    {"retry", 0, O_RETRY, REQ, &n_retry},
+    {"per-host", 0, O_PER_HOST, REQ, &n_per_host},
+    {"rate", 0, O_RATE, REQ, &n_rate},
+    {"unique", 0, O_UNIQUE, NONE, NULL},
+    {"request", 'X', 'X', REQ, NULL},
+    {"header", 'H', 'H', REQ, NULL},
+    {"data", 'd', 'd', REQ, NULL},
+    {"user-agent", 'A', 'A', REQ, NULL},
+    {"location", 'L', 'L', NONE, NULL},
+    {"max-redirs", 0, O_MAX_REDIRS, REQ, &n_redirs},
+    {"insecure", 'k', 'k', NONE, NULL},
+    {"cacert", 0, O_CACERT, REQ, NULL},
+    {"resolve", 0, O_RESOLVE, REQ, NULL},
+    {"dns-servers", 0, O_DNS_SERVERS, REQ, NULL},
+    {"compressed", 0, O_COMPRESSED, NONE, NULL},
+    {"max-filesize", 0, O_MAX_FILESIZE, REQ, &n_filesize},
+    {"output-dir", 'o', 'o', REQ, NULL},
+    {"sync", 0, O_SYNC, NONE, NULL},
+    {"engine", 0, O_ENGINE, REQ, NULL},
+    {"compare", 0, O_COMPARE, NONE, NULL},
+    {"ordered", 0, O_ORDERED, NONE, NULL},
+    {"json", 'j', 'j', NONE, NULL},
+    {"write-out", 'w', 'w', REQ, NULL},
+    {"report", 0, O_REPORT, REQ, NULL},
+    {"report-file", 0, O_REPORT_FILE, REQ, NULL},
+    {"timeline", 0, O_TIMELINE, NONE, NULL},
+    {"quiet", 'q', 'q', NONE, NULL},
+    {"no-progress", 0, O_NO_PROGRESS, NONE, NULL},
+    {"fail", 0, O_FAIL, NONE, NULL},
+    {"help", 'h', 'h', NONE, NULL},
+    {"version", 'V', 'V', NONE, NULL},
+    {NULL, 0, 0, NONE, NULL},
 };
+#undef REQ
+#undef NONE
 
 static const char usage_text[] =
     "usage: acrawl [OPTIONS] [FILE | - | URL]...\n"
     "Fetch every URL of a list concurrently; one record per URL on stdout as each completes,\n"
     "a timing report on stderr. Input: files, - for stdin (the default), or URLs as arguments;\n"
-    "one URL per line, blank lines and #comments skipped.\n"
+    "one URL per line, blank lines and #comments skipped. Long options are spelled in full;\n"
+    "numbers outside the range shown are refused.\n"
     "\n"
     "Running:\n"
-    "  -c, --concurrency N      requests in flight at most (default 50)\n"
-    "  -t, --timeout SECS       per request, queue time excluded (default 30)\n"
+    "  -c, --concurrency N      requests in flight at most (1-1000000, default 50)\n"
+    "  -t, --timeout SECS       per request, queue time excluded (default 30); also --max-time\n"
     "      --connect-timeout S  for DNS + TCP connect (default 10)\n"
     "      --deadline SECS      for the whole run: then cancel what is pending (exit 124)\n"
+    "                           (SECS: 0.001-1000000000, fractions allowed)\n"
     "  -1, --first[=N]          stop once N requests (default 1) succeeded; cancel the rest\n"
-    "      --retry N            retry connect errors, timeouts, 429 and 5xx with backoff\n"
-    "      --per-host N         connections per host at most\n"
-    "      --rate R             start at most R requests per second\n"
+    "      --retry N            retry connect errors, timeouts, 429 and 5xx with backoff (0-100)\n"
+    "      --per-host N         connections per host at most (1-1000000)\n"
+    "      --rate R             start at most R requests per second (0.001-1000000)\n"
     "      --unique             skip repeated URLs\n"
     "      --sync               run the list one at a time (the sequential baseline)\n"
     "      --engine acrawl|curl run through acrawl's runtime or libcurl's multi interface\n"
     "      --compare            run sync, async and libcurl back to back; compare them\n"
     "HTTP:\n"
-    "  -X, --request METHOD     request method (default GET, or POST with -d)\n"
+    "  -X, --request METHOD     request method, a token (default GET, or POST with -d)\n"
     "  -H, --header 'N: V'      extra header; 'N:' removes a default header\n"
-    "  -d, --data DATA|@FILE    request body\n"
+    "  -d, --data DATA|@FILE    request body, sent as application/x-www-form-urlencoded\n"
+    "                           unless -H gives a Content-Type\n"
     "  -A, --user-agent UA      User-Agent (default acrawl/" ACRAWL_VERSION ")\n"
     "  -L, --location           follow redirects\n"
-    "      --max-redirs N       redirects to follow at most (default 10)\n"
+    "      --max-redirs N       redirects to follow at most (1-1000, default 10)\n"
     "  -k, --insecure           do not verify certificates or host names\n"
     "      --cacert FILE        trust these CA certificates instead of the system's\n"
     "      --resolve H:P:ADDR   use ADDR[,ADDR...] for host H port P\n"
     "      --dns-servers LIST   ip[:port],... instead of the system's resolvers\n"
     "      --compressed         ask for gzip/deflate and decode\n"
-    "      --max-filesize BYTES fail responses larger than this (k, M, G suffixes)\n"
+    "      --max-filesize BYTES fail responses larger than this (1-1024G; k, M, G suffixes)\n"
     "  -o, --output-dir DIR     save bodies in DIR under names made from the URL\n"
     "Output:\n"
     "  -j, --json               JSON Lines records\n"
@@ -119,44 +139,31 @@ static int usage_error(const char *fmt, const char *arg)
     return 2;
 }
 
-static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
+/* Appends name (nlen bytes) and value as given; the callers checked both. */
+static int push_header(acr_config *c, const char *name, size_t nlen, const char *value)
 {
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || end == s || *end || v > max || s[0] == '-')
-        return false;
-    *out = v;
-    return true;
+    acr_header *hs = realloc(c->headers, (c->nheaders + 1) * sizeof *hs);
+    if (!hs)
+        return usage_error("%s", "out of memory");
+    c->headers = hs;
+    hs[c->nheaders].name = strndup(name, nlen);
+    hs[c->nheaders].value = strdup(value);
+    if (!hs[c->nheaders].name || !hs[c->nheaders].value) {
+        free(hs[c->nheaders].name);
+        free(hs[c->nheaders].value);
+        return usage_error("%s", "out of memory");
+    }
+    c->nheaders++;
+    return 0;
 }
 
-static bool parse_secs(const char *s, int64_t *out)
+static bool has_header(const acr_config *c, const char *name)
 {
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end || !(v > 0) || v > 1e9)
-        return false;
-    *out = (int64_t)(v * 1e9);
-    return true;
-}
-
-static bool parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    double mul = 1;
-    if (*end == 'k' || *end == 'K')
-        mul = 1024;
-    else if (*end == 'm' || *end == 'M')
-        mul = 1024.0 * 1024;
-    else if (*end == 'g' || *end == 'G')
-        mul = 1024.0 * 1024 * 1024;
-    if (mul != 1)
-        end++;
-    if (end == s || *end || !(v > 0))
-        return false;
-    *out = (uint64_t)(v * mul);
-    return true;
+    for (size_t i = 0; i < c->nheaders; i++) {
+        if (!strcasecmp(c->headers[i].name, name))
+            return true;
+    }
+    return false;
 }
 
 static int add_header(acr_config *c, const char *h)
@@ -177,13 +184,38 @@ static int add_header(acr_config *c, const char *h)
     const char *v = colon ? colon + 1 : "";
     while (*v == ' ' || *v == '\t')
         v++;
-    acr_header *hs = realloc(c->headers, (c->nheaders + 1) * sizeof *hs);
-    if (!hs)
-        return usage_error("%s", "out of memory");
-    c->headers = hs;
-    hs[c->nheaders].name = strndup(h, nlen);
-    hs[c->nheaders].value = strdup(v);
-    c->nheaders++;
+    return push_header(c, h, nlen, v);
+}
+
+/* -A goes in whole, however long: it is a header like any other. */
+static int add_user_agent(acr_config *c, const char *flag, const char *ua)
+{
+    if (strpbrk(ua, "\r\n"))
+        return usage_error("%s: a User-Agent cannot hold CR or LF", flag);
+    return push_header(c, "User-Agent", strlen("User-Agent"), ua);
+}
+
+/* RFC 9110 section 5.6.2: a method is a token, so it cannot smuggle a space, CR or
+ * LF onto the request line. */
+static bool is_token(const char *s)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        bool alnum = (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z');
+        if (!alnum && !strchr(extra, *s))
+            return false;
+    }
+    return true;
+}
+
+static int set_method(acr_config *c, const char *flag, const char *m)
+{
+    if (!is_token(m))
+        return usage_error("%s wants an HTTP method: letters, digits or !#$%%&'*+-.^_`|~ only, "
+                           "no spaces or line breaks (RFC 9110 token)", flag);
+    c->job.req.method = m;
     return 0;
 }
 
@@ -229,117 +261,85 @@ static void print_version(void)
     printf("  comparison engine: %s\n", acr_curl_version());
 }
 
-/* "--first 3" and "-1 3": a following bare number belongs to the flag. */
-static void join_first_arg(int argc, char **argv, char **joined)
+/* A numeric flag, already checked against its range by acr_args_next. */
+static void set_number(acr_config *c, int id, double v)
 {
-    for (int i = 1; i + 1 < argc; i++) {
-        if ((strcmp(argv[i], "--first") && strcmp(argv[i], "-1")) || !argv[i + 1][0])
-            continue;
-        if (strspn(argv[i + 1], "0123456789") != strlen(argv[i + 1]))
-            continue;
-        size_t n = strlen(argv[i + 1]) + 10;
-        *joined = malloc(n);
-        if (!*joined)
-            return;
-        snprintf(*joined, n, "--first=%s", argv[i + 1]);
-        argv[i] = *joined;
-        memmove(argv + i + 1, argv + i + 2, (size_t)(argc - i - 2) * sizeof *argv);
-        argv[argc - 1] = NULL;
-        return;
+    switch (id) {
+    case 'c': c->job.concurrency = (unsigned)v; break;
+    case 't': c->job.timeout = (int64_t)(v * 1e9); break;
+    case O_CONNECT_TIMEOUT: c->job.client.connect_timeout = (int64_t)(v * 1e9); break;
+    case O_DEADLINE: c->deadline = (int64_t)(v * 1e9); break;
+    case '1': c->first = (unsigned)v; break;
+    case O_RETRY: c->job.retry = (unsigned)v; break;
+    case O_PER_HOST: c->job.client.per_origin = (unsigned)v; break;
+    case O_RATE: c->job.rate = v; break;
+    case O_MAX_REDIRS: c->job.req.max_redirs = (unsigned)v; break;
+    case O_MAX_FILESIZE: c->job.client.max_body_bytes = (uint64_t)v; break;
+    default: break;
     }
 }
 
-static int parse_one(acr_config *c, int opt, const char *arg)
+static int add_resolve(acr_config *c, const char *arg)
 {
-    unsigned long u;
-    switch (opt) {
-    case 'c':
-        if (!parse_uint(arg, 1000000, &u) || u == 0)
-            return usage_error("-c wants a number from 1 to 1000000, not '%s'", arg);
-        c->job.concurrency = (unsigned)u;
-        return 0;
-    case 't':
-        return parse_secs(arg, &c->job.timeout) ? 0 : usage_error("bad --timeout '%s'", arg);
-    case O_CONNECT_TIMEOUT:
-        return parse_secs(arg, &c->job.client.connect_timeout) ? 0 : usage_error("bad --connect-timeout '%s'", arg);
-    case O_DEADLINE:
-        return parse_secs(arg, &c->deadline) ? 0 : usage_error("bad --deadline '%s'", arg);
-    case '1':
-        if (arg && (!parse_uint(arg, 1000000000, &u) || u == 0))
-            return usage_error("--first wants a positive number, not '%s'", arg);
-        c->first = arg ? (unsigned)u : 1;
-        return 0;
-    case O_RETRY:
-        if (!parse_uint(arg, 100, &u))
-            return usage_error("--retry wants a number from 0 to 100, not '%s'", arg);
-        c->job.retry = (unsigned)u;
-        return 0;
-    case O_PER_HOST:
-        if (!parse_uint(arg, 1000000, &u) || u == 0)
-            return usage_error("bad --per-host '%s'", arg);
-        c->job.client.per_origin = (unsigned)u;
-        return 0;
-    case O_RATE: {
-        char *end;
-        double r = strtod(arg, &end);
-        if (end == arg || *end || !(r > 0))
-            return usage_error("bad --rate '%s'", arg);
-        c->job.rate = r;
+    const char **r = realloc(c->resolve, (c->nresolve + 1) * sizeof *r);
+    if (!r)
+        return usage_error("%s", "out of memory");
+    c->resolve = r;
+    r[c->nresolve++] = arg;
+    return 0;
+}
+
+static int set_engine(acr_config *c, const char *arg)
+{
+    if (!strcmp(arg, "acrawl"))
+        c->engine = ACR_ENGINE_ACRAWL;
+    else if (!strcmp(arg, "curl") || !strcmp(arg, "libcurl"))
+        c->engine = ACR_ENGINE_CURL;
+    else
+        return usage_error("--engine is acrawl or curl, not '%s'", arg);
+    return 0;
+}
+
+static int set_report(acr_config *c, const char *arg)
+{
+    if (!strcmp(arg, "text"))
+        c->report = ACR_REPORT_TEXT;
+    else if (!strcmp(arg, "json"))
+        c->report = ACR_REPORT_JSON;
+    else if (!strcmp(arg, "none"))
+        c->report = ACR_REPORT_NONE;
+    else
+        return usage_error("--report is text, json or none, not '%s'", arg);
+    return 0;
+}
+
+static int parse_one(acr_config *c, const acr_arg *a)
+{
+    const char *arg = a->value;
+    if (a->opt->num) {
+        set_number(c, a->opt->id, arg ? a->num : 1); /* only --first has no value */
         return 0;
     }
+    switch (a->opt->id) {
     case O_UNIQUE: c->job.unique = true; return 0;
-    case 'X': c->job.req.method = arg; return 0;
+    case 'X': return set_method(c, a->flag, arg);
     case 'H': return add_header(c, arg);
     case 'd': return read_data(c, arg);
-    case 'A': {
-        char h[1024];
-        snprintf(h, sizeof h, "User-Agent: %s", arg);
-        return add_header(c, h);
-    }
+    case 'A': return add_user_agent(c, a->flag, arg);
     case 'L': c->job.req.follow = true; return 0;
-    case O_MAX_REDIRS:
-        if (!parse_uint(arg, 1000, &u) || u == 0)
-            return usage_error("bad --max-redirs '%s'", arg);
-        c->job.req.max_redirs = (unsigned)u;
-        return 0;
     case 'k': c->job.client.insecure = true; return 0;
     case O_CACERT: c->job.client.cacert = arg; return 0;
-    case O_RESOLVE: {
-        const char **r = realloc(c->resolve, (c->nresolve + 1) * sizeof *r);
-        if (!r)
-            return 2;
-        c->resolve = r;
-        r[c->nresolve++] = arg;
-        return 0;
-    }
+    case O_RESOLVE: return add_resolve(c, arg);
     case O_DNS_SERVERS: c->job.client.dns_servers = arg; return 0;
     case O_COMPRESSED: c->job.req.decode = true; return 0;
-    case O_MAX_FILESIZE:
-        return parse_size(arg, &c->job.client.max_body_bytes) ? 0 : usage_error("bad --max-filesize '%s'", arg);
     case 'o': c->job.output_dir = arg; return 0;
     case O_SYNC: c->sync = true; return 0;
-    case O_ENGINE:
-        if (!strcmp(arg, "acrawl"))
-            c->engine = ACR_ENGINE_ACRAWL;
-        else if (!strcmp(arg, "curl") || !strcmp(arg, "libcurl"))
-            c->engine = ACR_ENGINE_CURL;
-        else
-            return usage_error("--engine is acrawl or curl, not '%s'", arg);
-        return 0;
+    case O_ENGINE: return set_engine(c, arg);
     case O_COMPARE: c->compare = true; return 0;
     case O_ORDERED: c->ordered = true; return 0;
     case 'j': c->format = ACR_FMT_JSON; return 0;
     case 'w': c->format = ACR_FMT_WRITEOUT; c->writeout = arg; return 0;
-    case O_REPORT:
-        if (!strcmp(arg, "text"))
-            c->report = ACR_REPORT_TEXT;
-        else if (!strcmp(arg, "json"))
-            c->report = ACR_REPORT_JSON;
-        else if (!strcmp(arg, "none"))
-            c->report = ACR_REPORT_NONE;
-        else
-            return usage_error("--report is text, json or none, not '%s'", arg);
-        return 0;
+    case O_REPORT: return set_report(c, arg);
     case O_REPORT_FILE: c->report_file = arg; return 0;
     case O_TIMELINE: c->timeline = true; return 0;
     case 'q': c->quiet = true; return 0;
@@ -349,18 +349,26 @@ static int parse_one(acr_config *c, int opt, const char *arg)
     }
 }
 
-static int finish_config(acr_config *c, int argc, char **argv)
+/* A body from -d is form data unless the user says otherwise, as in curl. */
+static int set_body(acr_config *c)
+{
+    c->job.req.body = c->data;
+    if (!c->job.req.method)
+        c->job.req.method = "POST";
+    if (has_header(c, "Content-Type"))
+        return 0;
+    return push_header(c, "Content-Type", strlen("Content-Type"), "application/x-www-form-urlencoded");
+}
+
+static int finish_config(acr_config *c, char **operands, int noperands)
 {
     if (c->writeout) {
         char bad[64];
         if (acr_output_check_writeout(c->writeout, bad, sizeof bad))
             return usage_error("unknown -w variable %%{%s}", bad);
     }
-    if (c->data) {
-        c->job.req.body = c->data;
-        if (!c->job.req.method)
-            c->job.req.method = "POST";
-    }
+    if (c->data && set_body(c) != 0)
+        return 2;
     c->job.req.headers = c->headers;
     c->job.req.nheaders = c->nheaders;
     c->job.client.resolve = c->resolve;
@@ -368,9 +376,9 @@ static int finish_config(acr_config *c, int argc, char **argv)
     if (c->sync)
         c->job.concurrency = 1;
     static char *stdin_only[] = {"-"};
-    if (optind < argc) {
-        c->sources = argv + optind;
-        c->nsources = (size_t)(argc - optind);
+    if (noperands > 0) {
+        c->sources = operands;
+        c->nsources = (size_t)noperands;
     } else {
         c->sources = stdin_only;
         c->nsources = 1;
@@ -388,31 +396,29 @@ int acr_cli_parse(acr_config *c, int argc, char **argv)
     c->job.concurrency = 50;
     c->job.timeout = 30 * ACR_SEC;
     c->job.client.connect_timeout = 10 * ACR_SEC;
-    static char *joined;
-    join_first_arg(argc, argv, &joined);
-    while (argc > 1 && !argv[argc - 1])
-        argc--;
-    int opt;
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, ":c:t:1::X:H:d:A:Lko:jw:qhV", longopts, NULL)) != -1) {
-        if (opt == 'h') {
+    acr_args a;
+    acr_args_init(&a, opts, argc, argv);
+    for (;;) {
+        acr_arg arg;
+        char err[256];
+        int rc = acr_args_next(&a, &arg, err, sizeof err);
+        if (rc == 0)
+            break;
+        if (rc < 0)
+            return usage_error("%s", err);
+        if (arg.opt->id == 'h') {
             fputs(usage_text, stdout);
             return 1;
         }
-        if (opt == 'V') {
+        if (arg.opt->id == 'V') {
             print_version();
             return 1;
         }
-        if (opt == '?')
-            return usage_error("unknown option '%s'", argv[optind - 1]);
-        if (opt == ':')
-            return usage_error("option '%s' needs a value", argv[optind - 1]);
-        int rc = parse_one(c, opt, optarg);
+        rc = parse_one(c, &arg);
         if (rc != 0)
             return rc;
     }
-    return finish_config(c, argc, argv);
+    return finish_config(c, argv + 1, a.noperands);
 }
 
 void acr_cli_release(acr_config *c)

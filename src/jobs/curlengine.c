@@ -282,6 +282,19 @@ void acr_curl_engine_stop(acr_curl_engine *e)
     e->input_done = true;
 }
 
+/* "Name: value", or curl's "Name;" for an empty value; any length (-A can be long). */
+static struct curl_slist *append_header(struct curl_slist *list, const acr_header *hd)
+{
+    size_t n = strlen(hd->name) + strlen(hd->value) + 3;
+    char *line = malloc(n);
+    if (!line)
+        return list;
+    snprintf(line, n, hd->value[0] ? "%s: %s" : "%s;", hd->name, hd->value);
+    struct curl_slist *out = curl_slist_append(list, line); /* copies line */
+    free(line);
+    return out ? out : list;
+}
+
 int acr_curl_engine_new(acr_curl_engine **out, const acr_job_opts *o, acr_input *in, char *err, size_t errlen)
 {
     static bool global;
@@ -304,14 +317,9 @@ int acr_curl_engine_new(acr_curl_engine **out, const acr_job_opts *o, acr_input 
     if (o->client.per_origin)
         curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)o->client.per_origin);
     snprintf(e->ua, sizeof e->ua, "acrawl/%s (libcurl)", ACRAWL_VERSION);
-    for (size_t i = 0; i < o->req.nheaders; i++) {
-        char h[1024];
-        const acr_header *hd = &o->req.headers[i];
-        if (!strcasecmp(hd->name, "User-Agent"))
-            snprintf(e->ua, sizeof e->ua, "%s", hd->value);
-        snprintf(h, sizeof h, hd->value[0] ? "%s: %s" : "%s;", hd->name, hd->value);
-        e->headers = curl_slist_append(e->headers, h);
-    }
+    /* A User-Agent among them wins over CURLOPT_USERAGENT, so e->ua stays the default. */
+    for (size_t i = 0; i < o->req.nheaders; i++)
+        e->headers = append_header(e->headers, &o->req.headers[i]);
     for (size_t i = 0; i < o->client.nresolve; i++)
         e->resolve = curl_slist_append(e->resolve, o->client.resolve[i]);
     *out = e;
