@@ -523,11 +523,12 @@ static int parse_loop(struct rp *r, acr_stream *s, int64_t deadline, acr_http1_r
         rc = feed(r, buf, (size_t)n, res);
         if (rc != 0)
             return rc > 0 ? 0 : rc;
-        /* A read that finds data never parks, so never meets the deadline in the
-         * runtime: a peer that always has more (endless 1xx, an endless body) must
-         * meet it here. One vDSO clock read per read(), not per byte. */
-        if (acr_now() >= deadline)
-            return read_error(r, ACR_ETIMEOUT, res);
+        /* A read that finds data never parks: a peer that always has more (endless
+         * 1xx, an endless body) meets the deadline and the cancel here, and the
+         * other tasks get their turn. One clock read per read(), not per byte. */
+        rc = acr_checkpoint(deadline);
+        if (rc != 0)
+            return read_error(r, rc, res);
     }
 }
 
