@@ -4,7 +4,10 @@
 PREFIX ?= /usr/local
 BUILD ?= build
 CC ?= cc
-PKGS := libcares openssl libcurl zlib
+# The client library (runtime, transport, http) needs c-ares, OpenSSL and zlib; only
+# the program (jobs, app) needs libcurl, its comparison engine.
+LIB_PKGS := libcares openssl zlib
+PKGS := $(LIB_PKGS) libcurl
 LLHTTP_SRC ?= /usr/share/llhttp
 LLHTTP_INC ?= /usr/share/include/llhttp
 
@@ -18,14 +21,18 @@ CPPFLAGS := -Iinclude -Isrc -I$(LLHTTP_INC) -D_GNU_SOURCE $(shell pkg-config --c
 # Runtime invariants (ACR_ASSERT) are checked in sanitizer and debug builds.
 CHECKS := $(if $(SANFLAGS)$(DEBUG),-DACR_DEBUG)
 ALL_CFLAGS := -std=c11 $(WARN) $(OPT) -fstack-clash-protection $(CHECKS) $(SANFLAGS) $(CFLAGS)
+LIB_LDLIBS := $(shell pkg-config --libs $(LIB_PKGS) 2>/dev/null) -lm
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 TEST_LDLIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 
-LIB_SRC := $(wildcard src/util/*.c src/runtime/*.c src/transport/*.c src/http/*.c src/jobs/*.c src/app/*.c)
+LIB_SRC := $(wildcard src/util/*.c src/runtime/*.c src/transport/*.c src/http/*.c)
+PROG_SRC := $(wildcard src/jobs/*.c src/app/*.c)
 LIB_ASM := $(wildcard src/runtime/*.S)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(LIB_ASM:%.S=$(BUILD)/%.o) \
            $(BUILD)/llhttp/llhttp.o $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o
 LIB := $(BUILD)/libacrawl.a
+PROG_OBJ := $(PROG_SRC:%.c=$(BUILD)/%.o)
+PROG_LIB := $(BUILD)/libacrawl-prog.a
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -50,10 +57,14 @@ deps:
 acrawl: $(BUILD)/acrawl
 	cp $< $@
 
-$(BUILD)/acrawl: $(BUILD)/main.o $(LIB)
+$(BUILD)/acrawl: $(BUILD)/main.o $(PROG_LIB) $(LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(PROG_LIB): $(PROG_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -70,20 +81,21 @@ $(BUILD)/llhttp/%.o: $(LLHTTP_SRC)/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -I$(LLHTTP_INC) $(OPT) $(SANFLAGS) -w -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+$(BUILD)/tests/%: tests/unit/%.c $(PROG_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIB) $(TEST_LDLIBS) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(PROG_LIB) $(LIB) $(TEST_LDLIBS) $(LDLIBS)
 
+# The test server and the examples use the client library alone (no libcurl).
 $(SERVER_BIN): $(SERVER_SRC:%.c=$(BUILD)/%.o) $(LIB)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIB_LDLIBS)
 
 $(BUILD)/examples/%: examples/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIB_LDLIBS)
 
-$(BUILD)/bench/%: bench/%.c $(LIB)
+$(BUILD)/bench/%: bench/%.c $(PROG_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(PROG_LIB) $(LIB) $(LDLIBS)
 
 CERTS := build/certs
 
