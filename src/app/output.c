@@ -71,6 +71,62 @@ static void put_field(acr_output *o, const char *s)
     }
 }
 
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF), or 0. Stops at the NUL of a short string. */
+static size_t utf8_len(const unsigned char *p)
+{
+    unsigned lo = 0x80, hi = 0xbf;
+    size_t n;
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] >= 0xc2 && p[0] <= 0xdf)
+        n = 2;
+    else if (p[0] >= 0xe0 && p[0] <= 0xef)
+        n = 3;
+    else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+        n = 4;
+    else
+        return 0;
+    if (p[0] == 0xe0)
+        lo = 0xa0;
+    else if (p[0] == 0xed)
+        hi = 0x9f;
+    else if (p[0] == 0xf0)
+        lo = 0x90;
+    else if (p[0] == 0xf4)
+        hi = 0x8f;
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++) {
+        if (p[i] < 0x80 || p[i] > 0xbf)
+            return 0;
+    }
+    return n;
+}
+
+static bool json_plain(unsigned char c) { return c >= 0x20 && c != '"' && c != '\\' && c < 0x80; }
+
+/* One byte or sequence that is not plain ASCII; returns the bytes it took. */
+static size_t put_json_special(acr_output *o, const unsigned char *p)
+{
+    size_t n = utf8_len(p);
+    if (*p == '"' || *p == '\\') {
+        char e[2] = {'\\', (char)*p};
+        put(o, e, 2);
+    } else if (*p < 0x20) {
+        printf_(o, "\\u%04x", *p);
+    } else if (n > 1) {
+        put(o, (const char *)p, n);
+        return n;
+    } else {
+        puts_(o, "\\ufffd");
+    }
+    return 1;
+}
+
+/* A JSON string that is valid whatever the bytes: quotes, backslashes and control
+ * characters escaped, well-formed UTF-8 kept, and every other byte (invalid UTF-8)
+ * replaced by U+FFFD, so no raw byte of a URL or a header ever breaks a record. */
 static void put_json_str(acr_output *o, const char *s)
 {
     if (!s) {
@@ -78,15 +134,15 @@ static void put_json_str(acr_output *o, const char *s)
         return;
     }
     put(o, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            char e[2] = {'\\', (char)*p};
-            put(o, e, 2);
-        } else if (*p < 0x20) {
-            printf_(o, "\\u%04x", *p);
-        } else {
-            put(o, (const char *)p, 1);
-        }
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        size_t run = 0;
+        while (json_plain(p[run]))
+            run++;
+        put(o, (const char *)p, run);
+        p += run;
+        if (*p)
+            p += put_json_special(o, p);
     }
     put(o, "\"", 1);
 }
