@@ -97,7 +97,15 @@ static const char usage_text[] =
     "  -o, --output-dir DIR     save bodies in DIR under names made from the URL\n"
     "Output:\n"
     "  -j, --json               JSON Lines records\n"
-    "  -w, --write-out FMT      records from a template: %{http_code} %{time_total} %{url} ...\n"
+    "  -w, --write-out FMT      records from a template with \\n \\t %% and %{VAR};\n"
+    "                           curl's VARs: content_type errormsg\n"
+    "                           exitcode filename_effective header_json http_code json\n"
+    "                           num_redirects remote_ip remote_port response_code scheme\n"
+    "                           size_download (bytes received) speed_download time_appconnect\n"
+    "                           time_connect time_namelookup time_redirect time_starttransfer\n"
+    "                           time_total url url_effective urlnum; acrawl's: attempt\n"
+    "                           error_kind line size_decoded (after --compressed) time_queue\n"
+    "                           size_raw (an old name of size_download)\n"
     "      --ordered            records in input order instead of completion order\n"
     "      --report text|json|none  the timing report on stderr (default text)\n"
     "      --report-file FILE   write the report there instead\n"
@@ -349,13 +357,19 @@ static int parse_one(acr_config *c, int opt, const char *arg)
     }
 }
 
+/* Checks the -w template, and tells the jobs whether records must keep response
+ * headers. */
+static int setup_writeout(acr_config *c)
+{
+    char bad[64];
+    if (acr_output_check_writeout(c->writeout, bad, sizeof bad))
+        return usage_error("unknown -w variable %%{%s}", bad);
+    c->job.keep_headers = acr_output_writeout_needs_headers(c->writeout);
+    return 0;
+}
+
 static int finish_config(acr_config *c, int argc, char **argv)
 {
-    if (c->writeout) {
-        char bad[64];
-        if (acr_output_check_writeout(c->writeout, bad, sizeof bad))
-            return usage_error("unknown -w variable %%{%s}", bad);
-    }
     if (c->data) {
         c->job.req.body = c->data;
         if (!c->job.req.method)
@@ -375,6 +389,8 @@ static int finish_config(acr_config *c, int argc, char **argv)
         c->sources = stdin_only;
         c->nsources = 1;
     }
+    if (c->writeout && setup_writeout(c) != 0)
+        return 2;
     if (c->compare && c->engine == ACR_ENGINE_CURL)
         return usage_error("%s", "--compare runs every engine; drop --engine");
     if (c->compare && c->sync)
