@@ -97,8 +97,8 @@ static const char usage_text[] =
     "  -o, --output-dir DIR     save bodies in DIR under names made from the URL\n"
     "Output:\n"
     "  -j, --json               JSON Lines records\n"
-    "  -w, --write-out FMT      records from a template with \\n \\t %% and %{VAR};\n"
-    "                           curl's VARs: content_type errormsg\n"
+    "  -w, --write-out FMT      records from a template, or from a file: @FILE, @- (stdin);\n"
+    "                           \\n \\t %% and %{VAR}; curl's VARs: content_type errormsg\n"
     "                           exitcode filename_effective header_json http_code json\n"
     "                           num_redirects remote_ip remote_port response_code scheme\n"
     "                           size_download (bytes received) speed_download time_appconnect\n"
@@ -357,10 +357,19 @@ static int parse_one(acr_config *c, int opt, const char *arg)
     }
 }
 
-/* Checks the -w template, and tells the jobs whether records must keep response
- * headers. */
+/* Reads -w @FILE or @- (stdin, which then cannot be the URL list too), checks the
+ * template, and tells the jobs whether records must keep response headers. */
 static int setup_writeout(acr_config *c)
 {
+    for (size_t i = 0; !strcmp(c->writeout, "@-") && i < c->nsources; i++) {
+        if (!strcmp(c->sources[i], "-"))
+            return usage_error("%s", "-w @- reads the template from stdin, so the URLs cannot come from "
+                                     "stdin too: give them as a file or as arguments");
+    }
+    char err[300];
+    if (acr_output_load_writeout(c->writeout, &c->writeout_buf, err, sizeof err) != 0)
+        return usage_error("%s", err);
+    c->writeout = c->writeout_buf;
     char bad[64];
     if (acr_output_check_writeout(c->writeout, bad, sizeof bad))
         return usage_error("unknown -w variable %%{%s}", bad);
@@ -440,6 +449,7 @@ void acr_cli_release(acr_config *c)
     free(c->headers);
     free(c->resolve);
     free(c->data);
+    free(c->writeout_buf);
 }
 
 void acr_cli_fit_fd_limit(acr_config *c)

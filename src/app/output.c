@@ -1,6 +1,7 @@
 /* output.c -- record formats: TSV (stable for awk/cut), JSON Lines, curl-style -w. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -501,6 +502,56 @@ bool acr_output_writeout_needs_headers(const char *fmt)
     unsigned flags = 0;
     writeout(NULL, fmt, NULL, NULL, 0, &flags);
     return flags & W_HEADERS;
+}
+
+/* Reads all of fd into a NUL-terminated string. 0 or -errno. */
+static int read_all(int fd, char **out)
+{
+    size_t len = 0, cap = 4096;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (!buf)
+            return -ENOMEM;
+        ssize_t n = read(fd, buf + len, cap - len - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            free(buf);
+            return -e;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+        if (len + 1 == cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb)
+                free(buf);
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    buf[len] = 0;
+    *out = buf;
+    return 0;
+}
+
+int acr_output_load_writeout(const char *arg, char **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (arg[0] != '@') {
+        *out = strdup(arg);
+        return *out ? 0 : -ENOMEM;
+    }
+    const char *path = arg + 1;
+    int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+    int rc = fd < 0 ? -errno : read_all(fd, out);
+    if (fd > STDIN_FILENO)
+        close(fd);
+    if (rc != 0)
+        snprintf(err, errlen, "cannot read the -w template from %s: %s", strcmp(path, "-") ? path : "stdin",
+                 strerror(-rc));
+    return rc;
 }
 
 int acr_output_record(acr_output *o, const acr_record *r)

@@ -117,6 +117,34 @@ for l in sys.argv[1].splitlines():
   done
 }
 
+# ---- templates from files ----
+
+@test "-w @file reads the template from a file, verbatim" {
+  printf '%%{http_code} %%{url}\n' >tmpl
+  run "$ACRAWL" -q -w @tmpl "$BASE/ok"
+  assert_success
+  assert_output "200 $BASE/ok"
+  run "$ACRAWL" -q -w @missing "$BASE/ok"
+  assert_failure 2
+  assert_output --partial "cannot read the -w template from missing"
+  printf '%%{nope}' >bad
+  run "$ACRAWL" -q -w @bad "$BASE/ok"
+  assert_failure 2
+  assert_output --partial "unknown -w variable %{nope}"
+}
+
+@test "-w @- reads the template from stdin; with the URLs on stdin too it is a usage error" {
+  echo "$BASE/ok" >list.txt
+  run bash -c "printf '%%{http_code}|%%{urlnum}' | '$ACRAWL' -q -w @- list.txt"
+  assert_success
+  assert_output "200|0"
+  run bash -c "printf '%%{http_code}' | '$ACRAWL' -q -w @-"
+  assert_failure 2
+  assert_output --partial "-w @- reads the template from stdin"
+  run bash -c "printf '%%{http_code}' | '$ACRAWL' -q -w @- list.txt -"
+  assert_failure 2
+}
+
 # ---- JSON for any bytes ----
 
 @test "JSON records stay valid with invalid UTF-8 and control characters in the input" {

@@ -166,3 +166,23 @@ Test(output, templates_are_checked_and_say_what_they_need)
     cr_assert(acr_output_writeout_needs_headers("%{header_json}"));
     cr_assert(acr_output_writeout_needs_headers("%{json}"));
 }
+
+Test(output, template_from_a_file_is_taken_verbatim)
+{
+    char path[] = "/tmp/acrawl-wXXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, "%{http_code}\n", 13), 13);
+    close(fd);
+    char arg[64], err[256], *t;
+    snprintf(arg, sizeof arg, "@%s", path);
+    cr_assert_eq(acr_output_load_writeout(arg, &t, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(t, "%{http_code}\n");
+    free(t);
+    unlink(path);
+    cr_assert_lt(acr_output_load_writeout(arg, &t, err, sizeof err), 0);
+    cr_assert(strstr(err, path), "%s", err);
+    cr_assert_eq(acr_output_load_writeout("%{url}", &t, err, sizeof err), 0);
+    cr_assert_str_eq(t, "%{url}");
+    free(t);
+}
