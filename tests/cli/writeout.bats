@@ -167,3 +167,17 @@ for l in sys.argv[1].splitlines():
   done
   grep -q 'café\\ufffd\\ufffd' out.json  # é kept, each stray byte replaced
 }
+
+# ---- documentation ----
+
+@test "-h, the man page and the README list every -w variable, and each is accepted" {
+  help=$("$ACRAWL" -h)
+  page=$(LANG=C MANWIDTH=200 man -l "$ROOT/acrawl.1" 2>/dev/null)
+  for v in $VARS; do
+    grep -qw -- "$v" <<<"$help" || { echo "-h lacks $v"; return 1; }
+    grep -qw -- "$v" <<<"$page" || { echo "man page lacks $v"; return 1; }
+    grep -q -- "%{$v}" "$ROOT/README.md" || { echo "README lacks %{$v}"; return 1; }
+    run "$ACRAWL" -q -w "%{$v}" "$BASE/ok"
+    assert_success
+  done
+}
