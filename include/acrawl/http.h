@@ -25,14 +25,25 @@ const char *acr_headers_get(const acr_headers *h, const char *name);
 int acr_headers_add(acr_headers *h, const char *name, size_t nlen, const char *value, size_t vlen);
 void acr_headers_release(acr_headers *h);
 
+/* Phases that completed on at least one hop (acr_timings.phases): a duration of a
+ * phase that never completed is time spent failing (a refused connect), or 0. */
+#define ACR_PHASE_DNS     1u    /* a name was resolved */
+#define ACR_PHASE_CONNECT 2u    /* a TCP connection was established */
+#define ACR_PHASE_TLS     4u    /* a TLS handshake completed */
+
 /* Durations in nanoseconds. dns, connect and tls add up over redirect hops; ttfb is
- * from the start of the request to the first byte of the final response. */
+ * from the start of the request to the first byte of the final response; redirect
+ * from the start to the start of the final hop (0 without redirects). */
 typedef struct acr_timings {
     int64_t queue, dns, connect, tls, ttfb, total;
+    int64_t redirect;
+    unsigned phases;        /* ACR_PHASE_* */
 } acr_timings;
 
 typedef struct acr_response {
-    int status;             /* HTTP status of the final response, 0 if none */
+    int status;             /* the last HTTP status received, 0 if none: it stays when the
+                             * request then fails (a redirect beyond max_redirs, a reset
+                             * after the head, a redirect to a host that is down) */
     int error;              /* 0 or an ACR_E* / -errno code (see acr_errname) */
     char message[256];      /* detail for error, with the library's own reason */
     char *final_url;        /* after redirects */
@@ -45,6 +56,10 @@ typedef struct acr_response {
     char *body;             /* with keep_body: the decoded body, NUL-terminated */
     size_t body_len;
     acr_timings t;
+    char remote_ip[46];     /* peer address of the last connection used, "" if none */
+    unsigned short remote_port;
+    const char *scheme;     /* "HTTP" or "HTTPS" for that connection (as curl prints
+                             * it), NULL if none: static, never freed */
     bool reused;            /* the final response came over a pooled connection */
     bool tls_resumed;
     unsigned retries;       /* stale pooled connections retried */

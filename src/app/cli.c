@@ -117,7 +117,15 @@ static const char usage_text[] =
     "  -o, --output-dir DIR     save bodies in DIR under names made from the URL\n"
     "Output:\n"
     "  -j, --json               JSON Lines records\n"
-    "  -w, --write-out FMT      records from a template: %{http_code} %{time_total} %{url} ...\n"
+    "  -w, --write-out FMT      records from a template, or from a file: @FILE, @- (stdin);\n"
+    "                           \\n \\t %% and %{VAR}; curl's VARs: content_type errormsg\n"
+    "                           exitcode filename_effective header_json http_code json\n"
+    "                           num_redirects remote_ip remote_port response_code scheme\n"
+    "                           size_download (bytes received) speed_download time_appconnect\n"
+    "                           time_connect time_namelookup time_redirect time_starttransfer\n"
+    "                           time_total url url_effective urlnum; acrawl's: attempt\n"
+    "                           error_kind line size_decoded (after --compressed) time_queue\n"
+    "                           size_raw (an old name of size_download)\n"
     "      --ordered            records in input order instead of completion order\n"
     "      --report text|json|none  the timing report on stderr (default text)\n"
     "      --report-file FILE   write the report there instead\n"
@@ -360,13 +368,28 @@ static int set_body(acr_config *c)
     return push_header(c, "Content-Type", strlen("Content-Type"), "application/x-www-form-urlencoded");
 }
 
+/* Reads -w @FILE or @- (stdin, which then cannot be the URL list too), checks the
+ * template, and tells the jobs whether records must keep response headers. */
+static int setup_writeout(acr_config *c)
+{
+    for (size_t i = 0; !strcmp(c->writeout, "@-") && i < c->nsources; i++) {
+        if (!strcmp(c->sources[i], "-"))
+            return usage_error("%s", "-w @- reads the template from stdin, so the URLs cannot come from "
+                                     "stdin too: give them as a file or as arguments");
+    }
+    char err[300];
+    if (acr_output_load_writeout(c->writeout, &c->writeout_buf, err, sizeof err) != 0)
+        return usage_error("%s", err);
+    c->writeout = c->writeout_buf;
+    char bad[64];
+    if (acr_output_check_writeout(c->writeout, bad, sizeof bad))
+        return usage_error("unknown -w variable %%{%s}", bad);
+    c->job.keep_headers = acr_output_writeout_needs_headers(c->writeout);
+    return 0;
+}
+
 static int finish_config(acr_config *c, char **operands, int noperands)
 {
-    if (c->writeout) {
-        char bad[64];
-        if (acr_output_check_writeout(c->writeout, bad, sizeof bad))
-            return usage_error("unknown -w variable %%{%s}", bad);
-    }
     if (c->data && set_body(c) != 0)
         return 2;
     c->job.req.headers = c->headers;
@@ -383,6 +406,8 @@ static int finish_config(acr_config *c, char **operands, int noperands)
         c->sources = stdin_only;
         c->nsources = 1;
     }
+    if (c->writeout && setup_writeout(c) != 0)
+        return 2;
     if (c->compare && c->engine == ACR_ENGINE_CURL)
         return usage_error("%s", "--compare runs every engine; drop --engine");
     if (c->compare && c->sync)
@@ -430,6 +455,7 @@ void acr_cli_release(acr_config *c)
     free(c->headers);
     free(c->resolve);
     free(c->data);
+    free(c->writeout_buf);
 }
 
 void acr_cli_fit_fd_limit(acr_config *c)

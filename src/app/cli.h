@@ -22,7 +22,8 @@ typedef struct acr_config {
     size_t nresolve;
     char *data;                 /* -d, read from a file with @file */
     acr_format format;
-    const char *writeout;
+    const char *writeout;       /* the -w template (read from a file with @FILE) */
+    char *writeout_buf;         /* owns it */
     bool ordered, fail, quiet, no_progress, timeline, sync, compare;
     acr_engine engine;
     acr_report_kind report;

@@ -25,5 +25,13 @@ int acr_output_record(acr_output *o, const acr_record *r);
 int acr_output_flush(acr_output *o);
 /* Checks a -w template: NULL if fine, else the unknown variable's name. */
 const char *acr_output_check_writeout(const char *fmt, char *buf, size_t len);
+/* True when the template shows response headers (%{content_type}, %{header_json},
+ * %{json}): only then do records keep them. */
+bool acr_output_writeout_needs_headers(const char *fmt);
+/* The i-th -w variable name (for tests and listings), NULL past the last. */
+const char *acr_output_writeout_name(size_t i);
+/* The template a -w argument stands for: "@FILE" and "@-" (stdin) are read into
+ * *out (caller frees), anything else is copied. 0, or -errno with a message. */
+int acr_output_load_writeout(const char *arg, char **out, char *err, size_t errlen);
 
 #endif

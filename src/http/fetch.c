@@ -1,5 +1,6 @@
 /* fetch.c -- one URL to one response record: pool or dns → connect → tls, the
  * request, the response; redirects, the stale-connection retry, timings. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +107,8 @@ static int open_conn(acr_client *c, acr_origin *o, const acr_url *u, int64_t dea
     int rc = acr_dns_resolve(c->dns, u->host, u->port, cdl, &addrs, resp->message, sizeof resp->message);
     int64_t t1 = acr_now();
     resp->t.dns += t1 - t0;
+    if (rc == 0)
+        resp->t.phases |= ACR_PHASE_DNS;
     if (rc == ACR_ETIMEOUT && cdl < deadline)
         rc = ACR_ECONNECT; /* the connect timeout covers the lookup too, as in curl */
     if (rc != 0)
@@ -117,6 +120,8 @@ static int open_conn(acr_client *c, acr_origin *o, const acr_url *u, int64_t dea
     rc = acr_tcp_connect(&conn->s, &addrs, cdl, deadline, resp->message, sizeof resp->message);
     int64_t t2 = acr_now();
     resp->t.connect += t2 - t1;
+    if (rc == 0)
+        resp->t.phases |= ACR_PHASE_CONNECT;
     if (rc == 0 && u->tls && !c->tls && c->tls_rc == 0) {
         /* Built on the first https URL: loading the system CA store costs tens of
          * milliseconds that a plain-http run should not pay. */
@@ -131,6 +136,8 @@ static int open_conn(acr_client *c, acr_origin *o, const acr_url *u, int64_t dea
         rc = acr_tls_connect(c->tls, &conn->s, u->host, &o->tls, deadline, &resumed, resp->message,
                              sizeof resp->message);
         resp->t.tls += acr_now() - t2;
+        if (rc == 0)
+            resp->t.phases |= ACR_PHASE_TLS;
         resp->tls_resumed = resumed;
         if (resumed)
             c->st.tls_resumed++;
@@ -154,13 +161,31 @@ static bool idempotent(const char *m)
     return false;
 }
 
-/* Forget an attempt's or a redirect's response before the next exchange. */
+/* Forget an attempt's or a redirect's response before the next exchange. The status
+ * stays: it is the last one received, as curl's http_code, until another arrives. */
 static void reset_partial(acr_response *resp)
 {
     acr_headers_release(&resp->headers);
-    resp->status = 0;
     resp->raw_bytes = resp->body_bytes = 0;
     resp->message[0] = 0;
+}
+
+/* Where the connection goes, as curl's remote_ip and remote_port: asked of the
+ * kernel once per connection, not once per request. */
+static void note_peer(acr_conn *conn, bool tls, acr_response *resp)
+{
+    acr_sockaddr *a = &conn->peer;
+    socklen_t len = sizeof *a;
+    if (a->sa.sa_family == 0 && getpeername(conn->s.fd, &a->sa, &len) != 0)
+        a->sa.sa_family = AF_UNSPEC;
+    resp->scheme = tls ? "HTTPS" : "HTTP";
+    if (a->sa.sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &a->in6.sin6_addr, resp->remote_ip, sizeof resp->remote_ip);
+        resp->remote_port = ntohs(a->in6.sin6_port);
+    } else if (a->sa.sa_family == AF_INET) {
+        inet_ntop(AF_INET, &a->in.sin_addr, resp->remote_ip, sizeof resp->remote_ip);
+        resp->remote_port = ntohs(a->in.sin_port);
+    }
 }
 
 static int exchange(acr_client *c, acr_conn *conn, const struct hop *h, const acr_request *req, int64_t deadline,
@@ -211,6 +236,7 @@ static int do_hop(acr_client *c, const struct hop *h, const acr_request *req, in
             break;
         if (resp->reused)
             c->st.reused++;
+        note_peer(conn, h->u->tls, resp);
         acr_http1_result res;
         rc = exchange(c, conn, h, req, deadline, start, resp, &res);
         conn->served++;
@@ -324,6 +350,8 @@ int acr_fetch(acr_client *c, const acr_request *req, int64_t deadline, acr_respo
                     .nh = req->nheaders, .body = req->body, .body_len = req->body_len};
     while (rc == 0) {
         h.u = &cur;
+        if (resp->redirects)
+            resp->t.redirect = acr_now() - start;
         rc = do_hop(c, &h, req, deadline, start, resp);
         if (rc != 0 || !req->follow || !acr_http1_is_redirect(resp->status) ||
             !acr_headers_get(&resp->headers, "Location"))

@@ -17,6 +17,7 @@ typedef struct acr_conn {
     acr_origin *origin;
     int64_t idle_since;
     unsigned served;        /* responses read on it */
+    acr_sockaddr peer;      /* asked once per connection (fetch.c), for remote_ip */
     struct acr_conn *next;
 } acr_conn;
 

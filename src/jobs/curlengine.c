@@ -86,6 +86,36 @@ static int64_t info_us(CURL *h, CURLINFO what)
     return (int64_t)v * 1000;
 }
 
+/* The last response's headers, for -w templates that show them. */
+static void keep_headers(CURL *h, acr_record *r)
+{
+    acr_headers hs = {0};
+    struct curl_header *prev = NULL, *hd;
+    while ((hd = curl_easy_nextheader(h, CURLH_HEADER, -1, prev)) != NULL) {
+        if (acr_headers_add(&hs, hd->name, strlen(hd->name), hd->value, strlen(hd->value)) != 0)
+            break;
+        prev = hd;
+    }
+    acr_record_set_headers(r, &hs);
+    acr_headers_release(&hs);
+}
+
+/* Where the last connection went, and which phases completed (libcurl leaves the
+ * time of a phase that did not happen at 0). */
+static void connection_info(CURL *h, acr_record *r, int64_t dns, int64_t conn, int64_t app)
+{
+    char *ip = NULL, *scheme = NULL;
+    long port = 0;
+    curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip);
+    curl_easy_getinfo(h, CURLINFO_PRIMARY_PORT, &port);
+    curl_easy_getinfo(h, CURLINFO_SCHEME, &scheme);
+    acr_record_set_remote(r, ip, (unsigned)port);
+    if (scheme)
+        r->scheme = strcasecmp(scheme, "https") ? "HTTP" : "HTTPS";
+    r->t.phases = (dns > 0 ? ACR_PHASE_DNS : 0) | (conn > 0 ? ACR_PHASE_CONNECT : 0) | (app > 0 ? ACR_PHASE_TLS : 0);
+    r->t.redirect = info_us(h, CURLINFO_REDIRECT_TIME_T);
+}
+
 static void finish(acr_curl_engine *e, struct xfer *x, CURLcode code)
 {
     acr_record *r = x->rec;
@@ -103,10 +133,16 @@ static void finish(acr_curl_engine *e, struct xfer *x, CURLcode code)
     r->t.tls = app > conn ? app - conn : 0;
     r->t.ttfb = info_us(x->easy, CURLINFO_STARTTRANSFER_TIME_T);
     r->t.total = info_us(x->easy, CURLINFO_TOTAL_TIME_T);
+    connection_info(x->easy, r, dns, conn, app);
     r->end = acr_now();
     r->redirects = (unsigned)redirs;
     r->final_url = eff ? strdup(eff) : NULL;
-    r->raw_bytes = r->body_bytes = x->bytes;
+    curl_off_t raw = 0; /* as received, before content decoding; x->bytes is after */
+    curl_easy_getinfo(x->easy, CURLINFO_SIZE_DOWNLOAD_T, &raw);
+    r->raw_bytes = (uint64_t)raw;
+    r->body_bytes = x->bytes;
+    if (e->o.keep_headers)
+        keep_headers(x->easy, r);
     r->attempt = 1;
     r->status = (int)status;
     if (code != CURLE_OK) {

@@ -237,7 +237,7 @@ static int fetch_main(void *arg)
         rq.body_fd = fd >= 0 ? fd : 0; /* acr_request: > 0 means "write here" */
         acr_response resp = {0};
         attempts(j, r, &rq, fd, &resp);
-        acr_record_fill(r, &resp);
+        acr_record_fill(r, &resp, j->o.keep_headers);
         acr_response_release(&resp);
         if (fd >= 0)
             close(fd);

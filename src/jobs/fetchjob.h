@@ -18,6 +18,7 @@ typedef struct acr_job_opts {
     double rate;                /* requests started per second; 0: no limit */
     bool unique;                /* skip URLs seen before (no record for repeats) */
     const char *output_dir;     /* save bodies here */
+    bool keep_headers;          /* records keep the final response's headers (for -w) */
     acr_request req;            /* template: method, headers, body, follow, decode */
     acr_client_opts client;
 } acr_job_opts;

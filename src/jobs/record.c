@@ -1,7 +1,10 @@
 /* record.c -- the per-URL result record. */
+#include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "acrawl/error.h"
 #include "record.h"
@@ -28,10 +31,11 @@ void acr_record_free(acr_record *r)
     free(r->url);
     free(r->final_url);
     free(r->saved);
+    free(r->headers);
     free(r);
 }
 
-void acr_record_fill(acr_record *r, const acr_response *resp)
+void acr_record_fill(acr_record *r, const acr_response *resp, bool keep_headers)
 {
     free(r->final_url);
     r->final_url = resp->final_url ? strdup(resp->final_url) : NULL;
@@ -44,11 +48,84 @@ void acr_record_fill(acr_record *r, const acr_response *resp)
     int64_t queue = r->t.queue;
     r->t = resp->t;
     r->t.queue = queue;
+    acr_record_set_remote(r, resp->remote_ip, resp->remote_port);
+    r->scheme = resp->scheme;
+    if (keep_headers)
+        acr_record_set_headers(r, &resp->headers);
 }
 
 void acr_record_fail(acr_record *r, int code, const char *message)
 {
     r->error = code;
-    r->status = 0;
     snprintf(r->message, sizeof r->message, "%s", message ? message : acr_strerror(code));
+}
+
+void acr_record_set_remote(acr_record *r, const char *ip, unsigned port)
+{
+    r->remote_family = 0;
+    r->remote_port = 0;
+    if (!ip || !ip[0])
+        return;
+    if (inet_pton(AF_INET, ip, r->remote_addr) == 1)
+        r->remote_family = 4;
+    else if (inet_pton(AF_INET6, ip, r->remote_addr) == 1)
+        r->remote_family = 6;
+    if (r->remote_family)
+        r->remote_port = (uint16_t)port;
+}
+
+const char *acr_record_remote_ip(const acr_record *r, char *buf, size_t len)
+{
+    buf[0] = 0;
+    if (r->remote_family && !inet_ntop(r->remote_family == 4 ? AF_INET : AF_INET6, r->remote_addr, buf,
+                                       (socklen_t)len))
+        buf[0] = 0;
+    return buf;
+}
+
+int acr_record_set_headers(acr_record *r, const acr_headers *h)
+{
+    free(r->headers);
+    r->headers = NULL;
+    r->headers_len = 0;
+    size_t len = 0;
+    for (size_t i = 0; i < h->n; i++)
+        len += strlen(h->v[i].name) + strlen(h->v[i].value) + 2;
+    if (len == 0 || len > UINT32_MAX)
+        return 0;
+    char *p = malloc(len);
+    if (!p)
+        return -ENOMEM;
+    r->headers = p;
+    r->headers_len = (uint32_t)len;
+    for (size_t i = 0; i < h->n; i++) {
+        size_t n = strlen(h->v[i].name) + 1;
+        memcpy(p, h->v[i].name, n);
+        p += n;
+        n = strlen(h->v[i].value) + 1;
+        memcpy(p, h->v[i].value, n);
+        p += n;
+    }
+    return 0;
+}
+
+bool acr_record_header_next(const acr_record *r, size_t *pos, const char **name, const char **value)
+{
+    if (*pos >= r->headers_len)
+        return false;
+    *name = r->headers + *pos;
+    *value = *name + strlen(*name) + 1;
+    *pos = (size_t)(*value - r->headers) + strlen(*value) + 1;
+    return true;
+}
+
+const char *acr_record_header(const acr_record *r, const char *name)
+{
+    size_t pos = 0;
+    const char *n, *v;
+    while (acr_record_header_next(r, &pos, &n, &v)) {
+        if (!strcasecmp(n, name))
+            return v;
+    }
+    return NULL;
 }

@@ -672,3 +672,100 @@ Test(fetch, body_written_to_a_file)
     unlink(path);
     acr_response_release(&x.r);
 }
+
+/* ---- what -w reports, as curl means it ---- */
+
+Test(fetch, last_status_stays_when_the_request_then_fails)
+{
+    struct one x = {.rq.url = url(0, "http://127.0.0.1:%d/redirect/5", srv.http), .rq.follow = true,
+                    .rq.max_redirs = 1};
+    fetch_one(&x);
+    EXPECT_KIND(&x, "redirect-loop");
+    cr_assert_eq(x.r.status, 302, "the 302 beyond --max-redirs, as curl's http_code");
+    acr_response_release(&x.r);
+    struct one y = {.rq.url = url(1, "http://127.0.0.1:%d/reset", srv.http)};
+    fetch_one(&y);
+    EXPECT_KIND(&y, "reset");
+    cr_assert_eq(y.r.status, 200, "the head arrived before the reset");
+    acr_response_release(&y.r);
+    char u[160];
+    snprintf(u, sizeof u, "http://127.0.0.1:%d/redirect-to?url=http://127.0.0.1:%d/&status=302", srv.http,
+             free_port(SOCK_STREAM));
+    struct one z = {.rq.url = u, .rq.follow = true};
+    fetch_one(&z);
+    EXPECT_KIND(&z, "refused");
+    cr_assert_eq(z.r.status, 302, "the redirect's status stays when its target is down");
+    cr_assert_str_eq(z.r.remote_ip, "127.0.0.1", "the last connection that was made");
+    cr_assert_eq(z.r.remote_port, srv.http);
+    acr_response_release(&z.r);
+}
+
+Test(fetch, remote_address_scheme_and_phases)
+{
+    struct one x = {.rq.url = url(0, "http://127.0.0.1:%d/ok", srv.http)};
+    fetch_one(&x);
+    cr_assert_str_eq(x.r.remote_ip, "127.0.0.1");
+    cr_assert_eq(x.r.remote_port, srv.http);
+    cr_assert_str_eq(x.r.scheme, "HTTP");
+    cr_assert_eq(x.r.t.phases, ACR_PHASE_DNS | ACR_PHASE_CONNECT, "no TLS phase on plain http");
+    cr_assert_eq(x.r.t.redirect, 0);
+    acr_response_release(&x.r);
+    char u[128];
+    snprintf(u, sizeof u, "http://127.0.0.1:%d/", free_port(SOCK_STREAM));
+    struct one r = {.rq.url = u};
+    fetch_one(&r);
+    cr_assert_eq(r.r.t.phases, ACR_PHASE_DNS, "the connect never completed");
+    cr_assert_str_eq(r.r.remote_ip, "");
+    cr_assert_null(r.r.scheme);
+    acr_response_release(&r.r);
+}
+
+Test(fetch, tls_phase_and_scheme_over_https)
+{
+    char ca[256];
+    cert_path(ca, sizeof ca, "ca", "pem");
+    struct one x = {.o.cacert = ca, .rq.url = url(0, "https://localhost:%d/ok", srv.https[TLS_GOOD])};
+    fetch_one(&x);
+    cr_assert_eq(x.r.error, 0, "%s", x.r.message);
+    cr_assert_str_eq(x.r.scheme, "HTTPS");
+    cr_assert_eq(x.r.remote_port, srv.https[TLS_GOOD]);
+    cr_assert_eq(x.r.t.phases, ACR_PHASE_DNS | ACR_PHASE_CONNECT | ACR_PHASE_TLS);
+    acr_response_release(&x.r);
+}
+
+Test(fetch, redirect_time_runs_to_the_start_of_the_final_hop)
+{
+    struct one x = {.rq.url = url(0, "http://127.0.0.1:%d/redirect-to?url=/delay/100&status=302", srv.http),
+                    .rq.follow = true};
+    fetch_one(&x);
+    cr_assert_eq(x.r.error, 0, "%s", x.r.message);
+    cr_assert_gt(x.r.t.redirect, 0);
+    cr_assert_lt(x.r.t.redirect, x.r.t.total - 90 * ACR_MSEC, "the delayed final hop is not part of it");
+    acr_response_release(&x.r);
+}
+
+static int reuse_main(void *arg)
+{
+    acr_response *r = arg;
+    acr_client *c;
+    acr_client_opts o = {0};
+    char err[128];
+    acr_client_new(&c, &o, err, sizeof err);
+    acr_request rq = {.url = url(0, "http://127.0.0.1:%d/ok", srv.http)};
+    for (int i = 0; i < 2; i++)
+        acr_fetch(c, &rq, acr_deadline_in(5 * ACR_SEC), &r[i]);
+    acr_client_free(c);
+    return 0;
+}
+
+Test(fetch, reused_connection_has_no_connect_phase_but_its_peer)
+{
+    acr_response r[2] = {0};
+    run_in_loop(reuse_main, r);
+    cr_assert(r[1].reused);
+    cr_assert_eq(r[1].t.phases, 0, "nothing resolved or connected on a pooled connection");
+    cr_assert_str_eq(r[1].remote_ip, "127.0.0.1");
+    cr_assert_eq(r[1].remote_port, srv.http);
+    acr_response_release(&r[0]);
+    acr_response_release(&r[1]);
+}
