@@ -60,13 +60,14 @@ acrawl: $(BUILD)/acrawl
 $(BUILD)/acrawl: $(BUILD)/main.o $(PROG_LIB) $(LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(LIB): $(LIB_OBJ)
+# The archives also depend on the Makefile: a change to what goes in rebuilds them.
+$(LIB): $(LIB_OBJ) Makefile
 	@rm -f $@
-	ar rcs $@ $^
+	ar rcs $@ $(filter %.o,$^)
 
-$(PROG_LIB): $(PROG_OBJ)
+$(PROG_LIB): $(PROG_OBJ) Makefile
 	@rm -f $@
-	ar rcs $@ $^
+	ar rcs $@ $(filter %.o,$^)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
