@@ -1,0 +1,78 @@
+#!/usr/bin/env bats
+# Input that epoll refuses, NUL bytes in lines, outputs opened before the run, the
+# progress line on a shared terminal, and the report's figures and histogram.
+
+setup_file() {
+  load helpers
+  start_server
+}
+
+teardown_file() {
+  load helpers
+  stop_server
+}
+
+setup() {
+  load helpers
+  cd "$BATS_TEST_TMPDIR"
+}
+
+# ---- input ----
+
+@test "/dev/null as standard input: no records, no error, exit 0" {
+  run bash -c "'$ACRAWL' -q </dev/null"
+  assert_success
+  assert_output ""
+  run bash -c "'$ACRAWL' -q - </dev/null"
+  assert_success
+  assert_output ""
+}
+
+@test "/dev/null as a file argument and with the libcurl engine: exit 0" {
+  run "$ACRAWL" -q /dev/null
+  assert_success
+  assert_output ""
+  run bash -c "'$ACRAWL' -q --engine curl </dev/null"
+  assert_success
+  assert_output ""
+}
+
+@test "an empty file gives zero records and exit 0, with the report saying 0 URLs" {
+  : >empty.txt
+  run bash -c "'$ACRAWL' --no-progress empty.txt 2>err.txt"
+  assert_success
+  assert_output ""
+  grep -q "0 URLs in" err.txt
+}
+
+@test "/dev/null on stdin then a URL argument: the URL is still fetched" {
+  run bash -c "'$ACRAWL' -q - '$BASE/ok' </dev/null"
+  assert_success
+  assert_output --regexp $'^1\t200\t'
+}
+
+@test "a NUL byte inside a line makes a bad-url record, not a fetch of the cut URL" {
+  printf '%s\0/garbage\n%s\n' "$BASE/ok" "$BASE/ok" >nul.txt
+  run "$ACRAWL" -q nul.txt
+  assert_failure 1
+  assert_line --regexp $'^1\tERR\t0\t[0-9.]+\t'"$BASE"$'/ok\\\\0/garbage\tbad-url\tline 1: .*NUL byte'
+  assert_line --regexp $'^2\t200\t'
+  [ "$(wc -l <<<"$output")" -eq 2 ]
+}
+
+@test "a NUL byte from a pipe and with the libcurl engine is a bad-url record too" {
+  printf '%s\0\n' "$BASE/ok" >nul.txt
+  run bash -c "cat nul.txt | '$ACRAWL' -q -"
+  assert_failure 1
+  assert_output --regexp $'^1\tERR\t.*\tbad-url\tline 1: .*NUL byte'
+  run "$ACRAWL" -q --engine curl nul.txt
+  assert_failure 1
+  assert_output --regexp $'^1\tERR\t.*\tbad-url\tline 1: .*NUL byte'
+}
+
+@test "a NUL byte inside a comment line is still a comment" {
+  printf '# note\0x\n%s\n' "$BASE/ok" >nul.txt
+  run "$ACRAWL" -q nul.txt
+  assert_success
+  assert_output --regexp $'^2\t200\t'
+}
