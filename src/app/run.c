@@ -332,16 +332,31 @@ static int exit_code(const struct session *s, int rc)
     return ACR_EXIT_OK;
 }
 
-static void print_report(const struct session *s, const acr_summary *const *cmp, int ncmp)
+/* Where the report goes: stderr, the --report-file opened now (before anything is
+ * fetched, so an unwritable one stops the run at once), or NULL for none.
+ * 0, or ACR_EXIT_USAGE with the reason printed. */
+static int open_report(const acr_config *c, FILE **out)
+{
+    *out = NULL;
+    if (c->report == ACR_REPORT_NONE || (c->quiet && !c->report_file))
+        return 0;
+    if (!c->report_file) {
+        *out = stderr;
+        return 0;
+    }
+    *out = fopen(c->report_file, "w");
+    if (*out)
+        return 0;
+    fprintf(stderr, "acrawl: --report-file %s: cannot open it for writing: %s\n", c->report_file, strerror(errno));
+    return ACR_EXIT_USAGE;
+}
+
+/* Writes the report to f (from open_report; NULL: none) and closes a report file. */
+static void print_report(const struct session *s, FILE *f, const acr_summary *const *cmp, int ncmp)
 {
     const acr_config *c = s->c;
-    if (c->report == ACR_REPORT_NONE || (c->quiet && !c->report_file))
+    if (!f)
         return;
-    FILE *f = stderr;
-    if (c->report_file && !(f = fopen(c->report_file, "w"))) {
-        fprintf(stderr, "acrawl: cannot write %s: %s\n", c->report_file, strerror(errno));
-        return;
-    }
     bool color = f == stderr && want_color();
     if (c->report == ACR_REPORT_JSON) {
         if (ncmp)
@@ -355,8 +370,13 @@ static void print_report(const struct session *s, const acr_summary *const *cmp,
         if (ncmp)
             acr_report_compare(f, cmp, ncmp, color);
     }
-    if (f != stderr)
-        fclose(f);
+    if (f == stderr)
+        return;
+    bool failed = ferror(f) != 0;
+    if (fclose(f) != 0)
+        failed = true;
+    if (failed)
+        fprintf(stderr, "acrawl: --report-file %s: writing the report failed\n", c->report_file);
 }
 
 static int run_once(acr_config *c, int out_fd, const char *label, acr_summary *sum_out, bool report)
@@ -365,6 +385,11 @@ static int run_once(acr_config *c, int out_fd, const char *label, acr_summary *s
     acr_input *in;
     if (acr_input_open(&in, c->sources, c->nsources, err, sizeof err) != 0) {
         fprintf(stderr, "acrawl: %s\n", err);
+        return ACR_EXIT_USAGE;
+    }
+    FILE *rep = NULL;
+    if (report && open_report(c, &rep) != 0) {
+        acr_input_free(in);
         return ACR_EXIT_USAGE;
     }
     struct session s = {.c = c};
@@ -377,8 +402,7 @@ static int run_once(acr_config *c, int out_fd, const char *label, acr_summary *s
     acr_progress_clear(&s.prog);
     acr_summary_finish(&s.sum);
     acr_input_free(in);
-    if (report)
-        print_report(&s, NULL, 0);
+    print_report(&s, rep, NULL, 0);
     if (sum_out)
         *sum_out = s.sum;
     return exit_code(&s, rc);
@@ -448,10 +472,16 @@ static int compare_child(acr_config base, int which, const char *path, acr_summa
 
 static int run_compare(acr_config *c)
 {
+    FILE *rep;
+    if (open_report(c, &rep) != 0)
+        return ACR_EXIT_USAGE;
     char path[64];
     int fd = materialize(c, path, sizeof path);
-    if (fd < 0)
+    if (fd < 0) {
+        if (rep && rep != stderr)
+            fclose(rep);
         return ACR_EXIT_USAGE;
+    }
     acr_summary runs[3];
     int rcs[3];
     for (int i = 0; i < 3; i++) {
@@ -462,7 +492,7 @@ static int run_compare(acr_config *c)
     close(fd);
     struct session s = {.c = c, .sum = runs[1]};
     const acr_summary *cmp[] = {&runs[0], &runs[1], &runs[2]};
-    print_report(&s, cmp, 3);
+    print_report(&s, rep, cmp, 3);
     return rcs[1];
 }
 

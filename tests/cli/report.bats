@@ -76,3 +76,29 @@ setup() {
   assert_success
   assert_output --regexp $'^2\t200\t'
 }
+
+# ---- outputs are opened before the run ----
+
+@test "--report-file that cannot be opened is exit 2 at once, before any fetch" {
+  t0=$(now_ms)
+  run "$ACRAWL" --report-file /nonexistent/dir/rep.txt "$BASE/delay/2000"
+  t1=$(now_ms)
+  assert_failure 2
+  assert_output --partial "--report-file /nonexistent/dir/rep.txt"
+  assert_output --partial "No such file or directory"
+  refute_output --regexp $'\t'
+  [ $((t1 - t0)) -lt 1500 ]
+}
+
+@test "--report-file that cannot be opened stops --compare before its runs" {
+  run "$ACRAWL" --compare --report-file /nonexistent/dir/rep.txt "$BASE/delay/2000"
+  assert_failure 2
+  assert_output --partial "--report-file /nonexistent/dir/rep.txt"
+  refute_output --partial "sync (-c 1) run"
+}
+
+@test "--report-file still gets the report with -q" {
+  run "$ACRAWL" -q --report-file rep.txt "$BASE/ok"
+  assert_success
+  grep -q "1 URLs in" rep.txt
+}
