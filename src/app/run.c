@@ -80,6 +80,7 @@ static acr_record *heap_pop(struct session *s)
 
 static void write_record(struct session *s, acr_record *r)
 {
+    acr_progress_hold(&s->prog); /* a shared terminal: the line steps aside until the flush */
     if (acr_output_record(&s->out, r) == -EPIPE)
         exit(ACR_EXIT_PIPE); /* the reader went away (| head): end quietly, at once */
     acr_record_free(r);
@@ -131,6 +132,7 @@ static void flush_output(void *arg)
     struct session *s = arg;
     if (acr_output_flush(&s->out) == -EPIPE)
         exit(ACR_EXIT_PIPE);
+    acr_progress_release(&s->prog);
 }
 
 /* ---- the acrawl engine ---- */
@@ -395,7 +397,8 @@ static int run_once(acr_config *c, int out_fd, const char *label, acr_summary *s
     struct session s = {.c = c};
     acr_output_init(&s.out, out_fd, c->format, c->writeout);
     acr_summary_init(&s.sum, label, c->job.concurrency, acr_now());
-    acr_progress_init(&s.prog, report && !c->quiet && !c->no_progress && isatty(STDERR_FILENO), want_color());
+    acr_progress_init(&s.prog, report && !c->quiet && !c->no_progress && isatty(STDERR_FILENO), want_color(),
+                      isatty(out_fd));
     int rc = c->engine == ACR_ENGINE_CURL ? run_curl(&s, in) : run_acrawl(&s, in);
     flush_held(&s);
     flush_output(&s);

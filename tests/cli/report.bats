@@ -102,3 +102,32 @@ setup() {
   assert_success
   grep -q "1 URLs in" rep.txt
 }
+
+# ---- the progress line and records on one terminal ----
+
+# Replays a terminal capture line by line: what is left of each line after its last
+# carriage return, without erase-line sequences. Prints "intact broken" record counts.
+count_screen_records() {
+  awk -v base="$BASE" '
+    { sub(/\r$/, ""); n = split($0, part, "\r"); s = part[n]; gsub(/\033\[K/, "", s) }
+    index(s, "\t") == 0 { next }
+    s ~ ("^[0-9]+\t200\t3\t[0-9.]+\t" base "/delay/[0-9]+$") { ok++; next }
+    { bad++ }
+    END { print ok + 0, bad + 0 }' "$1"
+}
+
+@test "progress and records on one terminal: every record line stays intact" {
+  for i in $(seq 200); do echo "$BASE/delay/$((20 + i % 5 * 10))"; done >list.txt
+  script -qec "'$ACRAWL' -c 20 list.txt" /dev/null >tty.out
+  grep -q ' done  ' tty.out # the progress line was drawn, or this proves nothing
+  run count_screen_records tty.out
+  assert_output "200 0"
+}
+
+@test "progress and records on one terminal with the libcurl engine" {
+  for i in $(seq 100); do echo "$BASE/delay/$((20 + i % 5 * 10))"; done >list.txt
+  script -qec "'$ACRAWL' --engine curl -c 10 list.txt" /dev/null >tty.out
+  grep -q ' done  ' tty.out
+  run count_screen_records tty.out
+  assert_output "100 0"
+}
