@@ -25,16 +25,17 @@ static void draw(acr_progress *p)
 
 static void render(acr_progress *p, const acr_summary *s, double el, uint64_t read, bool input_done, unsigned inflight)
 {
-    double rate = el > 0 ? (double)s->total / el : 0;
+    double done_rate = el > 0 ? (double)s->total / el : 0; /* records, cancelled ones too: for the ETA */
+    double req_rate = el > 0 ? (double)s->completed / el : 0;
     char eta[32] = "";
-    if (input_done && rate > 0 && read > s->total)
-        snprintf(eta, sizeof eta, "  ETA %.1fs", (double)(read - s->total) / rate);
+    if (input_done && done_rate > 0 && read > s->total)
+        snprintf(eta, sizeof eta, "  ETA %.1fs", (double)(read - s->total) / done_rate);
     int n = snprintf(p->line, sizeof p->line,
                      "\r\033[K%llu/%llu%s done  %s%llu ok%s  %s%llu failed%s  %u in flight  %.1f req/s%s",
                      (unsigned long long)s->total, (unsigned long long)read, input_done ? "" : "+",
                      p->color ? "\033[32m" : "", (unsigned long long)(s->ok + s->http_err), p->color ? "\033[0m" : "",
                      p->color && s->failed ? "\033[31m" : "", (unsigned long long)(s->failed + s->cancelled),
-                     p->color && s->failed ? "\033[0m" : "", inflight, rate, eta);
+                     p->color && s->failed ? "\033[0m" : "", inflight, req_rate, eta);
     p->len = n < 0 ? 0 : ((size_t)n < sizeof p->line ? (size_t)n : sizeof p->line - 1);
 }
 

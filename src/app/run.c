@@ -360,17 +360,18 @@ static void print_report(const struct session *s, FILE *f, const acr_summary *co
     if (!f)
         return;
     bool color = f == stderr && want_color();
+    acr_report_style st = {.color = color, .unicode = acr_report_unicode()};
     if (c->report == ACR_REPORT_JSON) {
         if (ncmp)
             acr_report_compare_json(f, cmp, ncmp);
         else
             acr_report_json(f, &s->sum);
     } else {
-        acr_report_text(f, &s->sum, color);
+        acr_report_text(f, &s->sum, st);
         if (c->timeline)
             acr_report_timeline(f, &s->sum, color);
         if (ncmp)
-            acr_report_compare(f, cmp, ncmp, color);
+            acr_report_compare(f, cmp, ncmp, st);
     }
     if (f == stderr)
         return;
@@ -403,6 +404,7 @@ static int run_once(acr_config *c, int out_fd, const char *label, acr_summary *s
     flush_held(&s);
     flush_output(&s);
     acr_progress_clear(&s.prog);
+    s.sum.input_wait_ns = acr_input_wait_ns(in);
     acr_summary_finish(&s.sum);
     acr_input_free(in);
     print_report(&s, rep, NULL, 0);

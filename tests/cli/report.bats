@@ -131,3 +131,55 @@ count_screen_records() {
   run count_screen_records tty.out
   assert_output "100 0"
 }
+
+# ---- the report ----
+
+@test "req/s counts completed requests, not the cancelled ones (text and JSON)" {
+  for i in 1 2 3; do echo "$BASE/ok"; done >list.txt
+  for i in $(seq 1000); do echo "$BASE/delay/3000"; done >>list.txt
+  run bash -c "'$ACRAWL' --no-progress -c 5 --deadline 0.5 list.txt 2>&1 >/dev/null"
+  assert_failure 124
+  assert_output --regexp "1003 URLs in 0\.[0-9]+ s \(([0-9]|[1-9][0-9])\.[0-9] req/s, -c 5\)"
+  run bash -c "'$ACRAWL' --report json -c 5 --deadline 0.5 list.txt 2>&1 >/dev/null"
+  python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["urls"] == 1003 and d["completed"] == 3 and d["cancelled"] == 1000, d
+assert abs(d["req_per_s"] - 3 / d["wall_s"]) < 0.1, d
+' "$output"
+}
+
+@test "streamed input that kept the run waiting gets no 0.0x speedup, but the reason" {
+  run bash -c "(echo '$BASE/ok'; sleep 1.2; echo '$BASE/ok') | '$ACRAWL' --no-progress - 2>&1 >/dev/null"
+  assert_success
+  assert_output --regexp "no speedup estimate: 1\.[0-9]+ s of it went waiting for streamed input"
+  refute_output --partial "0.0x"
+  run bash -c "(echo '$BASE/ok'; sleep 1.2; echo '$BASE/ok') | '$ACRAWL' --report json - 2>&1 >/dev/null"
+  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["speedup"] is None and d["input_wait_s"] > 1, d' "$output"
+}
+
+@test "a list read from a pipe at once still gets its speedup figure" {
+  for i in $(seq 20); do echo "$BASE/delay/100"; done >list.txt
+  run bash -c "cat list.txt | '$ACRAWL' --no-progress -c 20 - 2>&1 >/dev/null"
+  assert_success
+  assert_output --regexp "wall: [0-9]+\.[0-9]x speedup"
+}
+
+@test "LC_ALL=C gets ASCII bars; a UTF-8 locale gets block characters" {
+  args=(--no-progress -c 4 "$BASE/delay/10" "$BASE/delay/40" "$BASE/delay/80" "$BASE/delay/120")
+  LC_ALL=C "$ACRAWL" "${args[@]}" >/dev/null 2>err.txt
+  grep -q "latency histogram" err.txt
+  grep -q '##' err.txt
+  run grep -c -P '[^\x00-\x7f]' err.txt
+  assert_output "0"
+  LC_ALL=C.UTF-8 "$ACRAWL" "${args[@]}" >/dev/null 2>err.txt
+  grep -q '█' err.txt
+}
+
+@test "--compare bars follow the locale too" {
+  for i in $(seq 4); do echo "$BASE/delay/50"; done >list.txt
+  LC_ALL=C "$ACRAWL" --compare -c 4 list.txt >/dev/null 2>err.txt
+  grep -Eq '^sync .*#+$' err.txt
+  run grep -c -P '[^\x00-\x7f]' err.txt
+  assert_output "0"
+}
