@@ -138,10 +138,13 @@ static void edge_label(char *buf, size_t len, int64_t us, int64_t step)
     int decimals = 0;
     for (int64_t d = unit_us; d > step && decimals < 6; d /= 10)
         decimals++;
-    if (decimals == 0)
+    if (decimals == 0) {
         snprintf(buf, len, "%" PRId64 " %s", r / unit_us, unit);
-    else
-        snprintf(buf, len, "%" PRId64 ".%0*" PRId64 " %s", r / unit_us, decimals, r % unit_us / step, unit);
+        return;
+    }
+    char frac[8]; /* every digit below the unit, then cut to the decimals step needs */
+    snprintf(frac, sizeof frac, secs ? "%06" PRId64 : "%03" PRId64, r % unit_us);
+    snprintf(buf, len, "%" PRId64 ".%.*s %s", r / unit_us, decimals, frac, unit);
 }
 
 void acr_hist_band_labels(const acr_hist_band *b, int n, char (*labels)[ACR_HIST_LABEL])
