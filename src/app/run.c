@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "jobs/curlengine.h"
 #include "jobs/fetchjob.h"
+#include "jobs/input.h"
 #include "output.h"
 #include "progress.h"
 #include "report.h"
@@ -415,7 +416,21 @@ static int run_once(acr_config *c, int out_fd, const char *label, acr_summary *s
 
 /* ---- --compare: three runs, each in its own process for honest CPU and RSS ---- */
 
-/* Copies every input line into a memory file the runs can each read from the start. */
+/* Writes one line for the runs to read again. acr_input_next showed a NUL line's NUL
+ * bytes as \0: they are put back, so every run judges that line bad-url alike. */
+static void put_line(FILE *f, const char *text, int read_rc)
+{
+    for (const char *p = text; *p; p++) {
+        bool nul = read_rc == ACR_INPUT_NUL && p[0] == '\\' && p[1] == '0';
+        fputc(nul ? 0 : *p, f);
+        if (nul)
+            p++;
+    }
+    fputc('\n', f);
+}
+
+/* Copies every input line into a memory file the runs can each read from the start.
+ * Lines that are bad-url for the reader (NUL bytes, over 64 KiB) are kept, as such. */
 static int materialize(acr_config *c, char *path, size_t len)
 {
     char err[256];
@@ -426,13 +441,27 @@ static int materialize(acr_config *c, char *path, size_t len)
     }
     int fd = memfd_create("acrawl-input", MFD_CLOEXEC);
     FILE *f = fd >= 0 ? fdopen(dup(fd), "w") : NULL;
-    uint64_t line;
-    const char *text;
-    while (f && acr_input_next(in, &line, &text, err, sizeof err) == 1)
-        fprintf(f, "%s\n", text);
-    if (f)
-        fclose(f);
+    int rc = f ? 1 : -errno;
+    if (!f)
+        snprintf(err, sizeof err, "--compare: cannot keep the input in memory: %s", strerror(-rc));
+    while (rc > 0 || rc == ACR_ETOOLARGE) {
+        uint64_t line;
+        const char *text;
+        rc = acr_input_next(in, &line, &text, err, sizeof err);
+        if (rc > 0 || rc == ACR_ETOOLARGE)
+            put_line(f, text, rc);
+    }
+    if (f && fclose(f) != 0 && rc == 0) {
+        rc = -errno;
+        snprintf(err, sizeof err, "--compare: cannot keep the input in memory: %s", strerror(-rc));
+    }
     acr_input_free(in);
+    if (rc != 0) {
+        fprintf(stderr, "acrawl: %s\n", err);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
     snprintf(path, len, "/proc/self/fd/%d", fd);
     return fd;
 }

@@ -183,3 +183,12 @@ assert abs(d["req_per_s"] - 3 / d["wall_s"]) < 0.1, d
   run grep -c -P '[^\x00-\x7f]' err.txt
   assert_output "0"
 }
+
+@test "--compare keeps every line after a NUL line and judges that line bad-url" {
+  printf '%s\n%s\0x\n%s\n' "$BASE/ok" "$BASE/ok" "$BASE/ok" >nul.txt
+  run bash -c "'$ACRAWL' --compare --report none nul.txt 2>/dev/null"
+  assert_failure 1
+  [ "$(wc -l <<<"$output")" -eq 3 ]
+  assert_line --regexp $'^2\tERR\t.*\tbad-url\tline 2: .*NUL byte'
+  [ "$(grep -c $'\t200\t' <<<"$output")" -eq 2 ]
+}
