@@ -1,4 +1,6 @@
 /* report.c -- the timing report on stderr (text or JSON). */
+#include <langinfo.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -63,6 +65,7 @@ void acr_summary_add(acr_summary *s, const acr_record *r)
     }
     s->bytes += r->body_bytes;
     if (r->attempt > 0 && r->error != ACR_ECANCELED) {
+        s->completed++;
         acr_hist_add(&s->lat, r->t.total);
         acr_hist_add(&s->queue, r->t.queue);
         s->sum_ns += r->t.total;
@@ -78,6 +81,23 @@ void acr_summary_finish(acr_summary *s)
     s->cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
                ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
     s->maxrss_kb = ru.ru_maxrss;
+}
+
+double acr_summary_req_per_s(const acr_summary *s)
+{
+    return s->wall_ns > 0 ? (double)s->completed * 1e9 / (double)s->wall_ns : 0.0;
+}
+
+bool acr_report_unicode(void)
+{
+    const char *cur = setlocale(LC_CTYPE, NULL);
+    char saved[256];
+    snprintf(saved, sizeof saved, "%s", cur ? cur : "C");
+    if (!setlocale(LC_CTYPE, ""))
+        return false; /* the environment names a locale that is not installed */
+    bool utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+    setlocale(LC_CTYPE, saved);
+    return utf8;
 }
 
 /* ---- text ---- */
@@ -107,8 +127,14 @@ static void fmt_bytes(char *buf, size_t len, uint64_t b)
         snprintf(buf, len, "%llu B", (unsigned long long)b);
 }
 
-static void bar(FILE *f, double frac, int width)
+static void bar(FILE *f, double frac, int width, bool unicode)
 {
+    if (!unicode) {
+        int n = (int)(frac * width + 0.5);
+        for (int i = 0; i < n; i++)
+            fputc('#', f);
+        return;
+    }
     int full = (int)(frac * width * 8 + 0.5);
     static const char *parts[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
     for (int i = 0; i < full / 8; i++)
@@ -116,53 +142,94 @@ static void bar(FILE *f, double frac, int width)
     fputs(parts[full % 8], f);
 }
 
-/* Latency histogram over about 12 rows: the log buckets merged into bands. */
-static void histogram(FILE *f, const acr_summary *s, bool color)
+#define HIST_ROWS 12
+
+/* Latency histogram over at most HIST_ROWS rows: the log buckets merged into bands. */
+static void histogram(FILE *f, const acr_summary *s, acr_report_style st)
 {
-    const acr_hist *h = &s->lat;
-    if (h->count < 2)
+    if (s->lat.count < 2)
         return;
-    int first = -1, last = -1;
-    for (int i = 0; i < ACR_HIST_POW * ACR_HIST_SUB; i++) {
-        if (h->b[i]) {
-            if (first < 0)
-                first = i;
-            last = i;
-        }
-    }
-    int span = last - first + 1, rows = span < 12 ? span : 12;
-    int per = (span + rows - 1) / rows;
-    uint64_t counts[12] = {0}, max = 1;
-    for (int r = 0; r < rows; r++) {
-        for (int i = first + r * per; i < first + (r + 1) * per && i <= last; i++)
-            counts[r] += h->b[i];
-        if (counts[r] > max)
-            max = counts[r];
+    acr_hist_band band[HIST_ROWS];
+    int n = acr_hist_bands(&s->lat, band, HIST_ROWS);
+    char label[HIST_ROWS + 1][ACR_HIST_LABEL];
+    acr_hist_band_labels(band, n, label);
+    uint64_t max = 1;
+    int width = 0;
+    for (int r = 0; r <= n; r++) {
+        if (r < n && band[r].n > max)
+            max = band[r].n;
+        if ((int)strlen(label[r]) > width)
+            width = (int)strlen(label[r]);
     }
     fprintf(f, "  latency histogram:\n");
-    for (int r = 0; r < rows; r++) {
-        char lo[16], hi[16];
-        fmt_ms(lo, sizeof lo, acr_hist_bucket_lo(first + r * per));
-        fmt_ms(hi, sizeof hi, acr_hist_bucket_lo(first + (r + 1) * per));
-        fprintf(f, "    %9s - %-9s %s", lo, hi, C(color, "\033[36m"));
-        bar(f, (double)counts[r] / (double)max, 40);
-        fprintf(f, "%s %llu\n", C(color, "\033[0m"), (unsigned long long)counts[r]);
+    for (int r = 0; r < n; r++) {
+        fprintf(f, "    %*s - %-*s %s", width, label[r], width, label[r + 1], C(st.color, "\033[36m"));
+        bar(f, (double)band[r].n / (double)max, 40, st.unicode);
+        fprintf(f, "%s %llu\n", C(st.color, "\033[0m"), (unsigned long long)band[r].n);
     }
 }
 
-void acr_report_text(FILE *f, const acr_summary *s, bool color)
+/* Why a speedup figure would mislead, in buf; NULL when it is meaningful. */
+static const char *no_speedup(const acr_summary *s, char *buf, size_t len)
 {
-    double wall = (double)s->wall_ns / 1e9;
-    char b[32], t[6][16];
+    if (s->wall_ns <= 0) {
+        snprintf(buf, len, "no wall time to compare with");
+        return buf;
+    }
+    if (s->input_wait_ns * 2 > s->wall_ns) {
+        snprintf(buf, len, "%.3f s of it went waiting for streamed input", (double)s->input_wait_ns / 1e9);
+        return buf;
+    }
+    if (s->sum_ns * 20 < s->wall_ns) { /* it would print as 0.0x */
+        if (s->cancelled)
+            snprintf(buf, len, "the completed requests add up to under 5 %% of it, and the %llu cancelled ones "
+                               "are not in the sum", (unsigned long long)s->cancelled);
+        else
+            snprintf(buf, len, "the requests add up to under 5 %% of it: the run mostly waited (--rate, retry "
+                               "backoff, input)");
+        return buf;
+    }
+    return NULL;
+}
+
+static void sequential_line(FILE *f, const acr_summary *s, acr_report_style st)
+{
+    double seq = (double)s->sum_ns / 1e9, wall = (double)s->wall_ns / 1e9;
+    char why[200];
+    fprintf(f, "  sequential estimate %.3f s (sum of request times) vs %.3f s wall: ", seq, wall);
+    if (no_speedup(s, why, sizeof why))
+        fprintf(f, "no speedup estimate: %s\n", why);
+    else
+        fprintf(f, "%s%.1fx speedup%s\n", C(st.color, "\033[1m"), seq / wall, C(st.color, "\033[0m"));
+}
+
+static void latency_lines(FILE *f, const acr_summary *s)
+{
+    const acr_hist *h = &s->lat;
+    char t[5][16];
+    fmt_ms(t[0], 16, h->min_ns);
+    fmt_ms(t[1], 16, acr_hist_quantile(h, 0.5));
+    fmt_ms(t[2], 16, acr_hist_quantile(h, 0.9));
+    fmt_ms(t[3], 16, acr_hist_quantile(h, 0.99));
+    fmt_ms(t[4], 16, h->max_ns);
+    fprintf(f, "  latency (network, queue excluded): min %s  p50 %s  p90 %s  p99 %s  max %s\n", t[0], t[1], t[2],
+            t[3], t[4]);
+    fmt_ms(t[0], 16, acr_hist_quantile(&s->queue, 0.5));
+    fmt_ms(t[1], 16, s->queue.max_ns);
+    fprintf(f, "  queue (waiting for a slot): p50 %s  max %s\n", t[0], t[1]);
+}
+
+void acr_report_text(FILE *f, const acr_summary *s, acr_report_style st)
+{
+    char b[32];
     fmt_bytes(b, sizeof b, s->bytes);
-    fprintf(f, "%s%s%s: %llu URLs in %.3f s (%.1f req/s, -c %u)\n", C(color, "\033[1m"), s->label,
-            C(color, "\033[0m"), (unsigned long long)s->total, wall, wall > 0 ? (double)s->total / wall : 0.0,
-            s->concurrency);
+    fprintf(f, "%s%s%s: %llu URLs in %.3f s (%.1f req/s, -c %u)\n", C(st.color, "\033[1m"), s->label,
+            C(st.color, "\033[0m"), (unsigned long long)s->total, (double)s->wall_ns / 1e9,
+            acr_summary_req_per_s(s), s->concurrency);
     fprintf(f, "  %s%llu ok%s, %llu HTTP >= 400, %s%llu failed%s, %llu cancelled; %s received\n",
-            C(color, "\033[32m"), (unsigned long long)s->ok, C(color, "\033[0m"),
-            (unsigned long long)s->http_err, C(color, s->failed ? "\033[31m" : ""),
-            (unsigned long long)s->failed, C(color, s->failed ? "\033[0m" : ""),
-            (unsigned long long)s->cancelled, b);
+            C(st.color, "\033[32m"), (unsigned long long)s->ok, C(st.color, "\033[0m"),
+            (unsigned long long)s->http_err, C(st.color && s->failed, "\033[31m"), (unsigned long long)s->failed,
+            C(st.color && s->failed, "\033[0m"), (unsigned long long)s->cancelled, b);
     if (s->failed) {
         fprintf(f, "  failed by kind:");
         for (int i = 0; i < ACR_KINDS && s->kinds[i].name[0]; i++)
@@ -170,21 +237,9 @@ void acr_report_text(FILE *f, const acr_summary *s, bool color)
         fprintf(f, "\n");
     }
     if (s->lat.count) {
-        const acr_hist *h = &s->lat;
-        fmt_ms(t[0], 16, h->min_ns);
-        fmt_ms(t[1], 16, acr_hist_quantile(h, 0.5));
-        fmt_ms(t[2], 16, acr_hist_quantile(h, 0.9));
-        fmt_ms(t[3], 16, acr_hist_quantile(h, 0.99));
-        fmt_ms(t[4], 16, h->max_ns);
-        fprintf(f, "  latency (network, queue excluded): min %s  p50 %s  p90 %s  p99 %s  max %s\n", t[0], t[1],
-                t[2], t[3], t[4]);
-        fmt_ms(t[0], 16, acr_hist_quantile(&s->queue, 0.5));
-        fmt_ms(t[1], 16, s->queue.max_ns);
-        fprintf(f, "  queue (waiting for a slot): p50 %s  max %s\n", t[0], t[1]);
-        double seq = (double)s->sum_ns / 1e9;
-        fprintf(f, "  sequential estimate %.3f s (sum of request times) vs %.3f s wall: %s%.1fx speedup%s\n", seq,
-                wall, C(color, "\033[1m"), wall > 0 ? seq / wall : 0.0, C(color, "\033[0m"));
-        histogram(f, s, color);
+        latency_lines(f, s);
+        sequential_line(f, s, st);
+        histogram(f, s, st);
     }
 }
 
@@ -192,22 +247,29 @@ void acr_report_json(FILE *f, const acr_summary *s)
 {
     const acr_hist *h = &s->lat;
     double wall = (double)s->wall_ns / 1e9;
+    char why[200];
     fprintf(f, "{\"label\":\"%s\",\"concurrency\":%u,\"urls\":%llu,\"ok\":%llu,\"http_error\":%llu,\"failed\":%llu,"
-               "\"cancelled\":%llu,\"failed_by_kind\":{",
+               "\"cancelled\":%llu,\"completed\":%llu,\"failed_by_kind\":{",
             s->label, s->concurrency, (unsigned long long)s->total, (unsigned long long)s->ok,
-            (unsigned long long)s->http_err, (unsigned long long)s->failed, (unsigned long long)s->cancelled);
+            (unsigned long long)s->http_err, (unsigned long long)s->failed, (unsigned long long)s->cancelled,
+            (unsigned long long)s->completed);
     for (int i = 0; i < ACR_KINDS && s->kinds[i].name[0]; i++)
         fprintf(f, "%s\"%s\":%llu", i ? "," : "", s->kinds[i].name, (unsigned long long)s->kinds[i].n);
     fprintf(f, "},\"bytes\":%llu,\"wall_s\":%.6f,\"req_per_s\":%.2f,", (unsigned long long)s->bytes, wall,
-            wall > 0 ? (double)s->total / wall : 0.0);
+            acr_summary_req_per_s(s));
     fprintf(f, "\"latency_ms\":{\"min\":%.3f,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f},",
             h->count ? (double)h->min_ns / 1e6 : 0.0, (double)acr_hist_quantile(h, 0.5) / 1e6,
             (double)acr_hist_quantile(h, 0.9) / 1e6, (double)acr_hist_quantile(h, 0.99) / 1e6,
             (double)h->max_ns / 1e6);
     fprintf(f, "\"queue_ms\":{\"p50\":%.3f,\"max\":%.3f},", (double)acr_hist_quantile(&s->queue, 0.5) / 1e6,
             (double)s->queue.max_ns / 1e6);
-    fprintf(f, "\"sequential_estimate_s\":%.6f,\"speedup\":%.2f,\"cpu_s\":%.3f,\"peak_rss_kb\":%ld}\n",
-            (double)s->sum_ns / 1e9, wall > 0 ? ((double)s->sum_ns / 1e9) / wall : 0.0, s->cpu_s, s->maxrss_kb);
+    fprintf(f, "\"sequential_estimate_s\":%.6f,\"input_wait_s\":%.6f,", (double)s->sum_ns / 1e9,
+            (double)s->input_wait_ns / 1e9);
+    if (no_speedup(s, why, sizeof why))
+        fprintf(f, "\"speedup\":null,");
+    else
+        fprintf(f, "\"speedup\":%.2f,", (double)s->sum_ns / 1e9 / wall);
+    fprintf(f, "\"cpu_s\":%.3f,\"peak_rss_kb\":%ld}\n", s->cpu_s, s->maxrss_kb);
 }
 
 static int cmp_row(const void *a, const void *b)
@@ -248,7 +310,7 @@ void acr_report_timeline(FILE *f, const acr_summary *s, bool color)
     }
 }
 
-void acr_report_compare(FILE *f, const acr_summary *const *runs, int n, bool color)
+void acr_report_compare(FILE *f, const acr_summary *const *runs, int n, acr_report_style st)
 {
     double base = (double)runs[0]->wall_ns, maxw = 1;
     for (int i = 0; i < n; i++) {
@@ -264,10 +326,10 @@ void acr_report_compare(FILE *f, const acr_summary *const *runs, int n, bool col
         fmt_ms(p50, 16, acr_hist_quantile(&s->lat, 0.5));
         fmt_ms(p99, 16, acr_hist_quantile(&s->lat, 0.99));
         fprintf(f, "%-8s %5u %8.3fs %9.1f %9s %9s %7.2fs %7.1fMB %7.1fx  %s", s->label, s->concurrency, wall,
-                wall > 0 ? (double)s->total / wall : 0.0, p50, p99, s->cpu_s, (double)s->maxrss_kb / 1024,
-                s->wall_ns > 0 ? base / (double)s->wall_ns : 0.0, C(color, "\033[33m"));
-        bar(f, (double)s->wall_ns / maxw, 30);
-        fprintf(f, "%s\n", C(color, "\033[0m"));
+                acr_summary_req_per_s(s), p50, p99, s->cpu_s, (double)s->maxrss_kb / 1024,
+                s->wall_ns > 0 ? base / (double)s->wall_ns : 0.0, C(st.color, "\033[33m"));
+        bar(f, (double)s->wall_ns / maxw, 30, st.unicode);
+        fprintf(f, "%s\n", C(st.color, "\033[0m"));
     }
 }
 

@@ -24,6 +24,7 @@ typedef struct acr_summary {
     char label[16];                 /* "sync", "async", "libcurl" */
     unsigned concurrency;
     uint64_t total, ok, http_err, failed, cancelled;
+    uint64_t completed;             /* requests that ran to an end: not cancelled, not bad-url */
     struct {
         char name[16];
         uint64_t n;
@@ -32,6 +33,7 @@ typedef struct acr_summary {
     acr_hist lat, queue;
     int64_t sum_ns;                 /* sum of request times: a sequential run's length */
     int64_t t0, wall_ns;
+    int64_t input_wait_ns;          /* waiting for a pipe or terminal to deliver (the caller sets it) */
     double cpu_s;
     long maxrss_kb;
     acr_tl_row rows[ACR_TIMELINE_ROWS];
@@ -43,12 +45,25 @@ void acr_summary_init(acr_summary *s, const char *label, unsigned concurrency, i
 void acr_summary_add(acr_summary *s, const acr_record *r);
 /* Wall time, CPU and peak RSS of this process so far. */
 void acr_summary_finish(acr_summary *s);
+/* Completed requests per second of wall time (cancelled ones and bad-url lines are
+ * not requests that ran); 0 without wall time. */
+double acr_summary_req_per_s(const acr_summary *s);
 
-void acr_report_text(FILE *f, const acr_summary *s, bool color);
+/* How the text report may draw: ANSI colours, and Unicode block characters for bars
+ * (else '#'). */
+typedef struct acr_report_style {
+    bool color, unicode;
+} acr_report_style;
+
+/* True when LC_CTYPE from the environment (setlocale(LC_CTYPE, "")) has the UTF-8
+ * codeset. The process's locale is left as it was. */
+bool acr_report_unicode(void);
+
+void acr_report_text(FILE *f, const acr_summary *s, acr_report_style st);
 void acr_report_json(FILE *f, const acr_summary *s);
 void acr_report_timeline(FILE *f, const acr_summary *s, bool color);
 /* n runs side by side; the first is the baseline for the speedup column. */
-void acr_report_compare(FILE *f, const acr_summary *const *runs, int n, bool color);
+void acr_report_compare(FILE *f, const acr_summary *const *runs, int n, acr_report_style st);
 void acr_report_compare_json(FILE *f, const acr_summary *const *runs, int n);
 
 #endif

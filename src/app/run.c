@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "jobs/curlengine.h"
 #include "jobs/fetchjob.h"
+#include "jobs/input.h"
 #include "output.h"
 #include "progress.h"
 #include "report.h"
@@ -80,6 +81,7 @@ static acr_record *heap_pop(struct session *s)
 
 static void write_record(struct session *s, acr_record *r)
 {
+    acr_progress_hold(&s->prog); /* a shared terminal: the line steps aside until the flush */
     if (acr_output_record(&s->out, r) == -EPIPE)
         exit(ACR_EXIT_PIPE); /* the reader went away (| head): end quietly, at once */
     acr_record_free(r);
@@ -131,6 +133,7 @@ static void flush_output(void *arg)
     struct session *s = arg;
     if (acr_output_flush(&s->out) == -EPIPE)
         exit(ACR_EXIT_PIPE);
+    acr_progress_release(&s->prog);
 }
 
 /* ---- the acrawl engine ---- */
@@ -332,31 +335,52 @@ static int exit_code(const struct session *s, int rc)
     return ACR_EXIT_OK;
 }
 
-static void print_report(const struct session *s, const acr_summary *const *cmp, int ncmp)
+/* Where the report goes: stderr, the --report-file opened now (before anything is
+ * fetched, so an unwritable one stops the run at once), or NULL for none.
+ * 0, or ACR_EXIT_USAGE with the reason printed. */
+static int open_report(const acr_config *c, FILE **out)
+{
+    *out = NULL;
+    if (c->report == ACR_REPORT_NONE || (c->quiet && !c->report_file))
+        return 0;
+    if (!c->report_file) {
+        *out = stderr;
+        return 0;
+    }
+    *out = fopen(c->report_file, "w");
+    if (*out)
+        return 0;
+    fprintf(stderr, "acrawl: --report-file %s: cannot open it for writing: %s\n", c->report_file, strerror(errno));
+    return ACR_EXIT_USAGE;
+}
+
+/* Writes the report to f (from open_report; NULL: none) and closes a report file. */
+static void print_report(const struct session *s, FILE *f, const acr_summary *const *cmp, int ncmp)
 {
     const acr_config *c = s->c;
-    if (c->report == ACR_REPORT_NONE || (c->quiet && !c->report_file))
+    if (!f)
         return;
-    FILE *f = stderr;
-    if (c->report_file && !(f = fopen(c->report_file, "w"))) {
-        fprintf(stderr, "acrawl: cannot write %s: %s\n", c->report_file, strerror(errno));
-        return;
-    }
     bool color = f == stderr && want_color();
+    acr_report_style st = {.color = color, .unicode = acr_report_unicode()};
     if (c->report == ACR_REPORT_JSON) {
         if (ncmp)
             acr_report_compare_json(f, cmp, ncmp);
         else
             acr_report_json(f, &s->sum);
     } else {
-        acr_report_text(f, &s->sum, color);
+        acr_report_text(f, &s->sum, st);
         if (c->timeline)
             acr_report_timeline(f, &s->sum, color);
         if (ncmp)
-            acr_report_compare(f, cmp, ncmp, color);
+            acr_report_compare(f, cmp, ncmp, st);
     }
-    if (f != stderr)
-        fclose(f);
+    if (f == stderr)
+        return;
+    bool failed = ferror(f) != 0;
+    if (fclose(f) != 0)
+        failed = true;
+    if (failed)
+        fprintf(stderr, "acrawl: --report-file %s: writing the report failed\n", c->report_file);
 }
 
 static int run_once(acr_config *c, int out_fd, const char *label, acr_summary *sum_out, bool report)
@@ -367,18 +391,24 @@ static int run_once(acr_config *c, int out_fd, const char *label, acr_summary *s
         fprintf(stderr, "acrawl: %s\n", err);
         return ACR_EXIT_USAGE;
     }
+    FILE *rep = NULL;
+    if (report && open_report(c, &rep) != 0) {
+        acr_input_free(in);
+        return ACR_EXIT_USAGE;
+    }
     struct session s = {.c = c};
     acr_output_init(&s.out, out_fd, c->format, c->writeout);
     acr_summary_init(&s.sum, label, c->job.concurrency, acr_now());
-    acr_progress_init(&s.prog, report && !c->quiet && !c->no_progress && isatty(STDERR_FILENO), want_color());
+    acr_progress_init(&s.prog, report && !c->quiet && !c->no_progress && isatty(STDERR_FILENO), want_color(),
+                      isatty(out_fd));
     int rc = c->engine == ACR_ENGINE_CURL ? run_curl(&s, in) : run_acrawl(&s, in);
     flush_held(&s);
     flush_output(&s);
     acr_progress_clear(&s.prog);
+    s.sum.input_wait_ns = acr_input_wait_ns(in);
     acr_summary_finish(&s.sum);
     acr_input_free(in);
-    if (report)
-        print_report(&s, NULL, 0);
+    print_report(&s, rep, NULL, 0);
     if (sum_out)
         *sum_out = s.sum;
     return exit_code(&s, rc);
@@ -386,7 +416,21 @@ static int run_once(acr_config *c, int out_fd, const char *label, acr_summary *s
 
 /* ---- --compare: three runs, each in its own process for honest CPU and RSS ---- */
 
-/* Copies every input line into a memory file the runs can each read from the start. */
+/* Writes one line for the runs to read again. acr_input_next showed a NUL line's NUL
+ * bytes as \0: they are put back, so every run judges that line bad-url alike. */
+static void put_line(FILE *f, const char *text, int read_rc)
+{
+    for (const char *p = text; *p; p++) {
+        bool nul = read_rc == ACR_INPUT_NUL && p[0] == '\\' && p[1] == '0';
+        fputc(nul ? 0 : *p, f);
+        if (nul)
+            p++;
+    }
+    fputc('\n', f);
+}
+
+/* Copies every input line into a memory file the runs can each read from the start.
+ * Lines that are bad-url for the reader (NUL bytes, over 64 KiB) are kept, as such. */
 static int materialize(acr_config *c, char *path, size_t len)
 {
     char err[256];
@@ -397,13 +441,27 @@ static int materialize(acr_config *c, char *path, size_t len)
     }
     int fd = memfd_create("acrawl-input", MFD_CLOEXEC);
     FILE *f = fd >= 0 ? fdopen(dup(fd), "w") : NULL;
-    uint64_t line;
-    const char *text;
-    while (f && acr_input_next(in, &line, &text, err, sizeof err) == 1)
-        fprintf(f, "%s\n", text);
-    if (f)
-        fclose(f);
+    int rc = f ? 1 : -errno;
+    if (!f)
+        snprintf(err, sizeof err, "--compare: cannot keep the input in memory: %s", strerror(-rc));
+    while (rc > 0 || rc == ACR_ETOOLARGE) {
+        uint64_t line;
+        const char *text;
+        rc = acr_input_next(in, &line, &text, err, sizeof err);
+        if (rc > 0 || rc == ACR_ETOOLARGE)
+            put_line(f, text, rc);
+    }
+    if (f && fclose(f) != 0 && rc == 0) {
+        rc = -errno;
+        snprintf(err, sizeof err, "--compare: cannot keep the input in memory: %s", strerror(-rc));
+    }
     acr_input_free(in);
+    if (rc != 0) {
+        fprintf(stderr, "acrawl: %s\n", err);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
     snprintf(path, len, "/proc/self/fd/%d", fd);
     return fd;
 }
@@ -448,10 +506,16 @@ static int compare_child(acr_config base, int which, const char *path, acr_summa
 
 static int run_compare(acr_config *c)
 {
+    FILE *rep;
+    if (open_report(c, &rep) != 0)
+        return ACR_EXIT_USAGE;
     char path[64];
     int fd = materialize(c, path, sizeof path);
-    if (fd < 0)
+    if (fd < 0) {
+        if (rep && rep != stderr)
+            fclose(rep);
         return ACR_EXIT_USAGE;
+    }
     acr_summary runs[3];
     int rcs[3];
     for (int i = 0; i < 3; i++) {
@@ -462,7 +526,7 @@ static int run_compare(acr_config *c)
     close(fd);
     struct session s = {.c = c, .sum = runs[1]};
     const acr_summary *cmp[] = {&runs[0], &runs[1], &runs[2]};
-    print_report(&s, cmp, 3);
+    print_report(&s, rep, cmp, 3);
     return rcs[1];
 }
 

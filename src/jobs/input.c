@@ -19,6 +19,7 @@ struct source {
     const char *name;
     int fd;             /* -1 for an argument URL */
     bool regular;
+    bool direct;        /* epoll refused it (EPERM: /dev/null and the like): plain read() */
     acr_io *io;         /* for pipes and terminals, once read inside a task */
     int saved_flags;    /* file status flags to restore (io makes the fd non-blocking) */
 };
@@ -32,7 +33,9 @@ struct acr_input {
     char *line;         /* the line being assembled */
     size_t len, cap;
     bool skipping;      /* inside an over-long line */
+    bool has_nul;       /* the line holds a NUL byte */
     bool arg_done;
+    int64_t wait_ns;    /* time spent waiting for a pipe or terminal to deliver */
 };
 
 static bool is_url_arg(const char *s) { return strstr(s, "://") != NULL; }
@@ -40,11 +43,11 @@ static bool is_url_arg(const char *s) { return strstr(s, "://") != NULL; }
 int acr_input_open(acr_input **out, char *const *sources, size_t n, char *err, size_t errlen)
 {
     acr_input *in = calloc(1, sizeof *in);
-    if (!in)
-        return -ENOMEM;
-    in->src = calloc(n ? n : 1, sizeof *in->src);
-    if (!in->src) {
+    if (in)
+        in->src = calloc(n ? n : 1, sizeof *in->src);
+    if (!in || !in->src) {
         free(in);
+        snprintf(err, errlen, "reading the input: %s", strerror(ENOMEM));
         return -ENOMEM;
     }
     in->n = n;
@@ -90,37 +93,74 @@ void acr_input_free(acr_input *in)
 bool acr_input_finite(const acr_input *in)
 {
     for (size_t i = in->cur; i < in->n; i++) {
-        if (in->src[i].fd >= 0 && !in->src[i].regular)
+        if (in->src[i].fd >= 0 && !in->src[i].regular && !in->src[i].direct)
             return false;
     }
     return true;
 }
 
+int64_t acr_input_wait_ns(const acr_input *in) { return in->wait_ns; }
+
+/* Registers a pipe or terminal with the loop. Descriptors epoll refuses (EPERM:
+ * /dev/null, other character devices that are always ready) are read directly. */
+static int watch(struct source *s, char *err, size_t errlen)
+{
+    s->saved_flags = fcntl(s->fd, F_GETFL);
+    int rc = acr_io_open(&s->io, s->fd);
+    if (rc == 0)
+        return 0;
+    fcntl(s->fd, F_SETFL, s->saved_flags); /* acr_io_open made it non-blocking first */
+    s->io = NULL;
+    if (rc == -EPERM) {
+        s->direct = true;
+        return 0;
+    }
+    snprintf(err, errlen, "reading %s: cannot wait for input on it: %s", s->name, acr_strerror(rc));
+    return rc;
+}
+
+/* Parks until s has data; counts the wait (it shows whether the input bounded the run). */
+static int wait_readable(acr_input *in, struct source *s)
+{
+    int64_t t0 = acr_now();
+    int rc = acr_io_wait(s->io, ACR_READABLE, ACR_FOREVER);
+    in->wait_ns += acr_now() - t0;
+    return rc;
+}
+
 /* Refills buf from the current source. >0 bytes, 0 at its end, or an error. */
 static ssize_t fill(acr_input *in, struct source *s, char *err, size_t errlen)
 {
-    if (!s->regular && !s->io && acr_task_self()) {
+    if (!s->regular && !s->direct && !s->io && acr_task_self()) {
         /* A pipe or terminal is read through the loop: a blocking read() here would
          * stall every task until the next line arrives. */
-        s->saved_flags = fcntl(s->fd, F_GETFL);
-        int rc = acr_io_open(&s->io, s->fd);
+        int rc = watch(s, err, errlen);
         if (rc != 0)
             return rc;
     }
+    bool timed = !s->regular && !s->direct;
     for (;;) {
+        int64_t t0 = timed ? acr_now() : 0;
         ssize_t n = read(s->fd, in->buf, sizeof in->buf);
+        if (timed)
+            in->wait_ns += acr_now() - t0; /* the libcurl engine blocks in read() */
         if (n >= 0)
             return n;
         if (errno == EINTR)
             continue;
-        if (errno == EAGAIN && s->io) {
-            int rc = acr_io_wait(s->io, ACR_READABLE, ACR_FOREVER);
-            if (rc != 0)
+        int e = errno;
+        if (e == EAGAIN && s->io) {
+            int rc = wait_readable(in, s);
+            if (rc == ACR_ECANCELED)
                 return rc;
+            if (rc != 0) {
+                snprintf(err, errlen, "reading %s: waiting for input: %s", s->name, acr_strerror(rc));
+                return rc;
+            }
             continue;
         }
-        snprintf(err, errlen, "reading %s: %s", s->name, strerror(errno));
-        return -errno;
+        snprintf(err, errlen, "reading %s: %s", s->name, strerror(e));
+        return -e;
     }
 }
 
@@ -143,6 +183,8 @@ static int append(acr_input *in, const char *p, size_t n)
         in->cap = cap;
     }
     memcpy(in->line + in->len, p, n);
+    if (memchr(p, 0, n))
+        in->has_nul = true; /* the line is judged whole, not cut at the NUL */
     in->len += n;
     in->line[in->len] = 0;
     return 0;
@@ -153,6 +195,7 @@ static int raw_line(acr_input *in, struct source *s, char *err, size_t errlen)
 {
     in->len = 0;
     in->skipping = false;
+    in->has_nul = false;
     if (in->line)
         in->line[0] = 0;
     for (;;) {
@@ -170,12 +213,42 @@ static int raw_line(acr_input *in, struct source *s, char *err, size_t errlen)
         char *b = in->buf + in->start;
         char *nl = memchr(b, '\n', in->end - in->start);
         size_t take = nl ? (size_t)(nl - b) : in->end - in->start;
-        if (append(in, b, take) != 0)
+        if (append(in, b, take) != 0) {
+            snprintf(err, errlen, "reading %s: line %llu: %s", s->name, (unsigned long long)in->lineno + 1,
+                     strerror(ENOMEM));
             return -ENOMEM;
+        }
         in->start += take + (nl ? 1 : 0);
         if (nl)
             return 1;
     }
+}
+
+/* Writes each NUL byte of the line as the two characters \0, so the record shows
+ * the whole line. 0 or -ENOMEM. */
+static int show_nuls(acr_input *in)
+{
+    size_t nuls = 0;
+    for (size_t i = 0; i < in->len; i++)
+        if (in->line[i] == 0)
+            nuls++;
+    if (in->len + nuls + 1 > in->cap) {
+        char *l = realloc(in->line, in->len + nuls + 1);
+        if (!l)
+            return -ENOMEM;
+        in->line = l;
+        in->cap = in->len + nuls + 1;
+    }
+    size_t to = in->len + nuls;
+    in->line[to] = 0;
+    for (size_t from = in->len; from-- > 0;) {
+        char c = in->line[from];
+        in->line[--to] = c ? c : '0';
+        if (!c)
+            in->line[--to] = '\\';
+    }
+    in->len += nuls;
+    return 0;
 }
 
 static char *trim(char *s)
@@ -211,11 +284,16 @@ int acr_input_next(acr_input *in, uint64_t *lineno, const char **text, char *err
             *text = "(line too long)";
             return ACR_ETOOLARGE;
         }
+        if (in->has_nul && show_nuls(in) != 0) {
+            snprintf(err, errlen, "reading %s: line %llu: %s", s->name, (unsigned long long)in->lineno,
+                     strerror(ENOMEM));
+            return -ENOMEM;
+        }
         char *t = trim(in->line);
         if (*t == 0 || *t == '#')
             continue;
         *text = t;
-        return 1;
+        return in->has_nul ? ACR_INPUT_NUL : 1;
     }
     return 0;
 }
@@ -223,7 +301,9 @@ int acr_input_next(acr_input *in, uint64_t *lineno, const char **text, char *err
 int acr_input_url(uint64_t lineno, const char *text, int read_rc, acr_url *u, char *msg, size_t len)
 {
     char why[200] = "line longer than 64 KiB";
-    if (read_rc != ACR_ETOOLARGE && acr_url_parse(u, text, why, sizeof why) == 0)
+    if (read_rc == ACR_INPUT_NUL)
+        snprintf(why, sizeof why, "the line contains a NUL byte (shown as \\0)");
+    else if (read_rc != ACR_ETOOLARGE && acr_url_parse(u, text, why, sizeof why) == 0)
         return 0;
     snprintf(msg, len, "line %llu: %s", (unsigned long long)lineno, why);
     return ACR_EBADURL;
