@@ -122,4 +122,8 @@ typedef struct acr_client_stats {
 
 void acr_client_stats_get(const acr_client *c, acr_client_stats *out);
 
+/* The versions of the libraries the client runs on, as one line:
+ * "c-ares 1.18.1, OpenSSL 3.0.x …, llhttp 8.1.0, zlib 1.2.13". Static storage. */
+const char *acr_client_versions(void);
+
 #endif

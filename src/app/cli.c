@@ -6,15 +6,12 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
-#include <zlib.h>
 
 #include "acrawl/error.h"
 #include "acrawl/loop.h"
 #include "args.h"
 #include "cli.h"
 #include "jobs/curlengine.h"
-#include "transport/dns.h"
-#include "transport/tls.h"
 
 enum {
     O_CONNECT_TIMEOUT = 256, O_DEADLINE, O_RETRY, O_PER_HOST, O_RATE, O_UNIQUE, O_MAX_REDIRS, O_CACERT,
@@ -264,8 +261,7 @@ static int read_data(acr_config *c, const char *arg)
 static void print_version(void)
 {
     printf("acrawl %s\n", ACRAWL_VERSION);
-    printf("  c-ares %s, %s, llhttp %d.%d.%d, zlib %s\n", acr_dns_version(), acr_tls_version(), 8, 1, 0,
-           zlibVersion());
+    printf("  %s\n", acr_client_versions());
     printf("  comparison engine: %s\n", acr_curl_version());
 }
 

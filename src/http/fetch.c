@@ -8,6 +8,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <llhttp.h>
+#include <zlib.h>
+
 #include "acrawl/error.h"
 #include "acrawl/http.h"
 #include "acrawl/url.h"
@@ -76,6 +79,15 @@ void acr_client_free(acr_client *c)
     acr_tls_ctx_free(c->tls);
     acr_dns_free(c->dns);
     free(c);
+}
+
+const char *acr_client_versions(void)
+{
+    static char line[200];
+    if (!line[0])
+        snprintf(line, sizeof line, "c-ares %s, %s, llhttp %d.%d.%d, zlib %s", acr_dns_version(), acr_tls_version(),
+                 LLHTTP_VERSION_MAJOR, LLHTTP_VERSION_MINOR, LLHTTP_VERSION_PATCH, zlibVersion());
+    return line;
 }
 
 void acr_client_stats_get(const acr_client *c, acr_client_stats *out)
