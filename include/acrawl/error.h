@@ -5,33 +5,45 @@
 
 #define ACR__EBASE (-10000)
 
-/* Runtime */
-#define ACR_ETIMEOUT      (ACR__EBASE - 1)  /**< Deadline has elapsed */
-#define ACR_ECANCELED     (ACR__EBASE - 2)  /**< The task was cancelled */
-#define ACR_ECLOSED       (ACR__EBASE - 3)  /**< Channel or descriptor closed */
-#define ACR_ENOSTACK      (ACR__EBASE - 4)  /**< No stack for a new task (memory maps exhausted) */
-#define ACR_EEMPTY        (ACR__EBASE - 5)  /**< Nothing left to wait for */
-#define ACR_EDEADLOCK     (ACR__EBASE - 6)  /**< Tasks wait, but nothing can ever wake them */
-#define ACR_ENOTASK       (ACR__EBASE - 7)  /**< Called outside a task where a task is required */
-/* Transport and HTTP */
-#define ACR_EBADURL       (ACR__EBASE - 20) /**< Malformed or unsupported URL */
-#define ACR_EDNS          (ACR__EBASE - 21) /**< Name resolution failed */
-#define ACR_ECONNECT      (ACR__EBASE - 22) /**< Could not connect (unreachable, timed out) */
-#define ACR_EREFUSED      (ACR__EBASE - 23) /**< Connection refused */
-#define ACR_ERESET        (ACR__EBASE - 24) /**< Connection reset or closed early */
-#define ACR_ETLSHANDSHAKE (ACR__EBASE - 25) /**< TLS handshake failed */
-#define ACR_ETLSVERIFY    (ACR__EBASE - 26) /**< Certificate verification failed */
-#define ACR_EPROTO        (ACR__EBASE - 27) /**< The peer broke the HTTP protocol */
-#define ACR_ETOOLARGE     (ACR__EBASE - 28) /**< A size limit was exceeded */
-#define ACR_EREDIRLOOP    (ACR__EBASE - 29) /**< Redirect loop or too many redirects */
-#define ACR__ELAST        (ACR__EBASE - 30)
+/* acrawl's own codes, one row each, and the one source for all that names them:
+ * X(NAME, n, kind, message) defines ACR_<NAME> = ACR__EBASE - n; acr_strerror gives
+ * the message and acr_errname the name; `kind` is the error kind a record shows
+ * for the code ("system" where no record should ever carry it). README's table of
+ * error kinds is checked against this list by tests/unit/test_error.c. */
+#define ACR_ERRNO_MAP(X)                                                                             \
+    /* Runtime */                                                                                    \
+    X(ETIMEOUT, 1, "timeout", "deadline elapsed")                                                    \
+    X(ECANCELED, 2, "cancelled", "cancelled")                                                        \
+    X(ECLOSED, 3, "system", "channel or descriptor closed")                                          \
+    X(ENOSTACK, 4, "system", "no stack for a new task (memory maps exhausted; see vm.max_map_count)") \
+    X(EEMPTY, 5, "system", "nothing left to wait for")                                               \
+    X(EDEADLOCK, 6, "system", "tasks are waiting but nothing can wake them")                         \
+    X(ENOTASK, 7, "system", "must be called from inside a task")                                     \
+    /* Transport and HTTP */                                                                         \
+    X(EBADURL, 20, "bad-url", "malformed or unsupported URL")                                        \
+    X(EDNS, 21, "dns", "name resolution failed")                                                     \
+    X(ECONNECT, 22, "connect", "could not connect")                                                  \
+    X(EREFUSED, 23, "refused", "connection refused")                                                 \
+    X(ERESET, 24, "reset", "connection reset by peer")                                               \
+    X(ETLSHANDSHAKE, 25, "tls-handshake", "TLS handshake failed")                                    \
+    X(ETLSVERIFY, 26, "tls-verify", "certificate verification failed")                               \
+    X(EPROTO, 27, "protocol", "HTTP protocol error")                                                 \
+    X(ETOOLARGE, 28, "too-large", "size limit exceeded")                                             \
+    X(EREDIRLOOP, 29, "redirect-loop", "redirect loop or too many redirects")                        \
+    X(ETLSCONFIG, 30, "system", "TLS set-up failed (CA file or library)")
+
+enum acr_errno {
+#define ACR__ERRNO_ENUM(name, n, kind, msg) ACR_##name = ACR__EBASE - (n),
+    ACR_ERRNO_MAP(ACR__ERRNO_ENUM)
+#undef ACR__ERRNO_ENUM
+};
 
 /* Short message for any code returned by an acrawl function (0, -errno or ACR_E*).
  * Never NULL; the string is static. */
 const char *acr_strerror(int code);
 
-/* Stable machine-readable name for ACR_E* codes ("timeout", "dns", ...); -errno
- * codes map to "system". Used as the record's error kind. */
+/* The code's symbolic name: "ETIMEOUT" for ACR_ETIMEOUT, "ECONNRESET" for
+ * -ECONNRESET, "OK" for 0, "EUNKNOWN" otherwise. Static. */
 const char *acr_errname(int code);
 
 #endif

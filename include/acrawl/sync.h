@@ -12,7 +12,7 @@ void acr_sem_free(acr_sem *s);
 /* Takes a permit; waiters are served strictly in arrival order (no barging).
  * 0, ACR_ETIMEOUT, ACR_ECANCELED, ACR_ENOTASK. */
 int acr_sem_acquire(acr_sem *s, int64_t deadline);
-/* 0 when a permit was free, ACR_ETIMEOUT otherwise; never suspends. */
+/* 0 when a permit was free, -EAGAIN otherwise; never suspends. */
 int acr_sem_try_acquire(acr_sem *s);
 /* Returns a permit, handing it straight to the first waiter if any. */
 void acr_sem_release(acr_sem *s);

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "kind.h"
 #include "acrawl/error.h"
 #include "output.h"
 
@@ -163,7 +164,7 @@ static void text_record(acr_output *o, const acr_record *r)
     printf_(o, "\t%llu\t%.1f\t", (unsigned long long)r->body_bytes, ms(r->t.total));
     put_field(o, r->url);
     if (r->error) {
-        printf_(o, "\t%s\t", acr_errname(r->error));
+        printf_(o, "\t%s\t", acr_error_kind(r->error));
         put_field(o, r->message);
     }
     put(o, "\n", 1);
@@ -184,7 +185,7 @@ static void json_record(acr_output *o, const acr_record *r)
     printf_(o, ",\"timings\":{\"queue\":%.3f,\"dns\":%.3f,\"connect\":%.3f,\"tls\":%.3f,\"ttfb\":%.3f,\"total\":%.3f}",
             ms(r->t.queue), ms(r->t.dns), ms(r->t.connect), ms(r->t.tls), ms(r->t.ttfb), ms(r->t.total));
     if (r->error) {
-        printf_(o, ",\"error\":{\"kind\":\"%s\",\"message\":", acr_errname(r->error));
+        printf_(o, ",\"error\":{\"kind\":\"%s\",\"message\":", acr_error_kind(r->error));
         put_json_str(o, r->message);
         puts_(o, "}");
     } else {
@@ -239,7 +240,7 @@ static int64_t upto_connect(const acr_record *r) { return r->t.dns + r->t.connec
 
 static void w_attempt(const acr_record *r, wval *v) { set_int(v, r->attempt); }
 static void w_content_type(const acr_record *r, wval *v) { set_str(v, acr_record_header(r, "Content-Type")); }
-static void w_error_kind(const acr_record *r, wval *v) { set_str(v, r->error ? acr_errname(r->error) : NULL); }
+static void w_error_kind(const acr_record *r, wval *v) { set_str(v, r->error ? acr_error_kind(r->error) : NULL); }
 static void w_errormsg(const acr_record *r, wval *v) { set_str(v, r->error ? r->message : NULL); }
 static void w_exitcode(const acr_record *r, wval *v) { set_int(v, curl_exitcode(r->error)); }
 static void w_filename(const acr_record *r, wval *v) { set_str(v, r->saved); }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "kind.h"
 #include "acrawl/error.h"
 #include "acrawl/loop.h"
 #include "report.h"
@@ -57,7 +58,7 @@ void acr_summary_add(acr_summary *s, const acr_record *r)
         s->cancelled++;
     } else if (r->error) {
         s->failed++;
-        count_kind(s, acr_errname(r->error));
+        count_kind(s, acr_error_kind(r->error));
     } else if (r->status >= 400) {
         s->http_err++;
     } else {

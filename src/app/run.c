@@ -31,6 +31,7 @@ struct session {
     acr_summary sum;
     acr_progress prog;
     enum why why;
+    bool never_started;         /* the engine failed to set up: no report */
     unsigned first_ok;
     acr_record **held;          /* --ordered: records waiting for their turn (min-heap by seq) */
     size_t nheld, capheld;
@@ -188,6 +189,7 @@ static int acrawl_main(void *arg)
     if (rc != 0) {
         fprintf(stderr, "acrawl: %s\n", err[0] ? err : acr_strerror(rc));
         acr_chan_free(records);
+        s->never_started = true;
         a->rc = ACR_EXIT_USAGE;
         return 0;
     }
@@ -216,8 +218,10 @@ static int acrawl_main(void *arg)
         acr_task_cancel(sig);
         acr_task_unref(sig);
     }
-    if (acr_job_input_failed(a->job))
+    if (acr_job_input_error(a->job)) {
+        fprintf(stderr, "acrawl: %s\n", acr_job_input_error(a->job));
         a->rc = ACR_EXIT_USAGE;
+    }
     acr_loop_on_block(acr_loop_current(), NULL, NULL);
     acr_job_free(a->job);
     acr_chan_free(records);
@@ -282,6 +286,7 @@ static int run_curl(struct session *s, acr_input *in)
     char err[256] = "";
     if (acr_curl_engine_new(&e, &c->job, in, err, sizeof err) != 0) {
         fprintf(stderr, "acrawl: %s\n", err);
+        s->never_started = true;
         return ACR_EXIT_USAGE;
     }
     if (c->job.output_dir || c->job.retry || c->job.rate > 0 || c->job.unique || c->job.client.dns_servers)
@@ -307,9 +312,14 @@ static int run_curl(struct session *s, acr_input *in)
         }
         acr_progress_update(&s->prog, &s->sum, 0, s->sum.total, false);
     }
+    int rc = 0;
+    if (acr_curl_engine_input_error(e)) {
+        fprintf(stderr, "acrawl: %s\n", acr_curl_engine_input_error(e));
+        rc = ACR_EXIT_USAGE;
+    }
     acr_curl_engine_free(e);
     signal(SIGINT, SIG_DFL);
-    return 0;
+    return rc;
 }
 
 /* ---- one run, and the report ---- */
@@ -408,7 +418,10 @@ static int run_once(acr_config *c, int out_fd, const char *label, acr_summary *s
     s.sum.input_wait_ns = acr_input_wait_ns(in);
     acr_summary_finish(&s.sum);
     acr_input_free(in);
-    print_report(&s, rep, NULL, 0);
+    if (s.never_started && rep && rep != stderr)
+        fclose(rep);
+    else if (!s.never_started)
+        print_report(&s, rep, NULL, 0);
     if (sum_out)
         *sum_out = s.sum;
     return exit_code(&s, rc);

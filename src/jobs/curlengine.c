@@ -28,6 +28,7 @@ struct acr_curl_engine {
     struct xfer *xfers, *free;
     unsigned active;
     bool input_done, stopping;
+    char input_error[256];      /* why input could not be read to the end, or "" */
     acr_record **ready;         /* finished, not yet handed out */
     size_t nready, capready;
     uint64_t seq;
@@ -211,7 +212,7 @@ static int refill(acr_curl_engine *e)
         int rc = acr_input_next(e->in, &line, &text, err, sizeof err);
         if (rc == 0 || (rc < 0 && rc != ACR_ETOOLARGE)) {
             if (rc < 0)
-                fprintf(stderr, "acrawl: %s\n", err);
+                snprintf(e->input_error, sizeof e->input_error, "%s", err);
             e->input_done = true;
             break;
         }
@@ -386,3 +387,8 @@ void acr_curl_engine_free(acr_curl_engine *e)
 }
 
 const char *acr_curl_version(void) { return curl_version(); }
+
+const char *acr_curl_engine_input_error(const acr_curl_engine *e)
+{
+    return e->input_error[0] ? e->input_error : NULL;
+}

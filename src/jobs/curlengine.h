@@ -21,5 +21,7 @@ int acr_curl_engine_next(acr_curl_engine *e, int64_t deadline, volatile sig_atom
 /* As acr_job_stop: transfers in flight and queued URLs end as cancelled records. */
 void acr_curl_engine_stop(acr_curl_engine *e);
 const char *acr_curl_version(void);
+/* Why input could not be read to the end, or NULL. */
+const char *acr_curl_engine_input_error(const acr_curl_engine *e);
 
 #endif

@@ -51,7 +51,8 @@ struct acr_job {
     acr_sem *slots;
     acr_group *fetches;
     acr_task *reader, *dispatcher;
-    bool stopping, input_done, input_failed;
+    bool stopping, input_done;
+    char input_error[256];      /* why input could not be read to the end, or "" */
     unsigned inflight;
     uint64_t seq;               /* records created */
     uint64_t emitted;           /* records handed to the program */
@@ -322,8 +323,7 @@ static int reader_main(void *arg)
         if (rc == ACR_ECANCELED)
             continue;
         if (rc < 0 && rc != ACR_ETOOLARGE) {
-            fprintf(stderr, "acrawl: %s\n", err);
-            j->input_failed = true;
+            snprintf(j->input_error, sizeof j->input_error, "%s", err);
             break;
         }
         take_line(j, line, text, rc);
@@ -426,7 +426,7 @@ int acr_job_start(acr_job **out, const acr_job_opts *o, acr_input *in, acr_chan 
         j->dirfd = open(o->output_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (j->dirfd < 0) {
             rc = -errno;
-            snprintf(err, errlen, "--output-dir %s: %s", o->output_dir, strerror(errno));
+            snprintf(err, errlen, "output directory %s: %s", o->output_dir, strerror(errno));
         }
     }
     j->slots = acr_sem_new(o->concurrency ? o->concurrency : 1);
@@ -482,4 +482,4 @@ void acr_job_free(acr_job *j)
 unsigned acr_job_inflight(const acr_job *j) { return j->inflight; }
 uint64_t acr_job_urls_read(const acr_job *j) { return j->seq; }
 bool acr_job_input_done(const acr_job *j) { return j->input_done; }
-bool acr_job_input_failed(const acr_job *j) { return j->input_failed; }
+const char *acr_job_input_error(const acr_job *j) { return j->input_error[0] ? j->input_error : NULL; }

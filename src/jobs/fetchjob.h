@@ -39,8 +39,8 @@ void acr_job_free(acr_job *j);
 unsigned acr_job_inflight(const acr_job *j);
 uint64_t acr_job_urls_read(const acr_job *j);
 bool acr_job_input_done(const acr_job *j);
-/* Set when input could not be read to the end (the message went to stderr). */
-bool acr_job_input_failed(const acr_job *j);
+/* Why input could not be read to the end, or NULL when it was (or still is being) read. */
+const char *acr_job_input_error(const acr_job *j);
 
 /* The file name -o uses for a URL: derived from the URL alone, never from anything
  * the server sends; only [A-Za-z0-9._-], no leading dot, at most 200 bytes. */

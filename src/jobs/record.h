@@ -15,7 +15,7 @@ typedef struct acr_record {
     char *url;              /* as given, trimmed */
     char *final_url;        /* NULL when no request was made */
     int status;             /* the last HTTP status received, 0 if none (kept on errors) */
-    int error;              /* 0 or a code; acr_errname gives the kind */
+    int error;              /* 0 or a code; the program shows its kind (app/kind.h) */
     char message[256];
     uint64_t raw_bytes, body_bytes;
     unsigned redirects;

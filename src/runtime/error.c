@@ -1,4 +1,4 @@
-/* error.c -- messages and kind names for acrawl's error codes. */
+/* error.c -- messages and names for acrawl's error codes (from ACR_ERRNO_MAP). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,23 +13,9 @@ struct errdesc {
 };
 
 static const struct errdesc table[] = {
-    {ACR_ETIMEOUT, "timeout", "deadline elapsed"},
-    {ACR_ECANCELED, "cancelled", "cancelled"},
-    {ACR_ECLOSED, "closed", "closed"},
-    {ACR_ENOSTACK, "no-stack", "no stack for a new task (memory maps exhausted; see vm.max_map_count)"},
-    {ACR_EEMPTY, "empty", "nothing left to wait for"},
-    {ACR_EDEADLOCK, "deadlock", "tasks are waiting but nothing can wake them"},
-    {ACR_ENOTASK, "no-task", "must be called from inside a task"},
-    {ACR_EBADURL, "bad-url", "malformed or unsupported URL"},
-    {ACR_EDNS, "dns", "name resolution failed"},
-    {ACR_ECONNECT, "connect", "could not connect"},
-    {ACR_EREFUSED, "refused", "connection refused"},
-    {ACR_ERESET, "reset", "connection reset by peer"},
-    {ACR_ETLSHANDSHAKE, "tls-handshake", "TLS handshake failed"},
-    {ACR_ETLSVERIFY, "tls-verify", "certificate verification failed"},
-    {ACR_EPROTO, "protocol", "HTTP protocol error"},
-    {ACR_ETOOLARGE, "too-large", "size limit exceeded"},
-    {ACR_EREDIRLOOP, "redirect-loop", "redirect loop or too many redirects"},
+#define ROW(name, n, kind, msg) {ACR_##name, #name, msg},
+    ACR_ERRNO_MAP(ROW)
+#undef ROW
 };
 
 static const struct errdesc *find(int code)
@@ -56,9 +42,12 @@ const char *acr_strerror(int code)
 const char *acr_errname(int code)
 {
     if (code == 0)
-        return "ok";
+        return "OK";
     const struct errdesc *d = find(code);
-    return d ? d->name : "system";
+    if (d)
+        return d->name;
+    const char *e = code < 0 && code > -4096 ? strerrorname_np(-code) : NULL;
+    return e ? e : "EUNKNOWN";
 }
 
 _Noreturn void acr__assert_fail(const char *cond, const char *rule, const char *file, int line)

@@ -75,7 +75,7 @@ int acr_sem_try_acquire(acr_sem *s)
         s->permits--;
         return 0;
     }
-    return ACR_ETIMEOUT;
+    return -EAGAIN;
 }
 
 int acr_sem_acquire(acr_sem *s, int64_t deadline)

@@ -325,8 +325,8 @@ int acr_dns_add_override(acr_dns *d, const char *spec, char *err, size_t errlen)
     const char *c1 = strchr(spec, ':');
     const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
     if (!c1 || !c2 || c1 == spec) {
-        snprintf(err, errlen, "--resolve wants host:port:addr[,addr...], got '%s'", spec);
-        return ACR_EBADURL;
+        snprintf(err, errlen, "resolve override '%s': wants host:port:addr[,addr...]", spec);
+        return -EINVAL;
     }
     struct override *o = calloc(1, sizeof *o);
     if (!o)
@@ -349,10 +349,10 @@ int acr_dns_add_override(acr_dns *d, const char *spec, char *err, size_t errlen)
             ip[an] = 0;
         }
         if (!parse_ip(ip, &o->addrs.a[o->addrs.n])) {
-            snprintf(err, errlen, "--resolve: bad address '%.*s'", (int)n, p);
+            snprintf(err, errlen, "resolve override '%s': bad address '%.*s'", spec, (int)n, p);
             free(o->host);
             free(o);
-            return ACR_EBADURL;
+            return -EINVAL;
         }
         o->addrs.n++;
         p += n;
@@ -360,10 +360,10 @@ int acr_dns_add_override(acr_dns *d, const char *spec, char *err, size_t errlen)
             p++;
     }
     if (port < 1 || port > 65535 || o->addrs.n == 0 || !o->host) {
-        snprintf(err, errlen, "--resolve wants host:port:addr[,addr...], got '%s'", spec);
+        snprintf(err, errlen, "resolve override '%s': wants host:port:addr[,addr...]", spec);
         free(o->host);
         free(o);
-        return ACR_EBADURL;
+        return -EINVAL;
     }
     o->next = d->overrides;
     d->overrides = o;
@@ -386,7 +386,10 @@ int acr_dns_new(acr_dns **out, const char *servers, char *err, size_t errlen)
     if (arc == ARES_SUCCESS && servers)
         arc = ares_set_servers_ports_csv(d->ch, servers);
     if (arc != ARES_SUCCESS) {
-        snprintf(err, errlen, "%s%s", servers && d->ch ? "--dns-servers: " : "c-ares: ", ares_strerror(arc));
+        if (servers && d->ch)
+            snprintf(err, errlen, "DNS servers '%s': %s", servers, ares_strerror(arc));
+        else
+            snprintf(err, errlen, "c-ares: %s", ares_strerror(arc));
         if (d->ch)
             ares_destroy(d->ch);
         acr__strmap_release(&d->cache);

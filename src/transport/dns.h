@@ -13,7 +13,8 @@ typedef struct acr_dns acr_dns;
 /* servers: NULL for the system's, or "ip[:port],[ip6]:port,...". 0, ACR_EDNS, -ENOMEM. */
 int acr_dns_new(acr_dns **out, const char *servers, char *err, size_t errlen);
 void acr_dns_free(acr_dns *d);
-/* curl's --resolve: "host:port:addr[,addr...]" (IPv6 in brackets). 0 or ACR_EBADURL. */
+/* curl's --resolve: "host:port:addr[,addr...]" (IPv6 in brackets). 0, or -EINVAL
+ * with the reason in err. */
 int acr_dns_add_override(acr_dns *d, const char *spec, char *err, size_t errlen);
 /* Addresses of host with port set, IPv6 and IPv4 interleaved for happy eyeballs.
  * IP literals and overrides need no query. 0, ACR_EDNS (with c-ares' reason),

@@ -1,6 +1,7 @@
 /* test_dns.c -- c-ares on the runtime when the DNS server never answers: waiters
  * that time out or are cancelled, and a resolver freed while queries are pending. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -79,3 +80,21 @@ Test(dns, waiters_leave_and_the_resolver_is_freed_while_queries_are_pending, .ti
     run_in_loop(never_answered, spec);
     close(fd);
 }
+
+/* The library's messages name what was wrong, not the program's flags. */
+static int bad_override(void *arg)
+{
+    (void)arg;
+    acr_dns *d;
+    char err[160];
+    cr_assert_eq(acr_dns_new(&d, NULL, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(acr_dns_add_override(d, "host.test:80", err, sizeof err), -EINVAL);
+    cr_assert_str_eq(err, "resolve override 'host.test:80': wants host:port:addr[,addr...]");
+    cr_assert_eq(acr_dns_add_override(d, "host.test:80:999.1.1.1", err, sizeof err), -EINVAL);
+    cr_assert_str_eq(err, "resolve override 'host.test:80:999.1.1.1': bad address '999.1.1.1'");
+    cr_assert_eq(acr_dns_add_override(d, "host.test:80:127.0.0.1,[::1]", err, sizeof err), 0);
+    acr_dns_free(d);
+    return 0;
+}
+
+Test(dns, a_bad_override_is_einval_with_the_reason) { run_in_loop(bad_override, NULL); }

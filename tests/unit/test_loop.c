@@ -305,15 +305,6 @@ static void check_overflow_child(acr_stack_guard guard)
 Test(loop, guard_page_catches_overflow_madvise) { check_overflow_child(ACR_STACK_GUARD_AUTO); }
 Test(loop, guard_page_catches_overflow_mprotect) { check_overflow_child(ACR_STACK_GUARD_MPROTECT); }
 
-Test(loop, error_strings)
-{
-    cr_assert_str_eq(acr_strerror(ACR_ETIMEOUT), "deadline elapsed");
-    cr_assert_str_eq(acr_errname(ACR_ECANCELED), "cancelled");
-    cr_assert_str_eq(acr_errname(-ECONNREFUSED), "system");
-    cr_assert_str_eq(acr_strerror(-ECONNREFUSED), strerror(ECONNREFUSED));
-    cr_assert_str_eq(acr_strerror(12345), "unknown error");
-}
-
 /* ---- a peer that always has data must not beat the deadline or hold the loop ---- */
 
 static int pending_edge_after_deadline(void *arg)
