@@ -67,6 +67,11 @@ typedef struct acr_response {
 
 void acr_response_release(acr_response *r);
 
+/* Takes the decoded body of the final response as it arrives, in order (never the
+ * body of a redirect that is followed). Returns 0 to go on, or a negative code that
+ * fails the request with the message it wrote into msg. Must not suspend. */
+typedef int acr_body_sink(void *arg, const char *data, size_t len, char *msg, size_t msglen);
+
 typedef struct acr_request {
     const char *method;         /* NULL: GET */
     const char *url;            /* absolute http(s) URL */
@@ -78,7 +83,8 @@ typedef struct acr_request {
     unsigned max_redirs;        /* 0: 10 */
     bool decode;                /* ask for and decode gzip/deflate */
     bool keep_body;             /* keep the decoded body in the response */
-    int body_fd;                /* > 0: write the decoded body there */
+    acr_body_sink *sink;        /* NULL: the body is only counted (and kept with keep_body) */
+    void *sink_arg;
 } acr_request;
 
 typedef struct acr_client_opts {

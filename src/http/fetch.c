@@ -220,7 +220,7 @@ static int exchange(acr_client *c, acr_conn *conn, const struct hop *h, const ac
         return rc;
     }
     acr_http1_read rd = {.method = h->method, .decode = req->decode, .keep_body = req->keep_body,
-                         .body_fd = req->body_fd, .follow = req->follow, .lim = &c->lim};
+                         .sink = req->sink, .sink_arg = req->sink_arg, .follow = req->follow, .lim = &c->lim};
     rc = acr_http1_response(&conn->s, &rd, deadline, resp, res);
     if (res->got_bytes)
         resp->t.ttfb = res->first_byte - start;

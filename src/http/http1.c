@@ -99,7 +99,8 @@ struct rp {
     bool in_value;
     size_t header_bytes;
     bool head, decode, keep_body, complete, follow;
-    int body_fd;
+    acr_body_sink *sink;
+    void *sink_arg;
     acr_decoder dec;
     acr_buf body;
     int error;
@@ -206,8 +207,8 @@ static int on_headers_complete(llhttp_t *p)
     if (informational(p->status_code))
         return 0;
     if (r->follow && acr_http1_is_redirect(p->status_code) && acr_headers_get(&r->resp->headers, "Location")) {
-        r->keep_body = false; /* only the final response's body is kept or saved */
-        r->body_fd = 0;
+        r->keep_body = false; /* only the final response's body is kept or sunk */
+        r->sink = NULL;
     }
     if (r->decode && acr_decoder_init(&r->dec, acr_headers_get(&r->resp->headers, "Content-Encoding")) != 0)
         return fail_oom(r);
@@ -229,16 +230,13 @@ static int sink(struct rp *r, const char *p, size_t n)
         return fail_cb(r, ACR_ETOOLARGE, "decompression ratio exceeds %llu", (unsigned long long)r->lim->max_ratio);
     if (r->keep_body)
         acr_buf_add(&r->body, p, n);
-    while (r->body_fd > 0 && n > 0) {
-        ssize_t w = write(r->body_fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return fail_cb(r, -errno, "cannot write body: errno %llu", (unsigned long long)errno);
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
+    if (!r->sink)
+        return 0;
+    int rc = r->sink(r->sink_arg, p, n, resp->message, sizeof resp->message);
+    if (rc == 0)
+        return 0;
+    r->error = rc;
+    return -1;
 }
 
 static int on_body(llhttp_t *p, const char *at, size_t len)
@@ -541,7 +539,7 @@ int acr_http1_response(acr_stream *s, const acr_http1_read *rd, int64_t deadline
                        acr_http1_result *res)
 {
     struct rp r = {.resp = resp, .lim = rd->lim, .head = !strcmp(rd->method, "HEAD"), .decode = rd->decode,
-                   .keep_body = rd->keep_body, .body_fd = rd->body_fd, .follow = rd->follow};
+                   .keep_body = rd->keep_body, .sink = rd->sink, .sink_arg = rd->sink_arg, .follow = rd->follow};
     llhttp_init(&r.p, HTTP_RESPONSE, settings());
     r.p.data = &r;
     memset(res, 0, sizeof *res);

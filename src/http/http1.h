@@ -35,7 +35,8 @@ typedef struct acr_http1_read {
     const char *method;     /* HEAD responses have no body */
     bool decode;            /* decode gzip/deflate bodies */
     bool keep_body;         /* into resp->body */
-    int body_fd;            /* > 0: write the body there */
+    acr_body_sink *sink;    /* the decoded body of the final response, or NULL */
+    void *sink_arg;
     bool follow;            /* bodies of redirects we will follow are dropped */
     const acr_http1_limits *lim;
 } acr_http1_read;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,25 @@ static __attribute__((noinline)) void fail_output_file(acr_record *r, int err)
     acr_record_fail(r, err, msg);
 }
 
+/* -o's body sink: the decoded body goes to the record's file as it arrives. */
+static int write_body(void *arg, const char *p, size_t n, char *msg, size_t msglen)
+{
+    int fd = (int)(intptr_t)arg;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : EIO;
+            snprintf(msg, msglen, "cannot write the body to the output file: %s", strerror(e));
+            return -e;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
 static int fetch_main(void *arg)
 {
     struct item *it = arg;
@@ -235,7 +255,8 @@ static int fetch_main(void *arg)
     if (j->dirfd >= 0 && fd < 0) {
         fail_output_file(r, fd);
     } else {
-        rq.body_fd = fd >= 0 ? fd : 0; /* acr_request: > 0 means "write here" */
+        rq.sink = fd >= 0 ? write_body : NULL;
+        rq.sink_arg = (void *)(intptr_t)fd;
         acr_response resp = {0};
         attempts(j, r, &rq, fd, &resp);
         acr_record_fill(r, &resp, j->o.keep_headers);

@@ -660,18 +660,60 @@ Test(fetch, cancelling_a_fetch_cleans_up)
     cr_assert_eq(run_in_loop(cancel_main, NULL), ACR_ECANCELED);
 }
 
-Test(fetch, body_written_to_a_file)
+/* A body sink that counts, or fails after `fail_after` bytes. */
+struct counted {
+    uint64_t bytes;
+    unsigned calls;
+    uint64_t fail_after;
+};
+
+static int count_sink(void *arg, const char *data, size_t len, char *msg, size_t msglen)
 {
-    char path[] = "/tmp/acrawl-body-XXXXXX";
-    int fd = mkstemp(path);
-    struct one x = {.rq.url = url(0, "http://127.0.0.1:%d/gzip/5000", srv.http), .rq.decode = true, .rq.body_fd = fd};
+    struct counted *c = arg;
+    (void)data;
+    c->bytes += len;
+    c->calls++;
+    if (c->fail_after && c->bytes > c->fail_after) {
+        snprintf(msg, msglen, "disk full");
+        return -ENOSPC;
+    }
+    return 0;
+}
+
+Test(fetch, the_sink_gets_the_decoded_body)
+{
+    struct counted c = {0};
+    struct one x = {.rq.url = url(0, "http://127.0.0.1:%d/gzip/50000", srv.http), .rq.decode = true,
+                    .rq.sink = count_sink, .rq.sink_arg = &c};
     fetch_one(&x);
     cr_assert_eq(x.r.error, 0, "%s", x.r.message);
-    struct stat st;
-    fstat(fd, &st);
-    cr_assert_eq(st.st_size, 5000);
-    close(fd);
-    unlink(path);
+    cr_assert_eq(c.bytes, 50000);
+    cr_assert_eq(x.r.body_bytes, 50000);
+    acr_response_release(&x.r);
+}
+
+Test(fetch, the_sink_never_sees_a_followed_redirects_body)
+{
+    struct counted c = {0};
+    struct one x = {.rq.url = url(0, "http://127.0.0.1:%d/redirect/3", srv.http), .rq.follow = true,
+                    .rq.sink = count_sink, .rq.sink_arg = &c};
+    fetch_one(&x);
+    cr_assert_eq(x.r.error, 0, "%s", x.r.message);
+    cr_assert_eq(x.r.redirects, 3);
+    cr_assert_eq(c.bytes, x.r.body_bytes, "sink %llu bytes, final body %llu", (unsigned long long)c.bytes,
+                 (unsigned long long)x.r.body_bytes);
+    acr_response_release(&x.r);
+}
+
+Test(fetch, a_failing_sink_fails_the_request_with_its_code_and_words)
+{
+    struct counted c = {.fail_after = 1000};
+    struct one x = {.rq.url = url(0, "http://127.0.0.1:%d/bytes/100000", srv.http), .rq.sink = count_sink,
+                    .rq.sink_arg = &c};
+    fetch_one(&x);
+    cr_assert_eq(x.r.error, -ENOSPC, "%d: %s", x.r.error, x.r.message);
+    cr_assert_str_eq(x.r.message, "disk full");
+    cr_assert_eq(x.r.status, 200, "the status received stays");
     acr_response_release(&x.r);
 }
 
