@@ -140,23 +140,27 @@ struct dnsmasq {
 
 /* dnsmasq on 127.0.0.1:random, answering NAME → 127.0.0.1 for *.acrawl.test, NXDOMAIN
  * for anything else, logging every query to a file we can count. */
-static inline void dnsmasq_start(struct dnsmasq *d)
+static inline pid_t dnsmasq_spawn(struct dnsmasq *d)
 {
     d->port = free_port(SOCK_DGRAM);
-    snprintf(d->log, sizeof d->log, "/tmp/acrawl-dnsmasq-%d.log", (int)getpid());
-    unlink(d->log);
     char port[32], logf[160];
     snprintf(port, sizeof port, "--port=%d", d->port);
     snprintf(logf, sizeof logf, "--log-facility=%s", d->log);
-    d->pid = fork();
-    if (d->pid == 0) {
+    pid_t pid = fork();
+    if (pid == 0) {
         execl("/usr/sbin/dnsmasq", "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
               "--listen-address=127.0.0.1", "--bind-interfaces", port, "--address=/acrawl.test/127.0.0.1",
               "--address=/#/", "--log-queries", logf, "--user=root", "--pid-file=", "--cache-size=0",
               (char *)NULL);
         _exit(127);
     }
-    /* Ready when it answers: a query for ready.acrawl.test (not counted by tests). */
+    return pid;
+}
+
+/* True once dnsmasq answers a query for ready.acrawl.test (not counted by tests);
+ * false if it exits first (its port was taken meanwhile) or after 5 s. */
+static inline bool dnsmasq_ready(const struct dnsmasq *d)
+{
     static const unsigned char q[] = {0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 5, 'r', 'e', 'a', 'd', 'y',
                                       6, 'a', 'c', 'r', 'a', 'w', 'l', 4, 't', 'e', 's', 't', 0, 0, 1, 0, 1};
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -164,16 +168,32 @@ static inline void dnsmasq_start(struct dnsmasq *d)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)d->port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    for (int i = 0; i < 50; i++) {
+    bool up = false;
+    for (int i = 0; i < 50 && !up && waitpid(d->pid, NULL, WNOHANG) == 0; i++) {
         unsigned char buf[512];
         sendto(fd, q, sizeof q, 0, (struct sockaddr *)&a, sizeof a);
-        if (recv(fd, buf, sizeof buf, 0) > 0) {
-            close(fd);
-            return;
-        }
+        up = recv(fd, buf, sizeof buf, 0) > 0;
     }
     close(fd);
-    cr_assert_fail("dnsmasq did not start");
+    return up;
+}
+
+/* dnsmasq on 127.0.0.1:random, answering NAME → 127.0.0.1 for *.acrawl.test, NXDOMAIN
+ * for anything else, logging every query to a file we can count. A loaded machine
+ * gets three tries on fresh ports. */
+static inline void dnsmasq_start(struct dnsmasq *d)
+{
+    snprintf(d->log, sizeof d->log, "/tmp/acrawl-dnsmasq-%d.log", (int)getpid());
+    for (int attempt = 0; attempt < 3; attempt++) {
+        unlink(d->log);
+        d->pid = dnsmasq_spawn(d);
+        if (dnsmasq_ready(d))
+            return;
+        kill(d->pid, SIGKILL);
+        waitpid(d->pid, NULL, 0);
+    }
+    d->pid = 0;
+    cr_assert_fail("dnsmasq did not start in three tries");
 }
 
 static inline int dnsmasq_count(const struct dnsmasq *d, const char *needle)
