@@ -21,6 +21,7 @@
 #include "progress.h"
 #include "report.h"
 #include "run.h"
+#include "util/heap.h"
 
 enum why { RUN_DONE, RUN_FIRST, RUN_DEADLINE, RUN_INTERRUPTED };
 
@@ -33,51 +34,21 @@ struct session {
     enum why why;
     bool never_started;         /* the engine failed to set up: no report */
     unsigned first_ok;
-    acr_record **held;          /* --ordered: records waiting for their turn (min-heap by seq) */
-    size_t nheld, capheld;
+    acr__heap held;             /* --ordered: records waiting for their turn, by seq */
     uint64_t next_seq;
 };
 
 /* ---- records ---- */
 
-static void heap_push(struct session *s, acr_record *r)
+static bool seq_less(const void *a, const void *b)
 {
-    if (s->nheld == s->capheld) {
-        size_t cap = s->capheld ? s->capheld * 2 : 64;
-        acr_record **v = realloc(s->held, cap * sizeof *v);
-        if (!v) {
-            acr_record_free(r); /* cannot hold it: it was counted, its line is lost */
-            return;
-        }
-        s->held = v;
-        s->capheld = cap;
-    }
-    size_t i = s->nheld++;
-    while (i > 0 && s->held[(i - 1) / 2]->seq > r->seq) {
-        s->held[i] = s->held[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    s->held[i] = r;
+    return ((const acr_record *)a)->seq < ((const acr_record *)b)->seq;
 }
 
-static acr_record *heap_pop(struct session *s)
+static void hold(struct session *s, acr_record *r)
 {
-    acr_record *top = s->held[0], *last = s->held[--s->nheld];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= s->nheld)
-            break;
-        if (c + 1 < s->nheld && s->held[c + 1]->seq < s->held[c]->seq)
-            c++;
-        if (last->seq <= s->held[c]->seq)
-            break;
-        s->held[i] = s->held[c];
-        i = c;
-    }
-    if (s->nheld)
-        s->held[i] = last;
-    return top;
+    if (acr__heap_push(&s->held, r) != 0)
+        acr_record_free(r); /* cannot hold it: it was counted, its line is lost */
 }
 
 static void write_record(struct session *s, acr_record *r)
@@ -99,20 +70,19 @@ static bool take_record(struct session *s, acr_record *r)
         write_record(s, r);
         return met;
     }
-    heap_push(s, r);
-    while (s->nheld > 0 && s->held[0]->seq == s->next_seq) {
+    hold(s, r);
+    for (acr_record *top = acr__heap_top(&s->held); top && top->seq == s->next_seq; top = acr__heap_top(&s->held)) {
         s->next_seq++;
-        write_record(s, heap_pop(s));
+        write_record(s, acr__heap_pop(&s->held));
     }
     return met;
 }
 
 static void flush_held(struct session *s)
 {
-    while (s->nheld > 0)
-        write_record(s, heap_pop(s)); /* gaps are URLs --unique skipped or lost to memory */
-    free(s->held);
-    s->held = NULL;
+    for (acr_record *r = acr__heap_pop(&s->held); r; r = acr__heap_pop(&s->held))
+        write_record(s, r); /* gaps are URLs --unique skipped or lost to memory */
+    acr__heap_release(&s->held);
 }
 
 /* When the whole run must stop (--deadline), or ACR_FOREVER. */
@@ -407,6 +377,7 @@ static int run_once(acr_config *c, int out_fd, const char *label, acr_summary *s
         return ACR_EXIT_USAGE;
     }
     struct session s = {.c = c};
+    acr__heap_init(&s.held, seq_less, NULL);
     acr_output_init(&s.out, out_fd, c->format, c->writeout);
     acr_summary_init(&s.sum, label, c->job.concurrency, acr_now());
     acr_progress_init(&s.prog, report && !c->quiet && !c->no_progress && isatty(STDERR_FILENO), want_color(),

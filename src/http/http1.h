@@ -8,7 +8,7 @@
 
 #include "acrawl/http.h"
 #include "acrawl/url.h"
-#include "buf.h"
+#include "util/buf.h"
 #include "transport/net.h"
 
 typedef struct acr_http1_limits {

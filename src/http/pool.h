@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "acrawl/sync.h"
-#include "runtime/strmap.h"
+#include "util/strmap.h"
 #include "transport/net.h"
 #include "transport/tls.h"
 

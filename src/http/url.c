@@ -9,7 +9,7 @@
 
 #include "acrawl/error.h"
 #include "acrawl/url.h"
-#include "buf.h"
+#include "util/buf.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {

@@ -17,6 +17,7 @@
 #include "acrawl/url.h"
 #include "fetchjob.h"
 #include "runtime/check.h"
+#include "util/fpset.h"
 #include "record.h"
 
 #define READ_AHEAD 1024
@@ -39,11 +40,6 @@ struct item {
     acr_record *rec;
 };
 
-struct seen { /* --unique: open-addressing set of URL hashes */
-    uint64_t *v;
-    size_t cap, n;
-};
-
 struct acr_job {
     acr_job_opts o;
     acr_input *in;
@@ -59,53 +55,11 @@ struct acr_job {
     uint64_t emitted;           /* records handed to the program */
     int64_t next_start;         /* --rate */
     int dirfd;
-    struct seen seen;
+    acr__fpset seen;            /* --unique: fingerprints of the URLs queued */
     unsigned rng;
 };
 
 /* ---- helpers ---- */
-
-static uint64_t hash64(const char *s)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    while (*s) {
-        h ^= (unsigned char)*s++;
-        h *= 1099511628211ull;
-    }
-    return h ? h : 1;
-}
-
-/* True if s was seen before; remembers it. Memory grows with distinct URLs. */
-static bool seen_before(struct seen *st, const char *s)
-{
-    if (st->n * 2 >= st->cap) {
-        size_t cap = st->cap ? st->cap * 2 : 1024;
-        uint64_t *v = calloc(cap, sizeof *v);
-        if (!v)
-            return false;
-        for (size_t i = 0; i < st->cap; i++) {
-            if (!st->v[i])
-                continue;
-            size_t j = st->v[i] % cap;
-            while (v[j])
-                j = (j + 1) % cap;
-            v[j] = st->v[i];
-        }
-        free(st->v);
-        st->v = v;
-        st->cap = cap;
-    }
-    uint64_t h = hash64(s);
-    size_t j = h % st->cap;
-    while (st->v[j]) {
-        if (st->v[j] == h)
-            return true;
-        j = (j + 1) % st->cap;
-    }
-    st->v[j] = h;
-    st->n++;
-    return false;
-}
 
 /* Hands a record to the program. Shielded: a cancelled task still delivers. */
 static void emit(acr_job *j, acr_record *r)
@@ -301,7 +255,8 @@ static void take_line(acr_job *j, uint64_t line, const char *text, int read_rc)
         read_fail(j, line, text, ACR_EBADURL, msg);
         return;
     }
-    bool dup = j->o.unique && seen_before(&j->seen, u.href);
+    /* Out of memory here only means a repeat may be fetched again. */
+    bool dup = j->o.unique && acr__fpset_add(&j->seen, acr__hash64(u.href, strlen(u.href))) == 0;
     acr_url_release(&u);
     if (dup)
         return;
@@ -496,7 +451,7 @@ void acr_job_free(acr_job *j)
     acr_client_free(j->client);
     if (j->dirfd >= 0)
         close(j->dirfd);
-    free(j->seen.v);
+    acr__fpset_release(&j->seen);
     free(j);
 }
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fmt.h"
+#include "util/fmt.h"
 #include "sched.h"
 
 static struct sigaction prev_segv;

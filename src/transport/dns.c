@@ -16,7 +16,7 @@
 #include "dns.h"
 #include "runtime/check.h"
 #include "runtime/list.h"
-#include "runtime/strmap.h"
+#include "util/strmap.h"
 
 #define NEG_TTL (5 * ACR_SEC)      /* failures are remembered this long */
 #define MIN_TTL (1 * ACR_SEC)

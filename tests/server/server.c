@@ -18,7 +18,7 @@
 #include "acrawl/error.h"
 #include "acrawl/loop.h"
 #include "acrawl/task.h"
-#include "http/buf.h"
+#include "util/buf.h"
 #include "transport/net.h"
 #include "transport/tls.h"
 

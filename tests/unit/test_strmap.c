@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "runtime/list.h"
-#include "runtime/strmap.h"
+#include "util/strmap.h"
 
 struct item {
     acr__strmap_node node;

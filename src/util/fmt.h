@@ -1,8 +1,8 @@
 /* fmt.h -- private: decimal formatting without stdio, for the request path (snprintf's
  * frame would cost a stack page per request in flight) and for signal handlers
  * (async-signal-safe). */
-#ifndef ACR_RUNTIME_FMT_H
-#define ACR_RUNTIME_FMT_H
+#ifndef ACR_UTIL_FMT_H
+#define ACR_UTIL_FMT_H
 
 #include <stddef.h>
 

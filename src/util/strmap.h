@@ -1,7 +1,7 @@
 /* strmap.h -- private: an intrusive hash map keyed by strings (chained, doubling at a
  * load of one). Callers embed acr__strmap_node in their own entries and own them. */
-#ifndef ACR_RUNTIME_STRMAP_H
-#define ACR_RUNTIME_STRMAP_H
+#ifndef ACR_UTIL_STRMAP_H
+#define ACR_UTIL_STRMAP_H
 
 #include <stddef.h>
 

@@ -1,13 +1,13 @@
-/* buf.h -- private: a growable byte buffer for the http modules. On allocation
+/* buf.h -- private: a growable byte buffer. On allocation
  * failure it records oom and stops growing, so callers check once at the end. */
-#ifndef ACR_HTTP_BUF_H
-#define ACR_HTTP_BUF_H
+#ifndef ACR_UTIL_BUF_H
+#define ACR_UTIL_BUF_H
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/fmt.h"
+#include "fmt.h"
 
 typedef struct acr_buf {
     char *p;

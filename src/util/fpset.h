@@ -1,0 +1,28 @@
+/* fpset.h -- private: a set of 64-bit fingerprints (open addressing, linear probing,
+ * at most half full: 16 to 32 bytes per member). For --unique today and the
+ * crawler's seen-set: fixed-size keys, never strings. */
+#ifndef ACR_UTIL_FPSET_H
+#define ACR_UTIL_FPSET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct acr__fpset {
+    uint64_t *v;            /* 0 marks a free slot */
+    size_t cap, n;          /* cap: 0 or a power of two */
+} acr__fpset;
+
+/* An empty set; allocates nothing. */
+void acr__fpset_init(acr__fpset *s);
+void acr__fpset_release(acr__fpset *s);
+/* Adds fp: 1 when it was new, 0 when it was there already, -ENOMEM (not added). */
+int acr__fpset_add(acr__fpset *s, uint64_t fp);
+bool acr__fpset_has(const acr__fpset *s, uint64_t fp);
+static inline size_t acr__fpset_len(const acr__fpset *s) { return s->n; }
+
+/* A 64-bit fingerprint of n bytes (FNV-1a, then a 64-bit finaliser so that every
+ * bit of the result depends on every input bit). */
+uint64_t acr__hash64(const void *p, size_t n);
+
+#endif
