@@ -12,6 +12,7 @@
 #include "kind.h"
 #include "acrawl/error.h"
 #include "output.h"
+#include "util/alloc.h"
 
 void acr_output_init(acr_output *o, int fd, acr_format fmt, const char *wfmt)
 {
@@ -509,7 +510,7 @@ bool acr_output_writeout_needs_headers(const char *fmt)
 static int read_all(int fd, char **out)
 {
     size_t len = 0, cap = 4096;
-    char *buf = malloc(cap);
+    char *buf = acr_malloc(cap);
     for (;;) {
         if (!buf)
             return -ENOMEM;
@@ -525,7 +526,7 @@ static int read_all(int fd, char **out)
             break;
         len += (size_t)n;
         if (len + 1 == cap) {
-            char *nb = realloc(buf, cap * 2);
+            char *nb = acr_realloc(buf, cap * 2);
             if (!nb)
                 free(buf);
             buf = nb;
@@ -541,7 +542,7 @@ int acr_output_load_writeout(const char *arg, char **out, char *err, size_t errl
 {
     *out = NULL;
     if (arg[0] != '@') {
-        *out = strdup(arg);
+        *out = acr_strdup(arg);
         return *out ? 0 : -ENOMEM;
     }
     const char *path = arg + 1;

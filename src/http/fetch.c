@@ -18,6 +18,7 @@
 #include "pool.h"
 #include "transport/dns.h"
 #include "transport/tls.h"
+#include "util/alloc.h"
 
 struct acr_client {
     acr_client_opts o;
@@ -44,7 +45,7 @@ struct hop {
 
 int acr_client_new(acr_client **out, const acr_client_opts *o, char *err, size_t errlen)
 {
-    acr_client *c = calloc(1, sizeof *c);
+    acr_client *c = acr_calloc(1, sizeof *c);
     if (!c)
         return -ENOMEM;
     c->o = *o;
@@ -125,7 +126,7 @@ static int open_conn(acr_client *c, acr_origin *o, const acr_url *u, int64_t dea
         rc = ACR_ECONNECT; /* the connect timeout covers the lookup too, as in curl */
     if (rc != 0)
         return rc;
-    acr_conn *conn = calloc(1, sizeof *conn);
+    acr_conn *conn = acr_calloc(1, sizeof *conn);
     if (!conn)
         return -ENOMEM;
     conn->origin = o;
@@ -272,11 +273,11 @@ static int do_hop(acr_client *c, const struct hop *h, const acr_request *req, in
 
 static int push_chain(acr_response *resp, const char *url)
 {
-    char **v = realloc(resp->chain, (resp->nchain + 1) * sizeof *v);
+    char **v = acr_realloc(resp->chain, (resp->nchain + 1) * sizeof *v);
     if (!v)
         return -ENOMEM;
     resp->chain = v;
-    v[resp->nchain] = strdup(url);
+    v[resp->nchain] = acr_strdup(url);
     if (!v[resp->nchain])
         return -ENOMEM;
     resp->nchain++;
@@ -289,7 +290,7 @@ static int strip_credentials(struct hop *h)
 {
     if (h->own || h->nh == 0)
         return 0;
-    h->own = malloc(h->nh * sizeof *h->own);
+    h->own = acr_malloc(h->nh * sizeof *h->own);
     if (!h->own)
         return -ENOMEM;
     size_t n = 0;
@@ -374,7 +375,7 @@ int acr_fetch(acr_client *c, const acr_request *req, int64_t deadline, acr_respo
         snprintf(resp->message, sizeof resp->message, "deadline elapsed");
     if (rc != 0 && !resp->message[0])
         snprintf(resp->message, sizeof resp->message, "%s", acr_strerror(rc));
-    resp->final_url = strdup(cur.href);
+    resp->final_url = acr_strdup(cur.href);
     resp->error = rc;
     resp->t.total = acr_now() - start;
     acr_url_release(&cur);

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "acrawl/http.h"
+#include "util/alloc.h"
 
 const char *acr_headers_get(const acr_headers *h, const char *name)
 {
@@ -19,7 +20,7 @@ int acr_headers_add(acr_headers *h, const char *name, size_t nlen, const char *v
 {
     if (h->n == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 16;
-        acr_header *v = realloc(h->v, cap * sizeof *v);
+        acr_header *v = acr_realloc(h->v, cap * sizeof *v);
         if (!v)
             return -ENOMEM;
         h->v = v;
@@ -28,7 +29,7 @@ int acr_headers_add(acr_headers *h, const char *name, size_t nlen, const char *v
     /* Trim the optional whitespace llhttp leaves at the end of a value. */
     while (vlen > 0 && (value[vlen - 1] == ' ' || value[vlen - 1] == '\t'))
         vlen--;
-    char *n = strndup(name, nlen), *v = strndup(value, vlen);
+    char *n = acr_strndup(name, nlen), *v = acr_strndup(value, vlen);
     if (!n || !v) {
         free(n);
         free(v);

@@ -7,6 +7,7 @@
 #include "acrawl/loop.h"
 #include "pool.h"
 #include "runtime/list.h"
+#include "util/alloc.h"
 
 int acr_pool_init(acr_pool *p, unsigned max_idle, unsigned per_origin, int64_t idle_timeout)
 {
@@ -46,10 +47,10 @@ acr_origin *acr_pool_origin(acr_pool *p, const char *key)
     acr__strmap_node *n = acr__strmap_get(&p->origins, key);
     if (n)
         return acr__container_of(n, acr_origin, node);
-    acr_origin *o = calloc(1, sizeof *o);
+    acr_origin *o = acr_calloc(1, sizeof *o);
     if (!o)
         return NULL;
-    o->key = strdup(key);
+    o->key = acr_strdup(key);
     if (p->per_origin)
         o->cap = acr_sem_new(p->per_origin);
     if (!o->key || (p->per_origin && !o->cap)) {

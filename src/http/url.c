@@ -9,6 +9,7 @@
 
 #include "acrawl/error.h"
 #include "acrawl/url.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -88,7 +89,7 @@ static void pop_segment(acr_buf *o)
  * in the RFC; "replace the prefix with /" is done by rewriting in place. */
 static void remove_dot_segments(acr_buf *out, const char *path, size_t n)
 {
-    char *in = strndup(path, n);
+    char *in = acr_strndup(path, n);
     acr_buf o = {0};
     if (!in) {
         out->oom = true;
@@ -169,7 +170,7 @@ static int parse_host(acr_url *u, const char *a, size_t n, char *err, size_t err
             return fail(err, errlen, "bad IPv6 address '%s'", tmp);
         char norm[INET6_ADDRSTRLEN];
         inet_ntop(AF_INET6, &a6, norm, sizeof norm);
-        u->host = strdup(norm);
+        u->host = acr_strdup(norm);
         u->ipv6 = true;
         return u->host ? 0 : -ENOMEM;
     }
@@ -180,7 +181,7 @@ static int parse_host(acr_url *u, const char *a, size_t n, char *err, size_t err
         if (!isalnum(c) && c != '-' && c != '.' && c != '_' && c != '~')
             return fail(err, errlen, "invalid character '%c' in host", c);
     }
-    u->host = strndup(a, n);
+    u->host = acr_strndup(a, n);
     if (!u->host)
         return -ENOMEM;
     for (char *p = u->host; *p; p++)

@@ -10,6 +10,8 @@
 #include "acrawl/loop.h"
 #include "acrawl/url.h"
 #include "curlengine.h"
+#include "runtime/check.h"
+#include "util/alloc.h"
 
 struct xfer {
     CURL *easy;
@@ -29,9 +31,12 @@ struct acr_curl_engine {
     unsigned active;
     bool input_done, stopping;
     char input_error[256];      /* why input could not be read to the end, or "" */
-    acr_record **ready;         /* finished, not yet handed out */
-    size_t nready, capready;
-    uint64_t seq;
+    /* Finished records not yet handed out: a ring of 2 x concurrency, allocated once.
+     * refill adds while fewer than concurrency wait, and a reap or a stop adds at most
+     * one per transfer in flight, so it never fills (and pushing never allocates). */
+    acr_record **ready;
+    size_t head, nready, capready;
+    acr_record_src src;         /* the records, one per input line */
     char ua[64];
 };
 
@@ -43,18 +48,18 @@ static size_t on_write(char *p, size_t size, size_t n, void *arg)
     return size * n;
 }
 
-static int push_ready(acr_curl_engine *e, acr_record *r)
+static void push_ready(acr_curl_engine *e, acr_record *r)
 {
-    if (e->nready == e->capready) {
-        size_t cap = e->capready ? e->capready * 2 : 64;
-        acr_record **v = realloc(e->ready, cap * sizeof *v);
-        if (!v)
-            return -ENOMEM;
-        e->ready = v;
-        e->capready = cap;
-    }
-    e->ready[e->nready++] = r;
-    return 0;
+    ACR_ASSERT(e->nready < e->capready, "the ready ring holds 2 x concurrency records at most");
+    e->ready[(e->head + e->nready++) % e->capready] = r;
+}
+
+static acr_record *shift_ready(acr_curl_engine *e)
+{
+    acr_record *r = e->ready[e->head];
+    e->head = (e->head + 1) % e->capready;
+    e->nready--;
+    return r;
 }
 
 static int kind_of(CURLcode c, long oserr)
@@ -137,7 +142,7 @@ static void finish(acr_curl_engine *e, struct xfer *x, CURLcode code)
     connection_info(x->easy, r, dns, conn, app);
     r->end = acr_now();
     r->redirects = (unsigned)redirs;
-    r->final_url = eff ? strdup(eff) : NULL;
+    r->final_url = eff ? acr_strdup(eff) : NULL;
     curl_off_t raw = 0; /* as received, before content decoding; x->bytes is after */
     curl_easy_getinfo(x->easy, CURLINFO_SIZE_DOWNLOAD_T, &raw);
     r->raw_bytes = (uint64_t)raw;
@@ -202,10 +207,69 @@ static void setup_easy(acr_curl_engine *e, struct xfer *x)
     x->errbuf[0] = 0;
 }
 
-/* Starts transfers from the input until -c are in flight. Bad URLs become records. */
-static int refill(acr_curl_engine *e)
+/* Starts the transfer for r, or fails r with -ENOMEM. */
+static void start(acr_curl_engine *e, acr_record *r)
 {
-    while (!e->input_done && !e->stopping && e->active < e->o.concurrency) {
+    struct xfer *x = e->free;
+    if (x) {
+        e->free = x->next;
+    } else {
+        x = acr_calloc(1, sizeof *x);
+        if (!x || !(x->easy = curl_easy_init())) {
+            free(x);
+            acr_record_fail(r, -ENOMEM, "out of memory: cannot start a transfer");
+            push_ready(e, r);
+            return;
+        }
+        x->all = e->xfers;
+        e->xfers = x;
+    }
+    x->rec = r;
+    r->start = acr_now();
+    setup_easy(e, x);
+    curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+    curl_multi_add_handle(e->multi, x->easy);
+    e->active++;
+}
+
+/* One input line to its record: a transfer, or at once bad-url, out of memory, or
+ * (once stopping) cancelled. */
+static void take_line(acr_curl_engine *e, uint64_t line, const char *text, int read_rc)
+{
+    acr_record *r = acr_record_src_next(&e->src, line, text);
+    if (!r)
+        return; /* counted in src.lost */
+    if (r->error) {
+        push_ready(e, r);
+        return;
+    }
+    acr_url u;
+    char msg[256];
+    int bad = acr_input_url(line, text, read_rc, &u, msg, sizeof msg);
+    if (bad != 0) {
+        acr_record_fail(r, bad, msg);
+        push_ready(e, r);
+        return;
+    }
+    acr_url_release(&u);
+    if (e->stopping) {
+        acr_record_fail(r, ACR_ECANCELED, "cancelled before it started");
+        push_ready(e, r);
+        return;
+    }
+    start(e, r);
+}
+
+/* Reads input until -c transfers are in flight or -c records wait. Once stopping,
+ * finite input is still read to the end (a cancelled record per line, -c at a
+ * time); a pipe or terminal is left unread. */
+static void refill(acr_curl_engine *e)
+{
+    while (!e->input_done && e->nready < e->o.concurrency && (e->stopping || e->active < e->o.concurrency)) {
+        if (e->stopping && !acr_input_finite(e->in)) {
+            e->input_done = true;
+            break;
+        }
         uint64_t line;
         const char *text;
         char err[256];
@@ -216,38 +280,8 @@ static int refill(acr_curl_engine *e)
             e->input_done = true;
             break;
         }
-        acr_record *r = acr_record_new(line, e->seq++, text);
-        if (!r)
-            return -ENOMEM;
-        acr_url u;
-        char msg[256];
-        if (acr_input_url(line, text, rc, &u, msg, sizeof msg) != 0) {
-            acr_record_fail(r, ACR_EBADURL, msg);
-            push_ready(e, r);
-            continue;
-        }
-        acr_url_release(&u);
-        struct xfer *x = e->free;
-        if (x) {
-            e->free = x->next;
-        } else {
-            x = calloc(1, sizeof *x);
-            if (!x || !(x->easy = curl_easy_init())) {
-                free(x);
-                acr_record_free(r);
-                return -ENOMEM;
-            }
-            x->all = e->xfers;
-            e->xfers = x;
-        }
-        x->rec = r;
-        r->start = acr_now();
-        setup_easy(e, x);
-        curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
-        curl_multi_add_handle(e->multi, x->easy);
-        e->active++;
+        take_line(e, line, text, rc);
     }
-    return 0;
 }
 
 static void reap(acr_curl_engine *e)
@@ -267,12 +301,10 @@ int acr_curl_engine_next(acr_curl_engine *e, int64_t deadline, volatile sig_atom
 {
     for (;;) {
         if (e->nready > 0) {
-            *rec = e->ready[0];
-            memmove(e->ready, e->ready + 1, --e->nready * sizeof *e->ready);
+            *rec = shift_ready(e);
             return 1;
         }
-        if (refill(e) != 0)
-            return -ENOMEM;
+        refill(e);
         if (e->nready > 0)
             continue;
         if (e->active == 0 && (e->input_done || e->stopping))
@@ -302,28 +334,13 @@ void acr_curl_engine_stop(acr_curl_engine *e)
         snprintf(x->errbuf, sizeof x->errbuf, "cancelled");
         finish(e, x, CURLE_ABORTED_BY_CALLBACK);
     }
-    /* Finite input still gets every record; a pipe is left unread. */
-    while (acr_input_finite(e->in)) {
-        uint64_t line;
-        const char *text;
-        char err[256];
-        int rc = acr_input_next(e->in, &line, &text, err, sizeof err);
-        if (rc <= 0)
-            break;
-        acr_record *r = acr_record_new(line, e->seq++, text);
-        if (!r)
-            break;
-        acr_record_fail(r, ACR_ECANCELED, "cancelled before it started");
-        push_ready(e, r);
-    }
-    e->input_done = true;
 }
 
 /* "Name: value", or curl's "Name;" for an empty value; any length (-A can be long). */
 static struct curl_slist *append_header(struct curl_slist *list, const acr_header *hd)
 {
     size_t n = strlen(hd->name) + strlen(hd->value) + 3;
-    char *line = malloc(n);
+    char *line = acr_malloc(n);
     if (!line)
         return list;
     snprintf(line, n, hd->value[0] ? "%s: %s" : "%s;", hd->name, hd->value);
@@ -337,17 +354,22 @@ int acr_curl_engine_new(acr_curl_engine **out, const acr_job_opts *o, acr_input 
     static bool global;
     if (!global && curl_global_init(CURL_GLOBAL_ALL) == CURLE_OK)
         global = true;
-    acr_curl_engine *e = calloc(1, sizeof *e);
+    acr_curl_engine *e = acr_calloc(1, sizeof *e);
     if (!e)
         return -ENOMEM;
     e->o = *o;
     if (e->o.concurrency == 0)
         e->o.concurrency = 1;
     e->in = in;
+    e->capready = 2 * (size_t)e->o.concurrency;
+    e->ready = acr_calloc(e->capready, sizeof *e->ready);
     e->multi = curl_multi_init();
-    if (!e->multi) {
+    if (!e->ready || !e->multi || acr_record_src_init(&e->src) != 0) {
+        if (e->multi)
+            curl_multi_cleanup(e->multi);
+        free(e->ready);
         free(e);
-        snprintf(err, errlen, "libcurl: cannot create a multi handle");
+        snprintf(err, errlen, "libcurl engine: out of memory");
         return -ENOMEM;
     }
     curl_multi_setopt(e->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)e->o.concurrency);
@@ -377,9 +399,10 @@ void acr_curl_engine_free(acr_curl_engine *e)
         curl_easy_cleanup(x->easy);
         free(x);
     }
-    for (size_t i = 0; i < e->nready; i++)
-        acr_record_free(e->ready[i]);
+    while (e->nready > 0)
+        acr_record_free(shift_ready(e));
     free(e->ready);
+    acr_record_src_release(&e->src);
     curl_multi_cleanup(e->multi);
     curl_slist_free_all(e->headers);
     curl_slist_free_all(e->resolve);

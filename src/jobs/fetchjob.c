@@ -17,6 +17,7 @@
 #include "acrawl/url.h"
 #include "fetchjob.h"
 #include "runtime/check.h"
+#include "util/alloc.h"
 #include "util/fpset.h"
 #include "record.h"
 
@@ -33,7 +34,7 @@
  * returns 0 moved the item even if the task was cancelled while it waited (see
  * sync.h): so a cancelled holder emits a `cancelled` record for what it still
  * holds, exactly once. `emitted` counts the hand-overs; at the end it equals the
- * number of records created. */
+ * number of records created (src.seq). */
 struct item {
     struct acr_job *job;
     int64_t queued_at;
@@ -51,7 +52,7 @@ struct acr_job {
     bool stopping, input_done;
     char input_error[256];      /* why input could not be read to the end, or "" */
     unsigned inflight;
-    uint64_t seq;               /* records created */
+    acr_record_src src;         /* the records, one per input line */
     uint64_t emitted;           /* records handed to the program */
     int64_t next_start;         /* --rate */
     int dirfd;
@@ -110,7 +111,7 @@ static int open_body_file(acr_job *j, acr_record *r)
             snprintf(tryname, sizeof tryname, "%s.%d", name, k);
         int fd = openat(j->dirfd, tryname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd >= 0) {
-            r->saved = strdup(tryname);
+            r->saved = acr_strdup(tryname);
             return fd;
         }
         if (errno != EEXIST)
@@ -227,21 +228,13 @@ static int fetch_main(void *arg)
 
 /* ---- reader ---- */
 
-/* A record for an input line; seq counts only records that exist. */
-static acr_record *new_record(acr_job *j, uint64_t line, const char *text)
-{
-    acr_record *r = acr_record_new(line, j->seq, text);
-    if (r)
-        j->seq++;
-    return r;
-}
-
 static void read_fail(acr_job *j, uint64_t line, const char *text, int code, const char *why)
 {
-    acr_record *r = new_record(j, line, text);
+    acr_record *r = acr_record_src_next(&j->src, line, text);
     if (!r)
-        return;
-    acr_record_fail(r, code, why);
+        return; /* counted in src.lost */
+    if (!r->error)
+        acr_record_fail(r, code, why);
     emit(j, r);
 }
 
@@ -251,8 +244,9 @@ static void take_line(acr_job *j, uint64_t line, const char *text, int read_rc)
 {
     acr_url u;
     char msg[256];
-    if (acr_input_url(line, text, read_rc, &u, msg, sizeof msg) != 0) {
-        read_fail(j, line, text, ACR_EBADURL, msg);
+    int bad = acr_input_url(line, text, read_rc, &u, msg, sizeof msg);
+    if (bad != 0) {
+        read_fail(j, line, text, bad, msg);
         return;
     }
     /* Out of memory here only means a repeat may be fetched again. */
@@ -260,14 +254,14 @@ static void take_line(acr_job *j, uint64_t line, const char *text, int read_rc)
     acr_url_release(&u);
     if (dup)
         return;
-    struct item *it = calloc(1, sizeof *it);
-    acr_record *r = new_record(j, line, text);
-    if (!it || !r) {
-        free(it);
-        if (r) {
+    acr_record *r = acr_record_src_next(&j->src, line, text);
+    if (!r)
+        return; /* counted in src.lost */
+    struct item *it = r->error ? NULL : acr_calloc(1, sizeof *it);
+    if (!it) {
+        if (!r->error)
             acr_record_fail(r, -ENOMEM, "out of memory while queueing the URL");
-            emit(j, r);
-        }
+        emit(j, r);
         return;
     }
     *it = (struct item){.job = j, .queued_at = acr_now(), .rec = r};
@@ -378,17 +372,27 @@ static int dispatcher_main(void *arg)
     acr_task *t;
     while (acr_group_next(j->fetches, ACR_FOREVER, &t) == 0)
         acr_task_unref(t);
-    ACR_ASSERT(j->emitted == j->seq, "every record created is handed to the program exactly once");
+    ACR_ASSERT(j->emitted == j->src.seq, "every record created is handed to the program exactly once");
     acr_chan_close(j->records);
     return 0;
 }
 
 /* ---- lifecycle ---- */
 
+/* For a start that failed after the dispatcher began: with `items` closed it finds
+ * nothing to do, closes `records` and ends; j is freed only after that. */
+static void end_dispatcher(acr_job *j)
+{
+    acr_chan_close(j->items);
+    int was = acr_shield(1);
+    acr_task_join(j->dispatcher, ACR_FOREVER, NULL);
+    acr_shield(was);
+}
+
 int acr_job_start(acr_job **out, const acr_job_opts *o, acr_input *in, acr_chan *records, char *err,
                   size_t errlen)
 {
-    acr_job *j = calloc(1, sizeof *j);
+    acr_job *j = acr_calloc(1, sizeof *j);
     if (!j)
         return -ENOMEM;
     j->o = *o;
@@ -396,7 +400,9 @@ int acr_job_start(acr_job **out, const acr_job_opts *o, acr_input *in, acr_chan 
     j->records = records;
     j->dirfd = -1;
     j->rng = (unsigned)acr_now();
-    int rc = acr_client_new(&j->client, &o->client, err, errlen);
+    int rc = acr_record_src_init(&j->src);
+    if (rc == 0)
+        rc = acr_client_new(&j->client, &o->client, err, errlen);
     if (rc == 0 && o->output_dir) {
         mkdir(o->output_dir, 0755);
         j->dirfd = open(o->output_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -410,16 +416,15 @@ int acr_job_start(acr_job **out, const acr_job_opts *o, acr_input *in, acr_chan 
     j->fetches = acr_group_new();
     if (rc == 0 && (!j->slots || !j->items || !j->fetches))
         rc = -ENOMEM;
-    if (rc == 0)
-        rc = acr_spawn(NULL, &j->reader, reader_main, j);
+    /* The dispatcher first: if the reader cannot start, the dispatcher can be ended. */
     if (rc == 0)
         rc = acr_spawn(NULL, &j->dispatcher, dispatcher_main, j);
+    if (rc == 0) {
+        rc = acr_spawn(NULL, &j->reader, reader_main, j);
+        if (rc != 0)
+            end_dispatcher(j);
+    }
     if (rc != 0) {
-        if (j->reader) {
-            acr_task_cancel(j->reader);
-            acr_task_unref(j->reader);
-            j->reader = NULL;
-        }
         acr_job_free(j);
         return rc;
     }
@@ -449,6 +454,7 @@ void acr_job_free(acr_job *j)
     acr_chan_free(j->items);
     acr_sem_free(j->slots);
     acr_client_free(j->client);
+    acr_record_src_release(&j->src);
     if (j->dirfd >= 0)
         close(j->dirfd);
     acr__fpset_release(&j->seen);
@@ -456,6 +462,7 @@ void acr_job_free(acr_job *j)
 }
 
 unsigned acr_job_inflight(const acr_job *j) { return j->inflight; }
-uint64_t acr_job_urls_read(const acr_job *j) { return j->seq; }
+uint64_t acr_job_urls_read(const acr_job *j) { return j->src.seq; }
+uint64_t acr_job_lines_lost(const acr_job *j) { return j->src.lost; }
 bool acr_job_input_done(const acr_job *j) { return j->input_done; }
 const char *acr_job_input_error(const acr_job *j) { return j->input_error[0] ? j->input_error : NULL; }

@@ -38,6 +38,8 @@ void acr_job_free(acr_job *j);
 
 unsigned acr_job_inflight(const acr_job *j);
 uint64_t acr_job_urls_read(const acr_job *j);
+/* Input lines that got no record: memory ran out twice in a row (see acr_record_src). */
+uint64_t acr_job_lines_lost(const acr_job *j);
 bool acr_job_input_done(const acr_job *j);
 /* Why input could not be read to the end, or NULL when it was (or still is being) read. */
 const char *acr_job_input_error(const acr_job *j);

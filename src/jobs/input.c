@@ -12,6 +12,7 @@
 #include "acrawl/task.h"
 #include "acrawl/url.h"
 #include "input.h"
+#include "util/alloc.h"
 
 #define MAX_LINE (64 * 1024)
 
@@ -34,6 +35,7 @@ struct acr_input {
     size_t len, cap;
     bool skipping;      /* inside an over-long line */
     bool has_nul;       /* the line holds a NUL byte */
+    bool oom;           /* the line could not be held: skipped, reported as such */
     bool arg_done;
     int64_t wait_ns;    /* time spent waiting for a pipe or terminal to deliver */
 };
@@ -42,9 +44,9 @@ static bool is_url_arg(const char *s) { return strstr(s, "://") != NULL; }
 
 int acr_input_open(acr_input **out, char *const *sources, size_t n, char *err, size_t errlen)
 {
-    acr_input *in = calloc(1, sizeof *in);
+    acr_input *in = acr_calloc(1, sizeof *in);
     if (in)
-        in->src = calloc(n ? n : 1, sizeof *in->src);
+        in->src = acr_calloc(n ? n : 1, sizeof *in->src);
     if (!in || !in->src) {
         free(in);
         snprintf(err, errlen, "reading the input: %s", strerror(ENOMEM));
@@ -176,9 +178,11 @@ static int append(acr_input *in, const char *p, size_t n)
         size_t cap = in->cap ? in->cap * 2 : 256;
         while (cap < in->len + n + 1)
             cap *= 2;
-        char *l = realloc(in->line, cap);
-        if (!l)
-            return -ENOMEM;
+        char *l = acr_realloc(in->line, cap);
+        if (!l) {
+            in->oom = in->skipping = true; /* the rest of the line is passed over */
+            return 0;
+        }
         in->line = l;
         in->cap = cap;
     }
@@ -196,6 +200,7 @@ static int raw_line(acr_input *in, struct source *s, char *err, size_t errlen)
     in->len = 0;
     in->skipping = false;
     in->has_nul = false;
+    in->oom = false;
     if (in->line)
         in->line[0] = 0;
     for (;;) {
@@ -233,7 +238,7 @@ static int show_nuls(acr_input *in)
         if (in->line[i] == 0)
             nuls++;
     if (in->len + nuls + 1 > in->cap) {
-        char *l = realloc(in->line, in->len + nuls + 1);
+        char *l = acr_realloc(in->line, in->len + nuls + 1);
         if (!l)
             return -ENOMEM;
         in->line = l;
@@ -280,14 +285,17 @@ int acr_input_next(acr_input *in, uint64_t *lineno, const char **text, char *err
             continue;
         }
         *lineno = ++in->lineno;
+        if (in->oom) {
+            *text = "(out of memory)";
+            return ACR_INPUT_OOM;
+        }
         if (in->skipping) {
             *text = "(line too long)";
             return ACR_ETOOLARGE;
         }
         if (in->has_nul && show_nuls(in) != 0) {
-            snprintf(err, errlen, "reading %s: line %llu: %s", s->name, (unsigned long long)in->lineno,
-                     strerror(ENOMEM));
-            return -ENOMEM;
+            *text = "(out of memory)";
+            return ACR_INPUT_OOM;
         }
         char *t = trim(in->line);
         if (*t == 0 || *t == '#')
@@ -301,10 +309,19 @@ int acr_input_next(acr_input *in, uint64_t *lineno, const char **text, char *err
 int acr_input_url(uint64_t lineno, const char *text, int read_rc, acr_url *u, char *msg, size_t len)
 {
     char why[200] = "line longer than 64 KiB";
-    if (read_rc == ACR_INPUT_NUL)
+    int rc = ACR_EBADURL;
+    if (read_rc == ACR_INPUT_NUL) {
         snprintf(why, sizeof why, "the line contains a NUL byte (shown as \\0)");
-    else if (read_rc != ACR_ETOOLARGE && acr_url_parse(u, text, why, sizeof why) == 0)
-        return 0;
+    } else if (read_rc == ACR_INPUT_OOM) {
+        snprintf(why, sizeof why, "out of memory: the line could not be read");
+        rc = -ENOMEM;
+    } else if (read_rc != ACR_ETOOLARGE) {
+        rc = acr_url_parse(u, text, why, sizeof why);
+        if (rc == 0)
+            return 0;
+        if (rc != -ENOMEM)
+            rc = ACR_EBADURL;
+    }
     snprintf(msg, len, "line %llu: %s", (unsigned long long)lineno, why);
-    return ACR_EBADURL;
+    return rc;
 }

@@ -8,19 +8,52 @@
 
 #include "acrawl/error.h"
 #include "record.h"
+#include "util/alloc.h"
 
 acr_record *acr_record_new(uint64_t line, uint64_t seq, const char *url)
 {
-    acr_record *r = calloc(1, sizeof *r);
+    acr_record *r = acr_calloc(1, sizeof *r);
     if (!r)
         return NULL;
     r->line = line;
     r->seq = seq;
-    r->url = strdup(url);
+    r->url = acr_strdup(url);
     if (!r->url) {
         free(r);
         return NULL;
     }
+    return r;
+}
+
+int acr_record_src_init(acr_record_src *s)
+{
+    *s = (acr_record_src){.spare = acr_record_new(0, 0, "")};
+    return s->spare ? 0 : -ENOMEM;
+}
+
+void acr_record_src_release(acr_record_src *s)
+{
+    acr_record_free(s->spare);
+    s->spare = NULL;
+}
+
+acr_record *acr_record_src_next(acr_record_src *s, uint64_t line, const char *url)
+{
+    acr_record *r = acr_record_new(line, s->seq, url);
+    if (!r && s->spare) {
+        r = s->spare;
+        s->spare = NULL;
+        r->line = line;
+        r->seq = s->seq;
+        acr_record_fail(r, -ENOMEM, "out of memory: the line could not be kept");
+    }
+    if (!s->spare)
+        s->spare = acr_record_new(0, 0, "");
+    if (!r) {
+        s->lost++;
+        return NULL;
+    }
+    s->seq++;
     return r;
 }
 
@@ -38,7 +71,7 @@ void acr_record_free(acr_record *r)
 void acr_record_fill(acr_record *r, const acr_response *resp, bool keep_headers)
 {
     free(r->final_url);
-    r->final_url = resp->final_url ? strdup(resp->final_url) : NULL;
+    r->final_url = resp->final_url ? acr_strdup(resp->final_url) : NULL;
     r->status = resp->status;
     r->error = resp->error;
     snprintf(r->message, sizeof r->message, "%s", resp->error ? resp->message : "");
@@ -93,7 +126,7 @@ int acr_record_set_headers(acr_record *r, const acr_headers *h)
         len += strlen(h->v[i].name) + strlen(h->v[i].value) + 2;
     if (len == 0 || len > UINT32_MAX)
         return 0;
-    char *p = malloc(len);
+    char *p = acr_malloc(len);
     if (!p)
         return -ENOMEM;
     r->headers = p;

@@ -37,6 +37,23 @@ typedef struct acr_record {
 
 acr_record *acr_record_new(uint64_t line, uint64_t seq, const char *url);
 void acr_record_free(acr_record *r);
+
+/* Where an engine gets the record for each input line, numbered in order (seq).
+ * It never loses a line to memory: when a record cannot be allocated, a spare made
+ * beforehand carries that line's `system` error (with an empty URL, since the text
+ * could not be kept), and a new spare is made as soon as memory allows. */
+typedef struct acr_record_src {
+    acr_record *spare;
+    uint64_t seq;               /* records handed out */
+    uint64_t lost;              /* lines with no record: the spare was gone too */
+} acr_record_src;
+
+/* 0, or -ENOMEM when even the first spare cannot be made. */
+int acr_record_src_init(acr_record_src *s);
+void acr_record_src_release(acr_record_src *s);
+/* The record for input line `line`. One whose error is already set (-ENOMEM) is
+ * to be handed over as it is. NULL only when the spare was gone too (counted). */
+acr_record *acr_record_src_next(acr_record_src *s, uint64_t line, const char *url);
 /* Copies a finished response's fields into r; its headers too with keep_headers
  * (they cost memory per record, so only when a -w template needs them). */
 void acr_record_fill(acr_record *r, const acr_response *resp, bool keep_headers);

@@ -10,6 +10,7 @@
 
 #include "acrawl/error.h"
 #include "coro.h"
+#include "util/alloc.h"
 
 #ifdef ACR_VALGRIND
 #include <valgrind/valgrind.h>
@@ -160,7 +161,7 @@ static int install_guard(acr__stack_pool *p, void *map)
 
 static int stack_map(acr__stack_pool *p, acr__stack **out)
 {
-    acr__stack *s = calloc(1, sizeof *s);
+    acr__stack *s = acr_calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
     s->map_size = p->guard_size + p->stack_size;

@@ -9,6 +9,7 @@
 #include "acrawl/error.h"
 #include "poll.h"
 #include "sched.h"
+#include "util/alloc.h"
 
 struct acr_io {
     int fd;
@@ -42,7 +43,7 @@ int acr_io_adopt(acr_io **out, int fd)
     acr_loop *l = acr_loop_current();
     if (!l)
         return ACR_ENOTASK;
-    acr_io *io = calloc(1, sizeof *io);
+    acr_io *io = acr_calloc(1, sizeof *io);
     if (!io)
         return -ENOMEM;
     io->fd = fd;

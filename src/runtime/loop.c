@@ -8,6 +8,7 @@
 #include "acrawl/error.h"
 #include "poll.h"
 #include "sched.h"
+#include "util/alloc.h"
 
 static __thread acr_loop *cur_loop;
 
@@ -287,7 +288,7 @@ acr_loop *acr_loop_new(const acr_loop_opts *opts)
         o = *opts;
     if (o.stack_size == 0)
         o.stack_size = ACR_DEFAULT_STACK;
-    acr_loop *l = calloc(1, sizeof *l);
+    acr_loop *l = acr_calloc(1, sizeof *l);
     if (!l)
         return NULL;
     if (acr__poll_init(l) != 0) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/alloc.h"
 #include "util/fmt.h"
 #include "sched.h"
 
@@ -46,7 +47,7 @@ void acr__overflow_install(void)
     static __thread void *altstack; /* kept for the thread's lifetime */
     if (!altstack) {
         stack_t ss = {.ss_size = 64 * 1024};
-        ss.ss_sp = malloc(ss.ss_size);
+        ss.ss_sp = acr_malloc(ss.ss_size);
         if (ss.ss_sp && sigaltstack(&ss, NULL) == 0)
             altstack = ss.ss_sp;
         else

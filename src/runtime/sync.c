@@ -6,6 +6,7 @@
 #include "acrawl/error.h"
 #include "acrawl/sync.h"
 #include "sched.h"
+#include "util/alloc.h"
 
 struct acr_sem {
     long permits;
@@ -59,7 +60,7 @@ int acr__park_on(acr__list *q, int64_t deadline)
 
 acr_sem *acr_sem_new(long permits)
 {
-    acr_sem *s = calloc(1, sizeof *s);
+    acr_sem *s = acr_calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->permits = permits;
@@ -102,10 +103,10 @@ long acr_sem_available(const acr_sem *s) { return s->permits; }
 
 acr_chan *acr_chan_new(size_t cap)
 {
-    acr_chan *ch = calloc(1, sizeof *ch);
+    acr_chan *ch = acr_calloc(1, sizeof *ch);
     if (!ch)
         return NULL;
-    ch->buf = calloc(cap ? cap : 1, sizeof *ch->buf);
+    ch->buf = acr_calloc(cap ? cap : 1, sizeof *ch->buf);
     if (!ch->buf) {
         free(ch);
         return NULL;
@@ -206,7 +207,7 @@ struct acr_cond {
 
 acr_cond *acr_cond_new(void)
 {
-    acr_cond *c = calloc(1, sizeof *c);
+    acr_cond *c = acr_calloc(1, sizeof *c);
     if (c)
         acr__list_init(&c->waiters);
     return c;

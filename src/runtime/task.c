@@ -6,6 +6,7 @@
 
 #include "acrawl/error.h"
 #include "sched.h"
+#include "util/alloc.h"
 
 struct acr_group {
     acr__list running;      /* members not finished */
@@ -22,7 +23,7 @@ int acr_spawn(acr_loop *loop, acr_task **out, acr_task_fn *fn, void *arg)
         loop = acr_loop_current();
     if (!loop)
         return ACR_ENOTASK;
-    acr_task *t = malloc(sizeof *t); /* malloc+memset: glibc's calloc skips the tcache */
+    acr_task *t = acr_malloc(sizeof *t); /* malloc+memset: glibc's calloc skips the tcache */
     if (!t)
         return -ENOMEM;
     memset(t, 0, sizeof *t);
@@ -196,7 +197,7 @@ int acr_wait(acr_task **tasks, size_t n, acr_wait_mode mode, int64_t deadline, s
     acr_task *self = acr__self();
     if (!self)
         return ACR_ENOTASK;
-    acr__joiner *js = calloc(n ? n : 1, sizeof *js);
+    acr__joiner *js = acr_calloc(n ? n : 1, sizeof *js);
     if (!js)
         return -ENOMEM;
     int rc = 0;
@@ -225,7 +226,7 @@ int acr_wait(acr_task **tasks, size_t n, acr_wait_mode mode, int64_t deadline, s
 
 acr_group *acr_group_new(void)
 {
-    acr_group *g = calloc(1, sizeof *g);
+    acr_group *g = acr_calloc(1, sizeof *g);
     if (!g)
         return NULL;
     acr__list_init(&g->running);

@@ -16,6 +16,7 @@
 #include "dns.h"
 #include "runtime/check.h"
 #include "runtime/list.h"
+#include "util/alloc.h"
 #include "util/strmap.h"
 
 #define NEG_TTL (5 * ACR_SEC)      /* failures are remembered this long */
@@ -218,11 +219,11 @@ static struct entry *lookup(acr_dns *d, const char *host)
 
 static struct entry *insert(acr_dns *d, const char *host)
 {
-    struct entry *e = calloc(1, sizeof *e);
+    struct entry *e = acr_calloc(1, sizeof *e);
     if (!e)
         return NULL;
     e->dns = d;
-    e->host = strdup(host);
+    e->host = acr_strdup(host);
     e->ready = acr_cond_new();
     if (!e->host || !e->ready) {
         free(e->host);
@@ -328,10 +329,10 @@ int acr_dns_add_override(acr_dns *d, const char *spec, char *err, size_t errlen)
         snprintf(err, errlen, "resolve override '%s': wants host:port:addr[,addr...]", spec);
         return -EINVAL;
     }
-    struct override *o = calloc(1, sizeof *o);
+    struct override *o = acr_calloc(1, sizeof *o);
     if (!o)
         return -ENOMEM;
-    o->host = strndup(spec, (size_t)(c1 - spec));
+    o->host = acr_strndup(spec, (size_t)(c1 - spec));
     long port = strtol(c1 + 1, NULL, 10);
     o->port = (uint16_t)port;
     const char *p = c2 + 1;
@@ -375,7 +376,7 @@ int acr_dns_new(acr_dns **out, const char *servers, char *err, size_t errlen)
     static bool lib_ready;
     if (!lib_ready && ares_library_init(ARES_LIB_INIT_ALL) == ARES_SUCCESS)
         lib_ready = true;
-    acr_dns *d = calloc(1, sizeof *d);
+    acr_dns *d = acr_calloc(1, sizeof *d);
     if (!d)
         return -ENOMEM;
     int init = acr__strmap_init(&d->cache);

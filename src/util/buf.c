@@ -1,5 +1,6 @@
 /* buf.c -- the growth path of acr_buf. */
 #include "buf.h"
+#include "util/alloc.h"
 
 bool acr_buf_grow(acr_buf *b, size_t extra)
 {
@@ -10,7 +11,7 @@ bool acr_buf_grow(acr_buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 256;
     while (cap < b->len + extra + 1)
         cap *= 2;
-    char *p = realloc(b->p, cap);
+    char *p = acr_realloc(b->p, cap);
     if (!p) {
         b->oom = true;
         return false;

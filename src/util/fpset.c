@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "fpset.h"
+#include "util/alloc.h"
 
 void acr__fpset_init(acr__fpset *s) { *s = (acr__fpset){0}; }
 
@@ -27,7 +28,7 @@ static size_t slot(const uint64_t *v, size_t cap, uint64_t k)
 static int grow(acr__fpset *s)
 {
     size_t cap = s->cap ? s->cap * 2 : 1024;
-    uint64_t *v = calloc(cap, sizeof *v);
+    uint64_t *v = acr_calloc(cap, sizeof *v);
     if (!v)
         return -ENOMEM;
     for (size_t i = 0; i < s->cap; i++) {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "heap.h"
+#include "util/alloc.h"
 
 void acr__heap_init(acr__heap *h, bool (*less)(const void *, const void *), void (*moved)(void *, size_t))
 {
@@ -57,7 +58,7 @@ int acr__heap_push(acr__heap *h, void *item)
 {
     if (h->len == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 64;
-        void **v = realloc(h->v, cap * sizeof *v);
+        void **v = acr_realloc(h->v, cap * sizeof *v);
         if (!v)
             return -ENOMEM;
         h->v = v;

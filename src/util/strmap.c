@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "strmap.h"
+#include "util/alloc.h"
 
 static size_t hash(const char *s)
 {
@@ -17,7 +18,7 @@ int acr__strmap_init(acr__strmap *m)
 {
     m->n = 0;
     m->nbuckets = 64;
-    m->buckets = calloc(m->nbuckets, sizeof *m->buckets);
+    m->buckets = acr_calloc(m->nbuckets, sizeof *m->buckets);
     return m->buckets ? 0 : -ENOMEM;
 }
 
@@ -39,7 +40,7 @@ acr__strmap_node *acr__strmap_get(const acr__strmap *m, const char *key)
 static void grow(acr__strmap *m)
 {
     size_t nb = m->nbuckets * 2;
-    acr__strmap_node **b = calloc(nb, sizeof *b);
+    acr__strmap_node **b = acr_calloc(nb, sizeof *b);
     if (!b)
         return; /* longer chains, still correct */
     for (size_t i = 0; i < m->nbuckets; i++) {
