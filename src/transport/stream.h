@@ -39,7 +39,8 @@ typedef struct acr_stream acr_stream;
  *
  * Deadlines are absolute (acr_now() clock); ACR_FOREVER never expires; ACR_NOWAIT
  * never suspends (-EAGAIN). Cancellation wins over the deadline, as in the runtime.
- * At most one task reads and one task writes a stream at a time. */
+ * One task drives a stream at a time; the socket layer alone also allows one
+ * reader beside one writer (a TLS write may have to wait for the peer's bytes). */
 typedef struct acr_stream_ops {
     const char *name;
     ssize_t (*read)(acr_stream *s, void *buf, size_t len, int64_t deadline);
