@@ -1,10 +1,9 @@
-/* net.c -- TCP: non-blocking connect with happy eyeballs, and the stream read and
- * write loops that park on the descriptor (TLS records go through tls.c). */
+/* net.c -- TCP: non-blocking connect with happy eyeballs (RFC 8305); the winner is
+ * a socket stream, whose I/O lives in stream.c. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +12,6 @@
 #include "acrawl/error.h"
 #include "acrawl/task.h"
 #include "net.h"
-#include "tls.h"
 
 #define HE_STAGGER (250 * ACR_MSEC) /* RFC 8305 §5 "Connection Attempt Delay" */
 
@@ -217,95 +215,4 @@ int acr_tcp_connect(acr_stream *s, const acr_addrs *addrs, int64_t connect_deadl
     else if (rc != ACR_ECANCELED)
         describe(err, errlen, rc, &one);
     return rc;
-}
-
-/* ---- streams ---- */
-
-int acr_stream_await(acr_stream *s, int64_t deadline)
-{
-    if (s->ssl && acr_tls_pending(s))
-        return 0;
-    return acr_io_wait(s->io, ACR_READABLE, deadline);
-}
-
-static int read_errno(int e)
-{
-    if (e == ECONNRESET || e == EPIPE || e == ECONNABORTED)
-        return ACR_ERESET;
-    return -e;
-}
-
-ssize_t acr_stream_read(acr_stream *s, void *buf, size_t len, int64_t deadline)
-{
-    if (s->ssl)
-        return acr_tls_read(s, buf, len, deadline);
-    for (;;) {
-        ssize_t n = read(s->fd, buf, len);
-        if (n >= 0)
-            return n;
-        if (errno == EINTR)
-            continue;
-        if (errno != EAGAIN)
-            return read_errno(errno);
-        int rc = acr_io_wait(s->io, ACR_READABLE, deadline);
-        if (rc != 0)
-            return rc;
-    }
-}
-
-int acr_stream_write(acr_stream *s, const void *buf, size_t len, int64_t deadline)
-{
-    if (s->ssl)
-        return acr_tls_write(s, buf, len, deadline);
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t n = send(s->fd, p, len, MSG_NOSIGNAL);
-        if (n > 0) {
-            p += n;
-            len -= (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno != EAGAIN)
-            return read_errno(errno);
-        int rc = acr_io_wait(s->io, ACR_WRITABLE, deadline);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
-}
-
-int acr_stream_dead(acr_stream *s)
-{
-    /* Asks the socket, not the loop's edge state: the edge of a FIN that arrived
-     * with the last response was consumed by the read that took the response, so
-     * "no edge pending" does not mean "nothing happened". POLLRDHUP also sees a FIN
-     * queued behind unread bytes, which a MSG_PEEK read would not. One syscall. */
-    struct pollfd pfd = {.fd = s->fd, .events = POLLIN | POLLRDHUP};
-    int n;
-    do {
-        n = poll(&pfd, 1, 0);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return 1;
-    if (n == 0)
-        return 0;
-    if (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
-        return 1;
-    /* Unread bytes on an idle HTTP/1.1 connection: the server misbehaved, drop it
-     * (with TLS this may be a session ticket, which the next read will consume). */
-    return s->ssl == NULL;
-}
-
-void acr_stream_close(acr_stream *s)
-{
-    if (s->ssl)
-        acr_tls_free(s);
-    if (s->io)
-        acr_io_close(s->io);
-    else if (s->fd >= 0)
-        close(s->fd);
-    s->io = NULL;
-    s->fd = -1;
 }
