@@ -50,7 +50,11 @@ static const acr_num_spec n_filesize = {ACR_NUM_SIZE, 1, 1099511627776.0 /* 1024
 /* The one list of flags: the parser, -h, --list-options and the engine note read it,
  * and tests/cli/options.bats holds acrawl.1 and README.md to it. A row:
  * long name, short name, id, value, number, value in help, help group, engines, modes,
- * ACR_OPT_* flags, help (a line per '\n'). Help rows come in the order given here. */
+ * ACR_OPT_* flags, help (a line per '\n'). Help rows come in the order given here.
+ * A new flag: an O_ id, a row, a case in set_number (numbers) or parse_one; if the
+ * libcurl engine honours it, the option in curlengine.c's setup_easy, else engines
+ * ON_ACRAWL (the note then names it); an entry in acrawl.1 and a row in README.md
+ * (options.bats names what they lack). */
 static const acr_opt opts[] = {
     {"concurrency", 'c', O_CONCURRENCY, REQ, &n_concurrency, "N", RUN, ON_BOTH, IN_LIST, 0,
      "requests in flight at most (1-1000000, default 50)"},
