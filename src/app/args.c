@@ -111,6 +111,8 @@ const char *acr_args_suggest(const acr_opt *opts, const char *name, size_t len)
     if (len == 0 || len > 64)
         return NULL;
     for (const acr_opt *o = opts; o->name; o++) {
+        if (o->flags & ACR_OPT_HIDDEN)
+            continue;
         size_t score = closeness(o->name, name, len);
         if (score < best_score) {
             best_score = score;
@@ -233,4 +235,67 @@ int acr_args_next(acr_args *a, acr_arg *out, char *err, size_t errlen)
         return short_opt(a, out, err, errlen);
     }
     return 0;
+}
+
+/* ---- help ---- */
+
+enum { HELP_COL = 27 }; /* where help text starts: after "  -c, --" and a 19-byte name */
+
+/* "  -c, --name ARG" or "      --name[=ARG]"; returns its width. */
+static int print_synopsis(FILE *f, const acr_opt *o)
+{
+    int n;
+    if (o->short_name)
+        n = fprintf(f, "  -%c, --%s", o->short_name, o->name);
+    else
+        n = fprintf(f, "      --%s", o->name);
+    if (o->arg == ACR_ARG_REQUIRED)
+        n += fprintf(f, " %s", o->argname);
+    else if (o->arg == ACR_ARG_OPTIONAL)
+        n += fprintf(f, "[=%s]", o->argname);
+    return n;
+}
+
+/* "; also --max-time" for each alias of o (rows after it with its id). */
+static void print_aliases(FILE *f, const acr_opt *o)
+{
+    for (const acr_opt *a = o + 1; a->name; a++) {
+        if (a->id == o->id && (a->flags & ACR_OPT_ALIAS))
+            fprintf(f, "; also --%s", a->name);
+    }
+}
+
+/* The help text, printed as is (it may hold "%%"), its later lines indented. */
+static void print_help_text(FILE *f, const acr_opt *o)
+{
+    const char *line = o->help ? o->help : "";
+    const char *nl = strchr(line, '\n');
+    fprintf(f, "%.*s", (int)(nl ? (size_t)(nl - line) : strlen(line)), line);
+    print_aliases(f, o);
+    while (nl) {
+        line = nl + 1;
+        nl = strchr(line, '\n');
+        fprintf(f, "\n%*s%.*s", HELP_COL, "", (int)(nl ? (size_t)(nl - line) : strlen(line)), line);
+    }
+    fputc('\n', f);
+}
+
+static bool same_group(const char *a, const char *b)
+{
+    return a && b ? !strcmp(a, b) : a == b;
+}
+
+void acr_args_help(FILE *f, const acr_opt *opts)
+{
+    const char *group = NULL;
+    for (const acr_opt *o = opts; o->name; o++) {
+        if (o->flags & (ACR_OPT_ALIAS | ACR_OPT_HIDDEN))
+            continue;
+        if (o->group && !same_group(o->group, group))
+            fprintf(f, "%s:\n", o->group);
+        group = o->group;
+        int width = print_synopsis(f, o);
+        fprintf(f, "%*s", width < HELP_COL ? HELP_COL - width : 2, "");
+        print_help_text(f, o);
+    }
 }

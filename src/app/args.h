@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 typedef enum { ACR_ARG_NONE, ACR_ARG_REQUIRED, ACR_ARG_OPTIONAL } acr_arg_kind;
 
@@ -23,6 +24,15 @@ typedef struct acr_num_spec {
     const char *what;           /* for messages: "a whole number", "seconds", ... */
 } acr_num_spec;
 
+/* acr_opt.flags */
+enum {
+    ACR_OPT_ALIAS = 1,          /* another name for the row before it with the same id: no help
+                                 * row of its own, "; also --NAME" on that row's first line */
+    ACR_OPT_HIDDEN = 2,         /* undocumented (tests, tools): not in help or suggestions */
+};
+
+/* One row of an option table: the parser, the help text and the program's own
+ * bookkeeping (which engines and modes honour the flag) all read it. */
 typedef struct acr_opt {
     const char *name;           /* long name without "--"; NULL ends a table */
     int short_name;             /* 0: none */
@@ -30,6 +40,11 @@ typedef struct acr_opt {
     acr_arg_kind arg;           /* an OPTIONAL value is "--name=V", "-xV", or a bare
                                  * number in the next argument */
     const acr_num_spec *num;    /* non-NULL: the value is a number of this kind */
+    const char *argname;        /* the value in help: "N", "SECS"; NULL when arg is NONE */
+    const char *group;          /* help heading ("Running"); a new one starts where it changes */
+    unsigned engines, modes;    /* bitmasks the program defines; the parser ignores them */
+    unsigned flags;             /* ACR_OPT_* */
+    const char *help;           /* help text; each '\n' starts a line under the first */
 } acr_opt;
 
 /* One option read from the command line. */
@@ -65,5 +80,9 @@ int acr_args_parse_num(const acr_num_spec *sp, const char *s, double *out);
  * with them, else the one fewest edits away if that is at most about a third of
  * the name. NULL when none is close. */
 const char *acr_args_suggest(const acr_opt *opts, const char *name, size_t len);
+/* Writes the help for opts to f: a "Group:" line where the group changes, then one
+ * row per option that is neither ALIAS nor HIDDEN, as "  -c, --name ARG" with the
+ * help from column 27 (further help lines start there too). */
+void acr_args_help(FILE *f, const acr_opt *opts);
 
 #endif

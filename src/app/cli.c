@@ -1,4 +1,5 @@
-/* cli.c -- option parsing with curl's flag names where curl has the flag. */
+/* cli.c -- the option table (one row per flag, read by the parser, -h, --list-options
+ * and the engine note) and the config it fills; curl's flag names where curl has the flag. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -13,11 +14,18 @@
 #include "cli.h"
 #include "jobs/curlengine.h"
 
+/* Option ids: the switches in set_number and parse_one apply them. */
 enum {
-    O_CONNECT_TIMEOUT = 256, O_DEADLINE, O_RETRY, O_PER_HOST, O_RATE, O_UNIQUE, O_MAX_REDIRS, O_CACERT,
-    O_RESOLVE, O_DNS_SERVERS, O_COMPRESSED, O_MAX_FILESIZE, O_SYNC, O_ENGINE, O_COMPARE, O_ORDERED, O_REPORT,
-    O_REPORT_FILE, O_TIMELINE, O_NO_PROGRESS, O_FAIL,
+    O_CONCURRENCY = 1, O_TIMEOUT, O_CONNECT_TIMEOUT, O_DEADLINE, O_FIRST, O_RETRY, O_PER_HOST, O_RATE, O_UNIQUE,
+    O_SYNC, O_ENGINE, O_COMPARE, O_REQUEST, O_HEADER, O_DATA, O_USER_AGENT, O_LOCATION, O_MAX_REDIRS, O_INSECURE,
+    O_CACERT, O_RESOLVE, O_DNS_SERVERS, O_COMPRESSED, O_MAX_FILESIZE, O_OUTPUT_DIR, O_JSON, O_WRITE_OUT, O_ORDERED,
+    O_REPORT, O_REPORT_FILE, O_TIMELINE, O_QUIET, O_NO_PROGRESS, O_FAIL, O_HELP, O_VERSION, O_LIST_OPTIONS,
 };
+
+/* Which engines honour a flag (acr_opt.engines): bit 1 << acr_engine. */
+enum { ON_ACRAWL = 1 << ACR_ENGINE_ACRAWL, ON_CURL = 1 << ACR_ENGINE_CURL, ON_BOTH = ON_ACRAWL | ON_CURL };
+/* Which modes a flag applies to (acr_opt.modes). Crawl mode is to come. */
+enum { IN_LIST = 1, IN_CRAWL = 2 };
 
 /* Ranges: a timeout below a millisecond or a rate below one request in 1000 s is
  * surely a typo; the maxima keep every value exact in the integer it becomes. */
@@ -32,106 +40,130 @@ static const acr_num_spec n_filesize = {ACR_NUM_SIZE, 1, 1099511627776.0 /* 1024
                                         "a whole number of bytes (k, M, G: x1024)"};
 
 #define REQ ACR_ARG_REQUIRED
+#define OPT ACR_ARG_OPTIONAL
 #define NONE ACR_ARG_NONE
+#define RUN "Running"
+#define HTTP "HTTP"
+#define OUT "Output"
+#define ALIAS ACR_OPT_ALIAS
+#define HIDDEN ACR_OPT_HIDDEN
+/* The one list of flags: the parser, -h, --list-options and the engine note read it,
+ * and tests/cli/options.bats holds acrawl.1 and README.md to it. A row:
+ * long name, short name, id, value, number, value in help, help group, engines, modes,
+ * ACR_OPT_* flags, help (a line per '\n'). Help rows come in the order given here.
+ * A new flag: an O_ id, a row, a case in set_number (numbers) or parse_one; if the
+ * libcurl engine honours it, the option in curlengine.c's setup_easy, else engines
+ * ON_ACRAWL (the note then names it); an entry in acrawl.1 and a row in README.md
+ * (options.bats names what they lack). */
 static const acr_opt opts[] = {
-    {"concurrency", 'c', 'c', REQ, &n_concurrency},
-    {"timeout", 't', 't', REQ, &n_seconds},
-    {"max-time", 0, 't', REQ, &n_seconds},
-    {"connect-timeout", 0, O_CONNECT_TIMEOUT, REQ, &n_seconds},
-    {"deadline", 0, O_DEADLINE, REQ, &n_seconds},
-    {"first", '1', '1', ACR_ARG_OPTIONAL, &n_first},
-    {"retry", 0, O_RETRY, REQ, &n_retry},
-    {"per-host", 0, O_PER_HOST, REQ, &n_per_host},
-    {"rate", 0, O_RATE, REQ, &n_rate},
-    {"unique", 0, O_UNIQUE, NONE, NULL},
-    {"request", 'X', 'X', REQ, NULL},
-    {"header", 'H', 'H', REQ, NULL},
-    {"data", 'd', 'd', REQ, NULL},
-    {"user-agent", 'A', 'A', REQ, NULL},
-    {"location", 'L', 'L', NONE, NULL},
-    {"max-redirs", 0, O_MAX_REDIRS, REQ, &n_redirs},
-    {"insecure", 'k', 'k', NONE, NULL},
-    {"cacert", 0, O_CACERT, REQ, NULL},
-    {"resolve", 0, O_RESOLVE, REQ, NULL},
-    {"dns-servers", 0, O_DNS_SERVERS, REQ, NULL},
-    {"compressed", 0, O_COMPRESSED, NONE, NULL},
-    {"max-filesize", 0, O_MAX_FILESIZE, REQ, &n_filesize},
-    {"output-dir", 'o', 'o', REQ, NULL},
-    {"sync", 0, O_SYNC, NONE, NULL},
-    {"engine", 0, O_ENGINE, REQ, NULL},
-    {"compare", 0, O_COMPARE, NONE, NULL},
-    {"ordered", 0, O_ORDERED, NONE, NULL},
-    {"json", 'j', 'j', NONE, NULL},
-    {"write-out", 'w', 'w', REQ, NULL},
-    {"report", 0, O_REPORT, REQ, NULL},
-    {"report-file", 0, O_REPORT_FILE, REQ, NULL},
-    {"timeline", 0, O_TIMELINE, NONE, NULL},
-    {"quiet", 'q', 'q', NONE, NULL},
-    {"no-progress", 0, O_NO_PROGRESS, NONE, NULL},
-    {"fail", 0, O_FAIL, NONE, NULL},
-    {"help", 'h', 'h', NONE, NULL},
-    {"version", 'V', 'V', NONE, NULL},
-    {NULL, 0, 0, NONE, NULL},
+    {"concurrency", 'c', O_CONCURRENCY, REQ, &n_concurrency, "N", RUN, ON_BOTH, IN_LIST, 0,
+     "requests in flight at most (1-1000000, default 50)"},
+    {"timeout", 't', O_TIMEOUT, REQ, &n_seconds, "SECS", RUN, ON_BOTH, IN_LIST, 0,
+     "per request, queue time excluded (default 30)"},
+    {"max-time", 0, O_TIMEOUT, REQ, &n_seconds, "SECS", RUN, ON_BOTH, IN_LIST, ALIAS, NULL},
+    {"connect-timeout", 0, O_CONNECT_TIMEOUT, REQ, &n_seconds, "S", RUN, ON_BOTH, IN_LIST, 0,
+     "for DNS + TCP connect (default 10)"},
+    {"deadline", 0, O_DEADLINE, REQ, &n_seconds, "SECS", RUN, ON_BOTH, IN_LIST, 0,
+     "for the whole run: then cancel what is pending (exit 124)\n"
+     "(SECS: 0.001-1000000000, fractions allowed)"},
+    {"first", '1', O_FIRST, OPT, &n_first, "N", RUN, ON_BOTH, IN_LIST, 0,
+     "stop once N requests (default 1) succeeded; cancel the rest"},
+    {"retry", 0, O_RETRY, REQ, &n_retry, "N", RUN, ON_ACRAWL, IN_LIST, 0,
+     "retry connect errors, timeouts, 429 and 5xx with backoff (0-100)"},
+    {"per-host", 0, O_PER_HOST, REQ, &n_per_host, "N", RUN, ON_BOTH, IN_LIST, 0,
+     "connections per host at most (1-1000000)"},
+    {"rate", 0, O_RATE, REQ, &n_rate, "R", RUN, ON_ACRAWL, IN_LIST, 0,
+     "start at most R requests per second (0.001-1000000)"},
+    {"unique", 0, O_UNIQUE, NONE, NULL, NULL, RUN, ON_ACRAWL, IN_LIST, 0,
+     "skip repeated URLs"},
+    {"sync", 0, O_SYNC, NONE, NULL, NULL, RUN, ON_BOTH, IN_LIST, 0,
+     "run the list one at a time (the sequential baseline)"},
+    {"engine", 0, O_ENGINE, REQ, NULL, "acrawl|curl", RUN, ON_BOTH, IN_LIST, 0,
+     "run through acrawl's runtime or libcurl's multi interface"},
+    {"compare", 0, O_COMPARE, NONE, NULL, NULL, RUN, ON_BOTH, IN_LIST, 0,
+     "run sync, async and libcurl back to back; compare them"},
+    {"request", 'X', O_REQUEST, REQ, NULL, "METHOD", HTTP, ON_BOTH, IN_LIST, 0,
+     "request method, a token (default GET, or POST with -d)"},
+    {"header", 'H', O_HEADER, REQ, NULL, "'N: V'", HTTP, ON_BOTH, IN_LIST, 0,
+     "extra header; 'N:' removes a default header"},
+    {"data", 'd', O_DATA, REQ, NULL, "DATA|@FILE", HTTP, ON_BOTH, IN_LIST, 0,
+     "request body, sent as application/x-www-form-urlencoded\n"
+     "unless -H gives a Content-Type"},
+    {"user-agent", 'A', O_USER_AGENT, REQ, NULL, "UA", HTTP, ON_BOTH, IN_LIST, 0,
+     "User-Agent (default acrawl/" ACRAWL_VERSION ")"},
+    {"location", 'L', O_LOCATION, NONE, NULL, NULL, HTTP, ON_BOTH, IN_LIST, 0,
+     "follow redirects"},
+    {"max-redirs", 0, O_MAX_REDIRS, REQ, &n_redirs, "N", HTTP, ON_BOTH, IN_LIST, 0,
+     "redirects to follow at most (1-1000, default 10)"},
+    {"insecure", 'k', O_INSECURE, NONE, NULL, NULL, HTTP, ON_BOTH, IN_LIST, 0,
+     "do not verify certificates or host names"},
+    {"cacert", 0, O_CACERT, REQ, NULL, "FILE", HTTP, ON_BOTH, IN_LIST, 0,
+     "trust these CA certificates instead of the system's"},
+    {"resolve", 0, O_RESOLVE, REQ, NULL, "H:P:ADDR", HTTP, ON_BOTH, IN_LIST, 0,
+     "use ADDR[,ADDR...] for host H port P"},
+    {"dns-servers", 0, O_DNS_SERVERS, REQ, NULL, "LIST", HTTP, ON_ACRAWL, IN_LIST, 0,
+     "ip[:port],... instead of the system's resolvers"},
+    {"compressed", 0, O_COMPRESSED, NONE, NULL, NULL, HTTP, ON_BOTH, IN_LIST, 0,
+     "ask for gzip/deflate and decode"},
+    {"max-filesize", 0, O_MAX_FILESIZE, REQ, &n_filesize, "BYTES", HTTP, ON_BOTH, IN_LIST, 0,
+     "fail responses larger than this (1-1024G; k, M, G suffixes)"},
+    {"output-dir", 'o', O_OUTPUT_DIR, REQ, NULL, "DIR", HTTP, ON_ACRAWL, IN_LIST, 0,
+     "save bodies in DIR under names made from the URL"},
+    {"json", 'j', O_JSON, NONE, NULL, NULL, OUT, ON_BOTH, IN_LIST, 0,
+     "JSON Lines records"},
+    {"write-out", 'w', O_WRITE_OUT, REQ, NULL, "FMT", OUT, ON_BOTH, IN_LIST, 0,
+     /* output.c's variables; writeout.bats checks that each is listed here */
+     "records from a template, or from a file: @FILE, @- (stdin);\n"
+     "\\n \\t %% and %{VAR}; curl's VARs: content_type errormsg\n"
+     "exitcode filename_effective header_json http_code json\n"
+     "num_redirects remote_ip remote_port response_code scheme\n"
+     "size_download (bytes received) speed_download time_appconnect\n"
+     "time_connect time_namelookup time_redirect time_starttransfer\n"
+     "time_total url url_effective urlnum; acrawl's: attempt\n"
+     "error_kind line size_decoded (after --compressed) time_queue\n"
+     "size_raw (an old name of size_download)"},
+    {"ordered", 0, O_ORDERED, NONE, NULL, NULL, OUT, ON_BOTH, IN_LIST, 0,
+     "records in input order instead of completion order"},
+    {"report", 0, O_REPORT, REQ, NULL, "text|json|none", OUT, ON_BOTH, IN_LIST, 0,
+     "the timing report on stderr (default text)"},
+    {"report-file", 0, O_REPORT_FILE, REQ, NULL, "FILE", OUT, ON_BOTH, IN_LIST, 0,
+     "write the report there instead"},
+    {"timeline", 0, O_TIMELINE, NONE, NULL, NULL, OUT, ON_BOTH, IN_LIST, 0,
+     "add an ASCII waterfall of the requests to the report"},
+    {"quiet", 'q', O_QUIET, NONE, NULL, NULL, OUT, ON_BOTH, IN_LIST, 0,
+     "no progress and no report"},
+    {"no-progress", 0, O_NO_PROGRESS, NONE, NULL, NULL, OUT, ON_BOTH, IN_LIST, 0,
+     "no progress line"},
+    {"fail", 0, O_FAIL, NONE, NULL, NULL, OUT, ON_BOTH, IN_LIST, 0,
+     "exit 1 when a response is >= 400"},
+    {"help", 'h', O_HELP, NONE, NULL, NULL, OUT, ON_BOTH, IN_LIST, 0,
+     "this help"},
+    {"version", 'V', O_VERSION, NONE, NULL, NULL, OUT, ON_BOTH, IN_LIST, 0,
+     "versions of acrawl and its libraries"},
+    {"list-options", 0, O_LIST_OPTIONS, NONE, NULL, NULL, NULL, ON_BOTH, IN_LIST, HIDDEN,
+     "this table as TSV, for tests"},
+    {NULL},
 };
 #undef REQ
+#undef OPT
 #undef NONE
+#undef RUN
+#undef HTTP
+#undef OUT
+#undef ALIAS
+#undef HIDDEN
 
-static const char usage_text[] =
+_Static_assert(sizeof opts / sizeof opts[0] <= ACR_CLI_MAX_OPTS, "acr_config.given holds a byte per row");
+
+static const char usage_head[] =
     "usage: acrawl [OPTIONS] [FILE | - | URL]...\n"
     "Fetch every URL of a list concurrently; one record per URL on stdout as each completes,\n"
     "a timing report on stderr. Input: files, - for stdin (the default), or URLs as arguments;\n"
     "one URL per line, blank lines and #comments skipped. Long options are spelled in full;\n"
     "numbers outside the range shown are refused.\n"
-    "\n"
-    "Running:\n"
-    "  -c, --concurrency N      requests in flight at most (1-1000000, default 50)\n"
-    "  -t, --timeout SECS       per request, queue time excluded (default 30); also --max-time\n"
-    "      --connect-timeout S  for DNS + TCP connect (default 10)\n"
-    "      --deadline SECS      for the whole run: then cancel what is pending (exit 124)\n"
-    "                           (SECS: 0.001-1000000000, fractions allowed)\n"
-    "  -1, --first[=N]          stop once N requests (default 1) succeeded; cancel the rest\n"
-    "      --retry N            retry connect errors, timeouts, 429 and 5xx with backoff (0-100)\n"
-    "      --per-host N         connections per host at most (1-1000000)\n"
-    "      --rate R             start at most R requests per second (0.001-1000000)\n"
-    "      --unique             skip repeated URLs\n"
-    "      --sync               run the list one at a time (the sequential baseline)\n"
-    "      --engine acrawl|curl run through acrawl's runtime or libcurl's multi interface\n"
-    "      --compare            run sync, async and libcurl back to back; compare them\n"
-    "HTTP:\n"
-    "  -X, --request METHOD     request method, a token (default GET, or POST with -d)\n"
-    "  -H, --header 'N: V'      extra header; 'N:' removes a default header\n"
-    "  -d, --data DATA|@FILE    request body, sent as application/x-www-form-urlencoded\n"
-    "                           unless -H gives a Content-Type\n"
-    "  -A, --user-agent UA      User-Agent (default acrawl/" ACRAWL_VERSION ")\n"
-    "  -L, --location           follow redirects\n"
-    "      --max-redirs N       redirects to follow at most (1-1000, default 10)\n"
-    "  -k, --insecure           do not verify certificates or host names\n"
-    "      --cacert FILE        trust these CA certificates instead of the system's\n"
-    "      --resolve H:P:ADDR   use ADDR[,ADDR...] for host H port P\n"
-    "      --dns-servers LIST   ip[:port],... instead of the system's resolvers\n"
-    "      --compressed         ask for gzip/deflate and decode\n"
-    "      --max-filesize BYTES fail responses larger than this (1-1024G; k, M, G suffixes)\n"
-    "  -o, --output-dir DIR     save bodies in DIR under names made from the URL\n"
-    "Output:\n"
-    "  -j, --json               JSON Lines records\n"
-    "  -w, --write-out FMT      records from a template, or from a file: @FILE, @- (stdin);\n"
-    "                           \\n \\t %% and %{VAR}; curl's VARs: content_type errormsg\n"
-    "                           exitcode filename_effective header_json http_code json\n"
-    "                           num_redirects remote_ip remote_port response_code scheme\n"
-    "                           size_download (bytes received) speed_download time_appconnect\n"
-    "                           time_connect time_namelookup time_redirect time_starttransfer\n"
-    "                           time_total url url_effective urlnum; acrawl's: attempt\n"
-    "                           error_kind line size_decoded (after --compressed) time_queue\n"
-    "                           size_raw (an old name of size_download)\n"
-    "      --ordered            records in input order instead of completion order\n"
-    "      --report text|json|none  the timing report on stderr (default text)\n"
-    "      --report-file FILE   write the report there instead\n"
-    "      --timeline           add an ASCII waterfall of the requests to the report\n"
-    "  -q, --quiet              no progress and no report\n"
-    "      --no-progress        no progress line\n"
-    "      --fail               exit 1 when a response is >= 400\n"
-    "  -h, --help               this help\n"
-    "  -V, --version            versions of acrawl and its libraries\n"
+    "\n";
+
+static const char usage_tail[] =
     "\n"
     "Exit: 0 every URL got a response (with --fail also < 400; with --first, N succeeded),\n"
     "1 some failed, 2 usage or input error, 124 --deadline cut the run, 130 interrupted.\n";
@@ -269,11 +301,11 @@ static void print_version(void)
 static void set_number(acr_config *c, int id, double v)
 {
     switch (id) {
-    case 'c': c->job.concurrency = (unsigned)v; break;
-    case 't': c->job.timeout = (int64_t)(v * 1e9); break;
+    case O_CONCURRENCY: c->job.concurrency = (unsigned)v; break;
+    case O_TIMEOUT: c->job.timeout = (int64_t)(v * 1e9); break;
     case O_CONNECT_TIMEOUT: c->job.client.connect_timeout = (int64_t)(v * 1e9); break;
     case O_DEADLINE: c->deadline = (int64_t)(v * 1e9); break;
-    case '1': c->first = (unsigned)v; break;
+    case O_FIRST: c->first = (unsigned)v; break;
     case O_RETRY: c->job.retry = (unsigned)v; break;
     case O_PER_HOST: c->job.client.per_origin = (unsigned)v; break;
     case O_RATE: c->job.rate = v; break;
@@ -326,27 +358,27 @@ static int parse_one(acr_config *c, const acr_arg *a)
     }
     switch (a->opt->id) {
     case O_UNIQUE: c->job.unique = true; return 0;
-    case 'X': return set_method(c, a->flag, arg);
-    case 'H': return add_header(c, arg);
-    case 'd': return read_data(c, arg);
-    case 'A': return add_user_agent(c, a->flag, arg);
-    case 'L': c->job.req.follow = true; return 0;
-    case 'k': c->job.client.insecure = true; return 0;
+    case O_REQUEST: return set_method(c, a->flag, arg);
+    case O_HEADER: return add_header(c, arg);
+    case O_DATA: return read_data(c, arg);
+    case O_USER_AGENT: return add_user_agent(c, a->flag, arg);
+    case O_LOCATION: c->job.req.follow = true; return 0;
+    case O_INSECURE: c->job.client.insecure = true; return 0;
     case O_CACERT: c->job.client.cacert = arg; return 0;
     case O_RESOLVE: return add_resolve(c, arg);
     case O_DNS_SERVERS: c->job.client.dns_servers = arg; return 0;
     case O_COMPRESSED: c->job.req.decode = true; return 0;
-    case 'o': c->job.output_dir = arg; return 0;
+    case O_OUTPUT_DIR: c->job.output_dir = arg; return 0;
     case O_SYNC: c->sync = true; return 0;
     case O_ENGINE: return set_engine(c, arg);
     case O_COMPARE: c->compare = true; return 0;
     case O_ORDERED: c->ordered = true; return 0;
-    case 'j': c->format = ACR_FMT_JSON; return 0;
-    case 'w': c->format = ACR_FMT_WRITEOUT; c->writeout = arg; return 0;
+    case O_JSON: c->format = ACR_FMT_JSON; return 0;
+    case O_WRITE_OUT: c->format = ACR_FMT_WRITEOUT; c->writeout = arg; return 0;
     case O_REPORT: return set_report(c, arg);
     case O_REPORT_FILE: c->report_file = arg; return 0;
     case O_TIMELINE: c->timeline = true; return 0;
-    case 'q': c->quiet = true; return 0;
+    case O_QUIET: c->quiet = true; return 0;
     case O_NO_PROGRESS: c->no_progress = true; return 0;
     case O_FAIL: c->fail = true; return 0;
     default: return 2;
@@ -411,6 +443,116 @@ static int finish_config(acr_config *c, char **operands, int noperands)
     return 0;
 }
 
+/* ---- the table for tests and notes ---- */
+
+enum { GIVEN_LONG = 1, GIVEN_SHORT = 2 }; /* acr_config.given */
+
+static const char *const engine_names[] = {[ACR_ENGINE_ACRAWL] = "acrawl", [ACR_ENGINE_CURL] = "curl"};
+static const char *const mode_names[] = {"list", "crawl"};
+
+/* The names of the set bits of mask, comma-separated: "acrawl,curl". */
+static void print_names(FILE *f, unsigned mask, const char *const *names, size_t n)
+{
+    const char *sep = "";
+    for (size_t i = 0; i < n; i++) {
+        if (mask & (1u << i)) {
+            fprintf(f, "%s%s", sep, names[i]);
+            sep = ",";
+        }
+    }
+}
+
+/* The value column: as -h shows it ("N", "[=N]"), empty for none. */
+static void list_value(FILE *f, const acr_opt *o)
+{
+    if (o->arg == ACR_ARG_REQUIRED)
+        fprintf(f, "\t%s\t", o->argname);
+    else if (o->arg == ACR_ARG_OPTIONAL)
+        fprintf(f, "\t[=%s]\t", o->argname);
+    else
+        fputs("\t\t", f);
+}
+
+/* --list-options: a header, then a TSV row per documented option (aliases too):
+ * --long, -s (or empty), value (N, [=N] or empty), engines, modes, help group. */
+static void list_options(FILE *f)
+{
+    fputs("long\tshort\tvalue\tengines\tmodes\tgroup\n", f);
+    for (const acr_opt *o = opts; o->name; o++) {
+        if (o->flags & ACR_OPT_HIDDEN)
+            continue;
+        fprintf(f, "--%s\t", o->name);
+        if (o->short_name)
+            fprintf(f, "-%c", o->short_name);
+        list_value(f, o);
+        print_names(f, o->engines, engine_names, sizeof engine_names / sizeof engine_names[0]);
+        fputc('\t', f);
+        print_names(f, o->modes, mode_names, sizeof mode_names / sizeof mode_names[0]);
+        fprintf(f, "\t%s\n", o->group ? o->group : "");
+    }
+}
+
+static bool ignored(const acr_config *c, size_t row)
+{
+    return c->given[row] && !(opts[row].engines & (1u << c->engine));
+}
+
+static void print_flag(FILE *f, const acr_config *c, size_t row)
+{
+    if (c->given[row] == GIVEN_SHORT)
+        fprintf(f, "-%c", opts[row].short_name);
+    else
+        fprintf(f, "--%s", opts[row].name);
+}
+
+void acr_cli_note_ignored(const acr_config *c, FILE *f)
+{
+    size_t n = 0, k = 0;
+    for (size_t row = 0; opts[row].name; row++)
+        n += ignored(c, row);
+    if (n == 0)
+        return;
+    fputs("acrawl: note: ", f);
+    for (size_t row = 0; opts[row].name; row++) {
+        if (!ignored(c, row))
+            continue;
+        fputs(k == 0 ? "" : k + 1 == n ? " and " : ", ", f);
+        print_flag(f, c, row);
+        k++;
+    }
+    /* Two engines: what one ignores, only the other honours. */
+    fprintf(f, " appl%s to the %s engine only\n", n == 1 ? "ies" : "y",
+            engine_names[c->engine == ACR_ENGINE_CURL ? ACR_ENGINE_ACRAWL : ACR_ENGINE_CURL]);
+}
+
+/* Flags that print something and end the run: -h, -V, --list-options. */
+static bool print_and_exit(int id)
+{
+    switch (id) {
+    case O_HELP:
+        fputs(usage_head, stdout);
+        acr_args_help(stdout, opts);
+        fputs(usage_tail, stdout);
+        return true;
+    case O_VERSION:
+        print_version();
+        return true;
+    case O_LIST_OPTIONS:
+        list_options(stdout);
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Remembers that the row of a was given, and how it was first typed. */
+static void mark_given(acr_config *c, const acr_arg *a)
+{
+    size_t row = (size_t)(a->opt - opts);
+    if (!c->given[row])
+        c->given[row] = a->flag[1] == '-' ? GIVEN_LONG : GIVEN_SHORT;
+}
+
 int acr_cli_parse(acr_config *c, int argc, char **argv)
 {
     memset(c, 0, sizeof *c);
@@ -427,14 +569,9 @@ int acr_cli_parse(acr_config *c, int argc, char **argv)
             break;
         if (rc < 0)
             return usage_error("%s", err);
-        if (arg.opt->id == 'h') {
-            fputs(usage_text, stdout);
+        if (print_and_exit(arg.opt->id))
             return 1;
-        }
-        if (arg.opt->id == 'V') {
-            print_version();
-            return 1;
-        }
+        mark_given(c, &arg);
         rc = parse_one(c, &arg);
         if (rc != 0)
             return rc;

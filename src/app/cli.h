@@ -5,12 +5,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "jobs/fetchjob.h"
 #include "output.h"
 
 typedef enum { ACR_REPORT_TEXT, ACR_REPORT_JSON, ACR_REPORT_NONE } acr_report_kind;
 typedef enum { ACR_ENGINE_ACRAWL, ACR_ENGINE_CURL } acr_engine;
+
+/* Rows the option table may hold (cli.c checks it when compiled). */
+#define ACR_CLI_MAX_OPTS 128
 
 typedef struct acr_config {
     acr_job_opts job;
@@ -30,11 +34,16 @@ typedef struct acr_config {
     const char *report_file;
     int64_t deadline;           /* --deadline for the whole run; 0: none */
     unsigned first;             /* --first N; 0: off */
+    unsigned char given[ACR_CLI_MAX_OPTS]; /* per option-table row: 0, or how it was first
+                                            * typed (for notes that name it) */
 } acr_config;
 
 /* 0: run; 1: exit 0 now (help or version printed); 2: usage error (printed). */
 int acr_cli_parse(acr_config *c, int argc, char **argv);
 void acr_cli_release(acr_config *c);
+/* When c->engine ignores flags the user gave, says which on f:
+ * "acrawl: note: --retry and -o apply to the acrawl engine only". */
+void acr_cli_note_ignored(const acr_config *c, FILE *f);
 /* Raises the open-file soft limit to the hard one; caps -c when it still does not
  * fit (with a note on stderr). */
 void acr_cli_fit_fd_limit(acr_config *c);

@@ -259,9 +259,7 @@ static int run_curl(struct session *s, acr_input *in)
         s->never_started = true;
         return ACR_EXIT_USAGE;
     }
-    if (c->job.output_dir || c->job.retry || c->job.rate > 0 || c->job.unique || c->job.client.dns_servers)
-        fprintf(stderr, "acrawl: note: -o, --retry, --rate, --unique and --dns-servers apply to the acrawl "
-                        "engine only\n");
+    acr_cli_note_ignored(c, stderr);
     signal(SIGINT, on_sigint);
     int64_t deadline = run_deadline(s);
     for (;;) {

@@ -1,7 +1,10 @@
 /* test_args.c -- command-line syntax: exact option names, suggestions, bundles,
- * operands anywhere, and numbers checked for syntax and range. */
+ * operands anywhere, numbers checked for syntax and range, and help made from the
+ * option table. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/args.h"
@@ -143,4 +146,57 @@ Test(args, sizes_take_binary_suffixes_and_whole_bytes_only)
     cr_assert_eq(acr_args_parse_num(&size, "2G", &v), -ERANGE);
     cr_assert_eq(acr_args_parse_num(&size, "1e30", &v), -ERANGE);
     cr_assert_eq(acr_args_parse_num(&size, "k", &v), -EINVAL);
+}
+
+/* ---- help from the table ---- */
+
+static const acr_opt help_opts[] = {
+    {"concurrency", 'c', 'c', ACR_ARG_REQUIRED, &count, "N", "Running", 0, 0, 0, "requests in flight"},
+    {"timeout", 't', 't', ACR_ARG_REQUIRED, &real, "SECS", "Running", 0, 0, 0, "per request\n(SECS: fractions)"},
+    {"max-time", 0, 't', ACR_ARG_REQUIRED, &real, "SECS", "Running", 0, 0, ACR_OPT_ALIAS, NULL},
+    {"first", '1', '1', ACR_ARG_OPTIONAL, &count, "N", "Running", 0, 0, 0, "stop early"},
+    {"report", 0, 'r', ACR_ARG_REQUIRED, NULL, "text|json|none", "Output", 0, 0, 0, "the report"},
+    {"write-out", 'w', 'w', ACR_ARG_REQUIRED, NULL, "FMT", "Output", 0, 0, 0, "%% and %{VAR}"},
+    {"list-options", 0, 'l', ACR_ARG_NONE, NULL, NULL, NULL, 0, 0, ACR_OPT_HIDDEN, "secret"},
+    {NULL},
+};
+
+static char *help_of(const acr_opt *o)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_not_null(f);
+    acr_args_help(f, o);
+    fclose(f);
+    return buf;
+}
+
+Test(args, help_is_made_from_the_rows_in_their_order_under_their_groups)
+{
+    char *h = help_of(help_opts);
+    cr_assert_str_eq(h, "Running:\n"
+                        "  -c, --concurrency N      requests in flight\n"
+                        "  -t, --timeout SECS       per request; also --max-time\n"
+                        "                           (SECS: fractions)\n"
+                        "  -1, --first[=N]          stop early\n"
+                        "Output:\n"
+                        "      --report text|json|none  the report\n"
+                        "  -w, --write-out FMT      %% and %{VAR}\n");
+    free(h);
+}
+
+Test(args, hidden_options_parse_but_are_neither_shown_nor_suggested)
+{
+    char *argv[] = {"acrawl", "--list-options", NULL};
+    acr_args a;
+    acr_arg got;
+    char err[256];
+    acr_args_init(&a, help_opts, 2, argv);
+    cr_assert_eq(acr_args_next(&a, &got, err, sizeof err), 1, "%s", err);
+    cr_assert_eq(got.opt->id, 'l');
+    cr_assert_null(acr_args_suggest(help_opts, "list-option", 11));
+    char *h = help_of(help_opts);
+    cr_assert_null(strstr(h, "list-options"), "%s", h);
+    free(h);
 }
