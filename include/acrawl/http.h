@@ -105,9 +105,8 @@ typedef struct acr_client_opts {
 
 typedef struct acr_client acr_client;
 
-/* Creates a client on the current loop. 0, or ACR_EDNS / ACR_ETLSHANDSHAKE /
- * ACR_ETLSCONFIG (the CA file or TLS library), -EINVAL (a bad resolve override)
- * with err, or -ENOMEM. */
+/* Creates a client on the current loop. 0, or with err: ACR_EDNS, ACR_ETLSCONFIG
+ * (the CA file or the TLS library), -EINVAL (a bad resolve override); or -ENOMEM. */
 int acr_client_new(acr_client **out, const acr_client_opts *o, char *err, size_t errlen);
 /* Closes pooled connections. No fetch may be running. */
 void acr_client_free(acr_client *c);

@@ -13,6 +13,7 @@
 #include "args.h"
 #include "cli.h"
 #include "jobs/curlengine.h"
+#include "util/alloc.h"
 
 /* Option ids: the switches in set_number and parse_one apply them. */
 enum {
@@ -179,12 +180,12 @@ static int usage_error(const char *fmt, const char *arg)
 /* Appends name (nlen bytes) and value as given; the callers checked both. */
 static int push_header(acr_config *c, const char *name, size_t nlen, const char *value)
 {
-    acr_header *hs = realloc(c->headers, (c->nheaders + 1) * sizeof *hs);
+    acr_header *hs = acr_realloc(c->headers, (c->nheaders + 1) * sizeof *hs);
     if (!hs)
         return usage_error("%s", "out of memory");
     c->headers = hs;
-    hs[c->nheaders].name = strndup(name, nlen);
-    hs[c->nheaders].value = strdup(value);
+    hs[c->nheaders].name = acr_strndup(name, nlen);
+    hs[c->nheaders].value = acr_strdup(value);
     if (!hs[c->nheaders].name || !hs[c->nheaders].value) {
         free(hs[c->nheaders].name);
         free(hs[c->nheaders].value);
@@ -261,7 +262,7 @@ static int read_data(acr_config *c, const char *arg)
     free(c->data);
     c->data = NULL;
     if (arg[0] != '@') {
-        c->data = strdup(arg);
+        c->data = acr_strdup(arg);
         c->job.req.body_len = strlen(arg);
         return 0;
     }
@@ -269,7 +270,7 @@ static int read_data(acr_config *c, const char *arg)
     if (!f)
         return usage_error("cannot read -d file %s", arg + 1);
     size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
+    char *buf = acr_malloc(cap);
     while (buf) {
         size_t n = fread(buf + len, 1, cap - len, f);
         if (n == 0)
@@ -278,7 +279,7 @@ static int read_data(acr_config *c, const char *arg)
         if (len < cap)
             continue;
         cap *= 2;
-        char *nb = realloc(buf, cap);
+        char *nb = acr_realloc(buf, cap);
         if (!nb)
             free(buf);
         buf = nb;
@@ -317,7 +318,7 @@ static void set_number(acr_config *c, int id, double v)
 
 static int add_resolve(acr_config *c, const char *arg)
 {
-    const char **r = realloc(c->resolve, (c->nresolve + 1) * sizeof *r);
+    const char **r = acr_realloc(c->resolve, (c->nresolve + 1) * sizeof *r);
     if (!r)
         return usage_error("%s", "out of memory");
     c->resolve = r;

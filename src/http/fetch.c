@@ -58,7 +58,7 @@ int acr_client_new(acr_client **out, const acr_client_opts *o, char *err, size_t
         rc = acr_dns_add_override(c->dns, o->resolve[i], err, errlen);
     if (rc == 0 && o->cacert && access(o->cacert, R_OK) != 0) {
         snprintf(err, errlen, "cannot read CA file %s: %s", o->cacert, strerror(errno));
-        rc = ACR_ETLSHANDSHAKE;
+        rc = ACR_ETLSCONFIG;
     }
     if (rc == 0)
         rc = acr_pool_init(&c->pool, o->max_idle ? o->max_idle : 256, o->per_origin,

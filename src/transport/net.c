@@ -12,6 +12,7 @@
 #include "acrawl/error.h"
 #include "acrawl/task.h"
 #include "net.h"
+#include "util/alloc.h"
 
 #define HE_STAGGER (250 * ACR_MSEC) /* RFC 8305 §5 "Connection Attempt Delay" */
 
@@ -194,7 +195,7 @@ int acr_tcp_connect(acr_stream *s, const acr_addrs *addrs, int64_t connect_deadl
         return ACR_ECONNECT;
     }
     /* One address, the common case, needs no helper tasks and no heap. */
-    struct attempt one, *at = addrs->n == 1 ? &one : calloc(addrs->n, sizeof *at);
+    struct attempt one, *at = addrs->n == 1 ? &one : acr_calloc(addrs->n, sizeof *at);
     if (!at)
         return -ENOMEM;
     for (size_t i = 0; i < addrs->n; i++) {

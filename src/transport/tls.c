@@ -13,6 +13,7 @@
 
 #include "acrawl/error.h"
 #include "tls.h"
+#include "util/alloc.h"
 
 struct acr_tls_ctx {
     SSL_CTX *ctx;
@@ -45,7 +46,7 @@ static void ossl_reason(char *err, size_t errlen, const char *what)
 
 int acr_tls_ctx_new(acr_tls_ctx **out, bool insecure, const char *cacert, char *err, size_t errlen)
 {
-    acr_tls_ctx *c = calloc(1, sizeof *c);
+    acr_tls_ctx *c = acr_calloc(1, sizeof *c);
     if (!c)
         return -ENOMEM;
     if (slot_idx < 0)
@@ -73,7 +74,7 @@ int acr_tls_ctx_new(acr_tls_ctx **out, bool insecure, const char *cacert, char *
             ossl_reason(err, errlen, cacert ? "cannot load CA file" : "cannot load the system CA store");
             SSL_CTX_free(c->ctx);
             free(c);
-            return ACR_ETLSHANDSHAKE;
+            return ACR_ETLSCONFIG;
         }
     }
     *out = c;
@@ -81,7 +82,7 @@ int acr_tls_ctx_new(acr_tls_ctx **out, bool insecure, const char *cacert, char *
 fail:
     free(c);
     snprintf(err, errlen, "cannot create TLS context");
-    return ACR_ETLSHANDSHAKE;
+    return ACR_ETLSCONFIG;
 }
 
 void acr_tls_ctx_free(acr_tls_ctx *c)
@@ -164,7 +165,7 @@ static void bio_method_init(void)
 static int layer_new(struct tls_layer **out, SSL_CTX *ctx, const acr_stream *s)
 {
     pthread_once(&bio_once, bio_method_init);
-    struct tls_layer *t = calloc(1, sizeof *t);
+    struct tls_layer *t = acr_calloc(1, sizeof *t);
     if (!t)
         return -ENOMEM;
     t->lower = *s;

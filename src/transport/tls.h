@@ -21,7 +21,7 @@ typedef struct acr_tls_session_slot {
 } acr_tls_session_slot;
 
 /* Client context. insecure skips chain and host checks (-k); cacert replaces the
- * system store. 0 or ACR_ETLSHANDSHAKE with err. */
+ * system store. 0 or ACR_ETLSCONFIG with err. */
 int acr_tls_ctx_new(acr_tls_ctx **out, bool insecure, const char *cacert, char *err, size_t errlen);
 void acr_tls_ctx_free(acr_tls_ctx *c);
 
