@@ -129,7 +129,7 @@ valgrind:
 
 # The runtime alone on the other switch implementations: the ucontext fallback
 # (native), and AArch64 cross-built and run under qemu-user.
-RT_SRC := $(wildcard src/runtime/*.c) src/util/heap.c
+RT_SRC := $(wildcard src/runtime/*.c) src/util/heap.c src/util/alloc.c
 arch: build/arch/smoke-ucontext build/arch/smoke-aarch64
 	build/arch/smoke-ucontext
 	qemu-aarch64 build/arch/smoke-aarch64

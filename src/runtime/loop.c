@@ -94,16 +94,28 @@ acr_task *acr__self(void)
     return cur_loop ? cur_loop->current : NULL;
 }
 
-int acr__park(int64_t deadline)
+/* What every suspending call checks first: that it runs in a task, that no cancel
+ * is pending and that its deadline has not passed. 0 with *out set, or the code. */
+static int enter(acr_task **out, int64_t deadline)
 {
     acr_task *t = acr__self();
     if (!t)
         return ACR_ENOTASK;
     if (acr__cancel_pending(t))
         return ACR_ECANCELED;
-    acr_loop *l = t->loop;
     if (deadline != ACR_FOREVER && deadline <= acr_now())
         return ACR_ETIMEOUT;
+    *out = t;
+    return 0;
+}
+
+int acr__park(int64_t deadline)
+{
+    acr_task *t;
+    int rc = enter(&t, deadline);
+    if (rc != 0)
+        return rc;
+    acr_loop *l = t->loop;
     t->deadline = deadline;
     if (deadline != ACR_FOREVER && timer_add(l, t) != 0)
         return -ENOMEM;
@@ -137,13 +149,10 @@ int acr__requeue(acr_task *t)
 
 int acr_checkpoint(int64_t deadline)
 {
-    acr_task *t = acr__self();
-    if (!t)
-        return ACR_ENOTASK;
-    if (acr__cancel_pending(t))
-        return ACR_ECANCELED;
-    if (deadline != ACR_FOREVER && deadline <= acr_now())
-        return ACR_ETIMEOUT;
+    acr_task *t;
+    int rc = enter(&t, deadline);
+    if (rc != 0)
+        return rc;
     if (t->budget > 0) {
         t->budget--;
         return 0;
@@ -154,13 +163,11 @@ int acr_checkpoint(int64_t deadline)
 
 int acr_yield(void)
 {
-    acr_task *t = acr__self();
-    if (!t)
-        return ACR_ENOTASK;
-    if (acr__cancel_pending(t))
-        return ACR_ECANCELED;
-    ready_push(t->loop, t);
-    switch_away(t->loop, t);
+    acr_task *t;
+    int rc = enter(&t, ACR_FOREVER);
+    if (rc != 0)
+        return rc;
+    acr__requeue(t);
     return acr__cancel_pending(t) ? ACR_ECANCELED : 0;
 }
 

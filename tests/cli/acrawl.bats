@@ -2,20 +2,7 @@
 # The acrawl command against the project's test server: records, formats, flags,
 # exit codes, error kinds, and the run-control behaviours users rely on.
 
-setup_file() {
-  load helpers
-  start_server
-}
-
-teardown_file() {
-  load helpers
-  stop_server
-}
-
-setup() {
-  load helpers
-  cd "$BATS_TEST_TMPDIR"
-}
+load helpers
 
 # ---- records and formats ----
 

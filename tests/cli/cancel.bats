@@ -3,24 +3,15 @@
 # ^C on long lists, and request deadlines that fire while a DNS lookup is pending.
 # Every run must give exactly one record per input line.
 
+load helpers
+
 setup_file() {
-  load helpers
   start_server
   # 2 000 URLs with delays of 50..1500 ms (a fixed pseudo-random sequence), and a
   # million fast ones: past the 1 024-line read-ahead, where the crashes were.
   awk -v b="$BASE" 'BEGIN { srand(7); for (i = 0; i < 2000; i++) printf "%s/delay/%d\n", b, 50 + int(rand() * 1450) }' \
     >"$BATS_FILE_TMPDIR/slow2000.txt"
   awk -v b="$BASE" 'BEGIN { for (i = 0; i < 1000000; i++) print b "/ok" }' >"$BATS_FILE_TMPDIR/fast1m.txt"
-}
-
-teardown_file() {
-  load helpers
-  stop_server
-}
-
-setup() {
-  load helpers
-  cd "$BATS_TEST_TMPDIR"
 }
 
 # One record per input line: the records' line numbers are exactly 1..N, once each.

@@ -2,10 +2,7 @@
 # Errors before and around the run: each says what failed, in the program's words,
 # exits 2, and prints no report for a run that never started.
 
-setup() {
-  load helpers
-  cd "$BATS_TEST_TMPDIR"
-}
+load helpers
 
 @test "a bad --resolve is exit 2 with its reason and no report" {
   run "$ACRAWL" --resolve bad http://x.test/

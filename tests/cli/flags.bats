@@ -3,20 +3,7 @@
 # -X as an RFC 9110 token, -A carried whole, every number checked for syntax and
 # range, and -d's default Content-Type.
 
-setup_file() {
-  load helpers
-  start_server
-}
-
-teardown_file() {
-  load helpers
-  stop_server
-}
-
-setup() {
-  load helpers
-  cd "$BATS_TEST_TMPDIR"
-}
+load helpers
 
 # ---- option names ----
 

@@ -34,3 +34,10 @@ server_reset() { curl -s "$BASE/stats/reset" >/dev/null; }
 
 # milliseconds since the epoch
 now_ms() { date +%s%3N; }
+
+# The usual hooks, for files that `load helpers` at their top: one test server per
+# file, each test in its own temporary directory. A file that needs more defines its
+# own hook after the load and calls start_server / stop_server itself.
+setup_file() { start_server; }
+teardown_file() { stop_server; }
+setup() { cd "$BATS_TEST_TMPDIR" || return 1; }

@@ -2,20 +2,7 @@
 # acrawl against servers that misbehave on purpose: connections half-closed while
 # pooled, endless interim responses. Each must end fast, never by waiting out -t.
 
-setup_file() {
-  load helpers
-  start_server
-}
-
-teardown_file() {
-  load helpers
-  stop_server
-}
-
-setup() {
-  load helpers
-  cd "$BATS_TEST_TMPDIR"
-}
+load helpers
 
 @test "a pooled connection the server half-closed (FIN) is not reused: two 200s, fast" {
   local t0 t1

@@ -2,18 +2,9 @@
 # The client library (runtime, transport, http) stands alone: programs that use
 # include/acrawl/*.h link against libacrawl.a without libcurl or program code.
 
-setup_file() {
-  load helpers
-  start_server
-}
-
-teardown_file() {
-  load helpers
-  stop_server
-}
+load helpers
 
 setup() {
-  load helpers
   EXAMPLES="$ROOT/build/examples"
 }
 

@@ -5,18 +5,9 @@
 # other flag in their option sections, acrawl-only flags marked, man sections
 # matching the table's help groups.
 
-setup_file() {
-  load helpers
-  start_server
-}
-
-teardown_file() {
-  load helpers
-  stop_server
-}
+load helpers
 
 setup() {
-  load helpers
   cd "$BATS_TEST_TMPDIR"
   "$ACRAWL" --list-options >table.tsv
 }

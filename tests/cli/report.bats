@@ -2,20 +2,7 @@
 # Input that epoll refuses, NUL bytes in lines, outputs opened before the run, the
 # progress line on a shared terminal, and the report's figures and histogram.
 
-setup_file() {
-  load helpers
-  start_server
-}
-
-teardown_file() {
-  load helpers
-  stop_server
-}
-
-setup() {
-  load helpers
-  cd "$BATS_TEST_TMPDIR"
-}
+load helpers
 
 # ---- input ----
 

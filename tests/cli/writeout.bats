@@ -3,20 +3,7 @@
 # the same test-server URL), acrawl's own names, templates from files, and JSON that
 # stays valid for any input bytes.
 
-setup_file() {
-  load helpers
-  start_server
-}
-
-teardown_file() {
-  load helpers
-  stop_server
-}
-
-setup() {
-  load helpers
-  cd "$BATS_TEST_TMPDIR"
-}
+load helpers
 
 # Every -w variable acrawl knows; -h, the man page and the README list them all.
 VARS="attempt content_type error_kind errormsg exitcode filename_effective header_json http_code json line

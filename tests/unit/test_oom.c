@@ -71,6 +71,30 @@ static acr_job_opts opts(void)
     return (acr_job_opts){.concurrency = 2, .timeout = 5 * ACR_SEC, .req = {.follow = true}};
 }
 
+/* Runs the list once to count the allocations it makes, then again with each of
+ * them failing in turn; every run must pass check(). */
+static void fail_each(const char *engine, void (*once)(char *, uint64_t, struct tally *))
+{
+    char path[64];
+    write_list(path, sizeof path);
+    struct tally t;
+    uint64_t before = acr_alloc_count();
+    once(path, 0, &t);
+    uint64_t sites = acr_alloc_count() - before;
+    check(&t, 0);
+    cr_assert(t.started && t.oom_records == 0, "%s: the run without failures went wrong", engine);
+    int ooms = 0;
+    for (uint64_t n = 1; n <= sites; n++) {
+        once(path, n, &t);
+        check(&t, n);
+        ooms += t.oom_records;
+    }
+    cr_log_info("%s engine: %llu allocations failed one at a time; %d gave an out-of-memory record", engine,
+                (unsigned long long)sites, ooms);
+    cr_assert_gt(ooms, 0, "%s: no failure reached a record: the injection is not reaching the engine", engine);
+    unlink(path);
+}
+
 /* ---- the acrawl engine ---- */
 
 struct arun {
@@ -119,24 +143,7 @@ static void acrawl_once(char *path, uint64_t fail_at, struct tally *out)
 
 Test(oom, every_allocation_of_the_acrawl_engine_fails_once, .init = setup, .fini = teardown, .timeout = 240)
 {
-    char path[64];
-    write_list(path, sizeof path);
-    struct tally t;
-    uint64_t before = acr_alloc_count();
-    acrawl_once(path, 0, &t);
-    uint64_t sites = acr_alloc_count() - before;
-    check(&t, 0);
-    cr_assert(t.started && t.oom_records == 0);
-    int ooms = 0;
-    for (uint64_t n = 1; n <= sites; n++) {
-        acrawl_once(path, n, &t);
-        check(&t, n);
-        ooms += t.oom_records;
-    }
-    cr_log_info("acrawl engine: %llu allocations failed one at a time; %d gave an out-of-memory record",
-                (unsigned long long)sites, ooms);
-    cr_assert_gt(ooms, 0, "no failure reached a record: the injection is not reaching the engine");
-    unlink(path);
+    fail_each("acrawl", acrawl_once);
 }
 
 /* ---- the libcurl engine ---- */
@@ -168,21 +175,5 @@ static void curl_once(char *path, uint64_t fail_at, struct tally *t)
 
 Test(oom, every_allocation_of_the_libcurl_engine_fails_once, .init = setup, .fini = teardown, .timeout = 240)
 {
-    char path[64];
-    write_list(path, sizeof path);
-    struct tally t;
-    uint64_t before = acr_alloc_count();
-    curl_once(path, 0, &t);
-    uint64_t sites = acr_alloc_count() - before;
-    check(&t, 0);
-    int ooms = 0;
-    for (uint64_t n = 1; n <= sites; n++) {
-        curl_once(path, n, &t);
-        check(&t, n);
-        ooms += t.oom_records;
-    }
-    cr_log_info("libcurl engine: %llu allocations failed one at a time; %d gave an out-of-memory record",
-                (unsigned long long)sites, ooms);
-    cr_assert_gt(ooms, 0, "no failure reached a record");
-    unlink(path);
+    fail_each("libcurl", curl_once);
 }
