@@ -1,5 +1,6 @@
 /* overflow.c -- tells which task overflowed its stack when a guard page is hit,
  * then hands the SIGSEGV to whoever handled it before (ASan, or the default). */
+#include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -24,7 +25,8 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
     if (t && t->stack && acr__stack_in_guard(t->stack, si->si_addr)) {
         char id[24];
         acr_utoa(id, t->id);
-        write_str("acrawl: stack overflow in task ");
+        write_str(program_invocation_short_name); /* whichever program the runtime is in */
+        write_str(": stack overflow in task ");
         write_str(id);
         write_str(" (");
         write_str(t->name ? t->name : "unnamed");
