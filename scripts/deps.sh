@@ -6,7 +6,7 @@ set -eu
 pkgs=(
   # build
   build-essential pkg-config
-  libc-ares-dev node-llhttp libssl-dev openssl libcurl4-openssl-dev zlib1g-dev
+  libc-ares-dev node-llhttp libssl-dev openssl libcurl4-openssl-dev zlib1g-dev libxml2-dev
   # tests: Criterion, bats, the CLI tools the bats tests call, dnsmasq as a real DNS peer
   libcriterion-dev bats bats-assert bats-support curl python3 man-db bsdutils valgrind dnsmasq-base
   # the AArch64 context switch, cross-built and run under qemu-user
