@@ -3,7 +3,6 @@
  * retry with backoff, save bodies, and hand their record to the completion channel. */
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include "acrawl/error.h"
 #include "acrawl/task.h"
 #include "acrawl/url.h"
+#include "attempts.h"
 #include "fetchjob.h"
 #include "runtime/check.h"
 #include "util/alloc.h"
@@ -22,8 +22,6 @@
 #include "record.h"
 
 #define READ_AHEAD 1024
-#define BACKOFF_BASE (200 * ACR_MSEC)
-#define BACKOFF_MAX (10 * ACR_SEC)
 
 /* A record has exactly one owner at a time, and ownership moves only by a call
  * that says it did: the reader creates it (take_line) and owns it until its
@@ -120,53 +118,13 @@ static int open_body_file(acr_job *j, acr_record *r)
     return -EEXIST;
 }
 
-static bool retryable(const acr_response *resp)
-{
-    switch (resp->error) {
-    case 0:
-        return resp->status == 429 || resp->status >= 500;
-    case ACR_ECONNECT:
-    case ACR_EREFUSED:
-    case ACR_ERESET:
-    case ACR_ETIMEOUT:
-    case ACR_EDNS:
-        return true;
-    default:
-        return false;
-    }
-}
-
-/* Exponential backoff with full jitter; Retry-After (seconds) wins when present. */
-static int64_t backoff(acr_job *j, const acr_response *resp, unsigned attempt)
-{
-    const char *ra = acr_headers_get(&resp->headers, "Retry-After");
-    if (ra && *ra >= '0' && *ra <= '9') {
-        long s = strtol(ra, NULL, 10);
-        return (int64_t)(s > 3600 ? 3600 : s) * ACR_SEC;
-    }
-    double cap = (double)BACKOFF_BASE * pow(2.0, (double)(attempt - 1));
-    if (cap > (double)BACKOFF_MAX)
-        cap = (double)BACKOFF_MAX;
-    j->rng = j->rng * 1103515245u + 12345u;
-    return (int64_t)(cap * (0.5 + 0.5 * (double)(j->rng >> 8) / (double)(1u << 24)));
-}
-
 /* ---- fetch tasks ---- */
 
-/* Runs the attempts of one request; resp holds the last one. fd: the body file or -1. */
-static void attempts(acr_job *j, acr_record *r, acr_request *rq, int fd, acr_response *resp)
+/* A retry starts the saved body afresh. */
+static int truncate_body(void *arg)
 {
-    for (unsigned attempt = 1;; attempt++) {
-        if (attempt > 1 && fd >= 0 && (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0))
-            return; /* a retry starts the saved body afresh */
-        acr_response_release(resp);
-        r->attempt = attempt;
-        acr_fetch(j->client, rq, acr_deadline_in(j->o.timeout), resp);
-        if (attempt > j->o.retry || !retryable(resp) || acr_cancelled())
-            return;
-        if (acr_sleep_for(backoff(j, resp, attempt)) != 0)
-            return; /* cancelled while backing off: the last attempt stands */
-    }
+    int fd = (int)(intptr_t)arg;
+    return ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0;
 }
 
 /* Out of line: its message buffer should not sit in every fetch task's frame. */
@@ -213,7 +171,9 @@ static int fetch_main(void *arg)
         rq.sink = fd >= 0 ? write_body : NULL;
         rq.sink_arg = (void *)(intptr_t)fd;
         acr_response resp = {0};
-        attempts(j, r, &rq, fd, &resp);
+        acr_attempts a = {.client = j->client, .timeout = j->o.timeout, .retry = j->o.retry, .rng = &j->rng,
+                          .restart = fd >= 0 ? truncate_body : NULL, .restart_arg = (void *)(intptr_t)fd};
+        r->attempt = acr_attempts_run(&a, &rq, &resp);
         acr_record_fill(r, &resp, j->o.keep_headers);
         acr_response_release(&resp);
         if (fd >= 0)
