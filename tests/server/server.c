@@ -21,6 +21,7 @@
 #include "util/buf.h"
 #include "transport/net.h"
 #include "transport/tls.h"
+#include "sites.h"
 
 #define MAX_LISTENERS 16
 #define MAX_REQ_HEADERS 100
@@ -545,6 +546,10 @@ static int route(struct conn *c, const struct req *r)
         return send_links(c, r, path);
     if (!strcmp(path, "/stats") || !strcmp(path, "/stats/reset"))
         return send_stats(c, r, path[6] == '/');
+    if (sites_match(path))
+        return sites_serve(&c->s, &(struct site_req){.path = path, .target = r->url.p, .hname = r->hname,
+            .hvalue = r->hvalue, .nh = r->nh, .keep_alive = llhttp_should_keep_alive(&r->p),
+            .head = r->p.method == HTTP_HEAD, .tls = c->tls != NULL});
     return respond_text(c, r, 404, "not found\n");
 }
 
@@ -752,8 +757,9 @@ static int server_main(void *arg)
 static void usage(void)
 {
     fprintf(stderr, "usage: acrawl-testserver [--host ADDR] [--port N] [--max-seconds N]\n"
-                    "                         [--tls CERT KEY]...\n"
-                    "Serves test routes on loopback; prints 'http=PORT [https=PORT]...' when ready.\n");
+                    "                         [--tls CERT KEY]... [--robots VARIANT]\n"
+                    "Serves test routes on loopback; prints 'http=PORT [https=PORT]...' when ready.\n"
+                    "/robots.txt variants (default 404): %s\n", sites_robots_names());
     exit(2);
 }
 
@@ -770,7 +776,9 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--tls") && i + 2 < argc && o.ntls < MAX_LISTENERS) {
             o.certs[o.ntls] = argv[++i];
             o.keys[o.ntls++] = argv[++i];
-        } else
+        } else if (!strcmp(argv[i], "--robots") && i + 1 < argc && sites_set_robots(argv[i + 1]) == 0)
+            i++;
+        else
             usage();
     }
     signal(SIGPIPE, SIG_IGN);
