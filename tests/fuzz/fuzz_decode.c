@@ -82,10 +82,7 @@ static void decode(const char *enc, const uint8_t *in, size_t len, uint8_t split
  * harness can look further; FUZZ_STRICT=1 (set by make fuzz-regress) reports it. */
 static bool known_issue(const struct result *split, const struct result *whole)
 {
-    static int strict = -1;
-    if (strict < 0)
-        strict = getenv("FUZZ_STRICT") && !strcmp(getenv("FUZZ_STRICT"), "1");
-    return !strict && whole->raw_retry && !split->raw_retry;
+    return !fuzz_strict() && whole->raw_retry && !split->raw_retry;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
