@@ -44,11 +44,16 @@ static size_t render(acr_format fmt, const char *wfmt, const acr_record *r)
     return (size_t)n;
 }
 
-static void check_text(size_t n)
+/* Fields stay where awk and cut expect them: line status bytes ms url [kind message]. */
+static void check_text(size_t n, const acr_record *r)
 {
     FUZZ_CHECK(n > 0 && rendered[n - 1] == '\n', "a text record is one line");
     FUZZ_CHECK(memchr(rendered, '\n', n) == rendered + n - 1, "no newline inside a text record");
     FUZZ_CHECK(!memchr(rendered, '\r', n), "no CR inside a text record");
+    size_t tabs = 0;
+    for (size_t i = 0; i < n; i++)
+        tabs += rendered[i] == '\t';
+    FUZZ_CHECK(tabs == (r->error ? 6u : 4u), "a text record has its fixed number of fields");
 }
 
 static void check_json(size_t n)
@@ -89,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snprintf(failed.message, sizeof failed.message, "%s", message);
     const acr_record *recs[] = {&ok, &failed};
     for (size_t i = 0; i < 2; i++) {
-        check_text(render(ACR_FMT_TEXT, NULL, recs[i]));
+        check_text(render(ACR_FMT_TEXT, NULL, recs[i]), recs[i]);
         check_json(render(ACR_FMT_JSON, NULL, recs[i]));
         if (unknown)
             continue;
