@@ -73,6 +73,18 @@ static void resolve(const acr_url *base, const char *ref)
     }
 }
 
+/* References that must resolve to the base's own href. */
+static void same_as_base(const acr_url *base, const char *ref)
+{
+    acr_url u;
+    int rc = acr_url_resolve(&u, base, ref, NULL, 0);
+    if (rc == -ENOMEM)
+        return;
+    FUZZ_CHECK(rc == 0, "a base's own reference resolves");
+    FUZZ_CHECK(!strcmp(u.href, base->href), "a base's own reference resolves to the base");
+    acr_url_release(&u);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *s = malloc(size + 1);
@@ -105,6 +117,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         acr_url b;
         if (acr_url_parse(&b, s, NULL, 0) == 0) {
             resolve(&b, s + first + 1);
+            same_as_base(&b, "");       /* RFC 3986 §5.2.2: the base itself */
+            if (strncmp(b.target, "//", 2)) /* "//x" would be a network-path reference */
+                same_as_base(&b, b.target); /* its own path and query */
             acr_url_release(&b);
         }
     }
