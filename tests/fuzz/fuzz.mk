@@ -77,7 +77,7 @@ define fuzz_run
 	  -artifact_prefix=$(FUZZ_BUILD)/artifacts/$(1)/ $(FUZZ_BUILD)/corpus/$(1) \
 	  >$(FUZZ_BUILD)/fuzz_$(1).log 2>&1 || { tail -n 60 $(FUZZ_BUILD)/fuzz_$(1).log; \
 	  echo "fuzz $(1): FAILED (log $(FUZZ_BUILD)/fuzz_$(1).log)"; exit 1; }
-	@grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)|^#[0-9]+ +DONE' \
+	@grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)|^#[0-9]+[[:space:]]+DONE' \
 	  $(FUZZ_BUILD)/fuzz_$(1).log | sed 's/^/fuzz $(1): /'
 endef
 
