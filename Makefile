@@ -169,4 +169,6 @@ install: all
 clean:
 	rm -rf build acrawl
 
+include tests/fuzz/fuzz.mk
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
