@@ -149,6 +149,7 @@ check: deps
 	$(MAKE) cli
 	$(MAKE) arch
 	$(MAKE) asan
+	$(MAKE) fuzz-smoke
 
 bench-runtime: $(BUILD)/bench/bench_runtime
 	$(BUILD)/bench/bench_runtime

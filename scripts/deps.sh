@@ -9,6 +9,8 @@ pkgs=(
   libc-ares-dev node-llhttp libssl-dev openssl libcurl4-openssl-dev zlib1g-dev libxml2-dev
   # tests: Criterion, bats, the CLI tools the bats tests call, dnsmasq as a real DNS peer
   libcriterion-dev bats bats-assert bats-support curl python3 man-db bsdutils valgrind dnsmasq-base
+  # the in-tree fuzzers (make fuzz, fuzz-smoke in make check): clang's libFuzzer
+  clang libclang-rt-14-dev
   # the AArch64 context switch, cross-built and run under qemu-user
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
   # benchmarks: nginx as the server, wrk and the asyncio+aiohttp peer

@@ -16,17 +16,58 @@ int acr_decoder_init(acr_decoder *d, const char *enc)
     if (!strcasecmp(enc, "gzip") || !strcasecmp(enc, "x-gzip"))
         wbits = 16 + MAX_WBITS;
     else if (!strcasecmp(enc, "deflate"))
-        wbits = MAX_WBITS; /* zlib-wrapped per RFC 9110; raw deflate is retried */
+        wbits = 0; /* zlib-wrapped per RFC 9110, but some servers send it raw: sniffed */
     else
         return 0;
+    d->active = true;
+    if (wbits == 0) {
+        d->sniff = true;
+        return 0;
+    }
     if (inflateInit2(&d->z, wbits) != Z_OK)
         return -ENOMEM;
-    d->active = true;
+    d->inited = true;
     return 0;
+}
+
+/* RFC 1950 §2.2: a zlib stream starts with CM = 8 and a header that is a multiple of 31. */
+static bool zlib_header(const unsigned char h[2]) { return (h[0] & 0x0f) == 8 && ((h[0] << 8) | h[1]) % 31 == 0; }
+
+static int inflate_some(acr_decoder *d, const char **in, size_t *inlen, char *out, size_t outcap, size_t *outn,
+                        char *err, size_t errlen);
+
+/* deflate: collects the first two bytes, however the body is split, then starts
+ * zlib-wrapped or raw and decodes them. Bytes of a first one-byte chunk are kept. */
+static int sniff(acr_decoder *d, const char **in, size_t *inlen, char *out, size_t outcap, size_t *outn, char *err,
+                 size_t errlen)
+{
+    while (d->nhead < 2 && *inlen > 0) {
+        d->head[d->nhead++] = (unsigned char)**in;
+        (*in)++;
+        (*inlen)--;
+    }
+    *outn = 0;
+    if (d->nhead < 2)
+        return 0;
+    d->sniff = false;
+    if (inflateInit2(&d->z, zlib_header(d->head) ? MAX_WBITS : -MAX_WBITS) != Z_OK)
+        return -ENOMEM;
+    d->inited = true;
+    const char *h = (const char *)d->head;
+    size_t hl = 2; /* two bytes cannot fill out: they are taken whole */
+    return inflate_some(d, &h, &hl, out, outcap, outn, err, errlen);
 }
 
 int acr_decoder_step(acr_decoder *d, const char **in, size_t *inlen, char *out, size_t outcap, size_t *outn,
                      char *err, size_t errlen)
+{
+    if (d->sniff)
+        return sniff(d, in, inlen, out, outcap, outn, err, errlen);
+    return inflate_some(d, in, inlen, out, outcap, outn, err, errlen);
+}
+
+static int inflate_some(acr_decoder *d, const char **in, size_t *inlen, char *out, size_t outcap, size_t *outn,
+                        char *err, size_t errlen)
 {
     *outn = 0;
     if (d->done) {
@@ -39,15 +80,6 @@ int acr_decoder_step(acr_decoder *d, const char **in, size_t *inlen, char *out, 
     d->z.next_out = (Bytef *)out;
     d->z.avail_out = (uInt)outcap;
     int zr = inflate(&d->z, Z_NO_FLUSH);
-    if (zr == Z_DATA_ERROR && !d->started && !d->raw_retry) {
-        /* Some servers send raw deflate as "deflate": start again raw. */
-        inflateEnd(&d->z);
-        memset(&d->z, 0, sizeof d->z);
-        d->raw_retry = true;
-        if (inflateInit2(&d->z, -MAX_WBITS) != Z_OK)
-            return -ENOMEM;
-        return acr_decoder_step(d, in, inlen, out, outcap, outn, err, errlen);
-    }
     if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
         snprintf(err, errlen, "bad compressed body: %s", d->z.msg ? d->z.msg : "zlib error");
         return ACR_EPROTO;
@@ -56,7 +88,6 @@ int acr_decoder_step(acr_decoder *d, const char **in, size_t *inlen, char *out, 
     *in += used;
     *inlen -= used;
     *outn = outcap - d->z.avail_out;
-    d->started = true;
     if (zr == Z_STREAM_END)
         d->done = true;
     return 0;
@@ -73,7 +104,7 @@ int acr_decoder_finish(acr_decoder *d, char *err, size_t errlen)
 
 void acr_decoder_release(acr_decoder *d)
 {
-    if (d->active)
+    if (d->inited)
         inflateEnd(&d->z);
-    d->active = false;
+    d->active = d->inited = false;
 }

@@ -9,8 +9,10 @@
 typedef struct acr_decoder {
     z_stream z;
     bool active;        /* an encoding we decode was named */
-    bool started;       /* inflate has produced or consumed something */
-    bool raw_retry;     /* "deflate" sent without its zlib header: retried raw */
+    bool inited;        /* z is set up (deflate: once its first two bytes are seen) */
+    bool sniff;         /* deflate: zlib-wrapped or raw is decided by the first two bytes */
+    unsigned char head[2];
+    unsigned nhead;
     bool done;          /* end of the compressed stream seen */
 } acr_decoder;
 

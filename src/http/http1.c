@@ -203,6 +203,11 @@ static int on_headers_complete(llhttp_t *p)
     struct rp *r = p->data;
     if (commit_header(r) != 0)
         return -1;
+    /* llhttp 8 takes "HTTP/1.1 99 X" and even an empty status as 0; RFC 9112 §4
+     * says three digits, and 0 means "no response" to acrawl. */
+    if (p->status_code < 100 || p->status_code > 999)
+        return fail_cb(r, ACR_EPROTO, "invalid status code %llu (three digits expected)",
+                       (unsigned long long)p->status_code);
     r->resp->status = p->status_code;
     if (informational(p->status_code))
         return 0;
