@@ -253,6 +253,7 @@ static int build(acr_url *u, const struct parts *p, char *err, size_t errlen)
         acr_buf_putc(&fix, '/');
         if (tgt.p)
             acr_buf_add(&fix, tgt.p, tgt.len);
+        fix.oom |= tgt.oom; /* an empty tgt may be empty because memory ran out */
         free(tgt.p);
         tgt = fix;
     }
