@@ -1,5 +1,6 @@
 /* robots.c -- robots.txt (RFC 9309): line parser, group selection, and rules compiled
- * to arrays of normalised octets, bucketed by their first octet after "/". */
+ * to normalised octets in a trie of their literal prefixes (the part before any '*'),
+ * so a match walks the path down the trie once instead of trying every rule. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -19,8 +20,6 @@
  * So "%7e" == "~", "%2f" == "%2F" != "/", and "é" == "%C3%A9". */
 #define U_ENC 256u
 #define U_WILD 512u                    /* '*' in a rule */
-#define GENERAL 512u                   /* bucket of rules not starting with "/" + literal */
-#define NBUCKETS (GENERAL + 1)
 
 #define BIT(c) (UINT64_C(1) << ((c) & 63))
 #define RANGE(lo, hi) (((UINT64_C(1) << ((hi) - (lo) + 1)) - 1) << ((lo) & 63))
@@ -36,19 +35,37 @@ static const uint64_t res_mask[2] = {
 };
 
 struct rule {
-    uint32_t off;   /* first unit in units */
-    uint32_t n;     /* units, the '$' anchor not included */
-    uint32_t prio;  /* octets of the normalised rule: the longest match wins */
-    uint16_t key;   /* bucket */
+    const uint16_t *u; /* its units (in the parser's arena, then in acr_robots.units) */
+    uint32_t off;      /* parser: first unit in the arena */
+    uint32_t n;        /* units, the '$' anchor not included */
+    uint32_t plen;     /* units before the first '*': the trie key */
+    uint32_t tail;     /* anchored with a '*': units after the last '*', else 0 */
+    uint32_t prio;     /* octets of the normalised rule: the longest match wins */
     uint8_t allow;
     uint8_t anchored;
 };
 
+/* A node of the trie (a radix tree: chains without branches or rules are one edge):
+ * the rules whose literal prefix is the units on the way from the root. Nodes are
+ * O(rules), whatever the rules' lengths. */
+struct node {
+    uint32_t child;  /* children: nodes[child .. child + nchild), by first unit */
+    uint32_t nchild;
+    uint32_t rule;   /* rules ending here: rules[rule .. rule + nrules), best first */
+    uint32_t nrules;
+    uint32_t label;  /* the edge from the parent: units[label .. label + label_n) */
+    uint32_t label_n;
+    uint32_t end;    /* building: rules[rule .. end) all start with this node's prefix */
+    uint32_t depth;  /* building: length of that prefix */
+    uint16_t unit;   /* units[label], kept here for the binary search */
+};
+
 struct acr_robots {
-    struct rule *rules;        /* by bucket; in a bucket by prio, then Allow first */
+    struct rule *rules;  /* by literal prefix, then best first */
     size_t nrules;
     uint16_t *units;
-    uint32_t bucket[NBUCKETS + 1]; /* bucket k is rules[bucket[k] .. bucket[k + 1]) */
+    struct node *nodes;  /* nodes[0] is the root; none when there are no rules */
+    size_t nnodes;
     int64_t delay;
     char **sitemaps;
     size_t nsitemaps;
@@ -132,13 +149,6 @@ static void *grow(void *p, size_t *cap, size_t need, size_t size, bool *oom)
 
 /* ---- Rule compilation ---- */
 
-static uint16_t bucket_of(const uint16_t *u, size_t n)
-{
-    if (n >= 2 && u[0] == '/' && u[1] != U_WILD)
-        return u[1];
-    return GENERAL;
-}
-
 /* Appends the units of pattern v[0..n) to rs (runs of '*' as one); returns its octets. */
 static uint32_t compile_units(struct ruleset *rs, const char *v, size_t n)
 {
@@ -176,7 +186,6 @@ static void add_rule(struct ruleset *rs, bool allow, const char *v, size_t n, bo
     r->off = (uint32_t)rs->un;
     r->prio = compile_units(rs, v, n) + r->anchored;
     r->n = (uint32_t)rs->un - r->off;
-    r->key = bucket_of(rs->units + r->off, r->n);
 }
 
 /* ---- Line parser ---- */
@@ -388,44 +397,126 @@ static void parse_lines(struct parser *p, const char *s, size_t n, bool cut)
 
 /* ---- Assembly ---- */
 
-static int by_bucket_then_precedence(const void *a, const void *b)
+/* Literal prefixes in lexicographic order, a prefix before its extensions; rules
+ * with the same prefix best first (more octets, then Allow). */
+static int by_prefix_then_precedence(const void *a, const void *b)
 {
     const struct rule *x = a, *y = b;
-    if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
+    uint32_t n = x->plen < y->plen ? x->plen : y->plen;
+    for (uint32_t i = 0; i < n; i++) {
+        if (x->u[i] != y->u[i])
+            return x->u[i] < y->u[i] ? -1 : 1;
+    }
+    if (x->plen != y->plen)
+        return x->plen < y->plen ? -1 : 1;
     if (x->prio != y->prio)
         return x->prio > y->prio ? -1 : 1;
     return (int)y->allow - (int)x->allow;
+}
+
+/* Units that rules[k .. j) share from depth d on, all within their literal prefixes.
+ * Sorted, so the first and the last rule decide. */
+static uint32_t shared_from(const acr_robots *r, uint32_t k, uint32_t j, uint32_t d)
+{
+    const struct rule *a = &r->rules[k], *b = &r->rules[j - 1];
+    uint32_t n = a->plen < b->plen ? a->plen : b->plen;
+    uint32_t e = d;
+    while (e < n && a->u[e] == b->u[e])
+        e++;
+    return e - d;
+}
+
+/* Gives node i its rules (those whose prefix ends here) and one child per next unit.
+ * Children are appended together, so they are consecutive and sorted. */
+static int expand(acr_robots *r, size_t i, size_t *cap)
+{
+    struct node nd = r->nodes[i]; /* a copy: growing may move the array */
+    uint32_t k = nd.rule;
+    while (k < nd.end && r->rules[k].plen == nd.depth)
+        k++;
+    nd.nrules = k - nd.rule;
+    nd.child = (uint32_t)r->nnodes;
+    bool oom = false;
+    while (k < nd.end) {
+        uint16_t u = r->rules[k].u[nd.depth];
+        uint32_t j = k + 1;
+        while (j < nd.end && r->rules[j].u[nd.depth] == u)
+            j++;
+        r->nodes = grow(r->nodes, cap, r->nnodes + 1, sizeof *r->nodes, &oom);
+        if (oom)
+            return -ENOMEM;
+        uint32_t len = shared_from(r, k, j, nd.depth);
+        uint32_t label = (uint32_t)(r->rules[k].u - r->units) + nd.depth;
+        r->nodes[r->nnodes++] = (struct node){
+            .rule = k, .end = j, .depth = nd.depth + len, .label = label, .label_n = len, .unit = u};
+        k = j;
+    }
+    nd.nchild = (uint32_t)r->nnodes - nd.child;
+    r->nodes[i] = nd;
+    return 0;
+}
+
+/* Breadth first: the node array is its own queue. */
+static int build_trie(acr_robots *r)
+{
+    size_t cap = 0;
+    bool oom = false;
+    r->nodes = grow(NULL, &cap, 1, sizeof *r->nodes, &oom);
+    if (oom)
+        return -ENOMEM;
+    r->nodes[0] = (struct node){.end = (uint32_t)r->nrules};
+    r->nnodes = 1;
+    for (size_t i = 0; i < r->nnodes; i++) {
+        if (expand(r, i, &cap) != 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static uint32_t literal_len(const uint16_t *u, uint32_t n)
+{
+    uint32_t i = 0;
+    while (i < n && u[i] != U_WILD)
+        i++;
+    return i;
+}
+
+static uint32_t tail_len(const struct rule *ru)
+{
+    uint32_t i = ru->n;
+    while (i > ru->plen && ru->u[i - 1] != U_WILD)
+        i--;
+    return ru->anchored && ru->plen < ru->n ? ru->n - i : 0;
 }
 
 /* Moves rs's rules into r, sorted, with their units packed in the same order. */
 static int take_rules(acr_robots *r, struct ruleset *rs)
 {
     size_t total = 0;
-    for (size_t i = 0; i < rs->n; i++)
-        total += rs->v[i].n;
+    for (size_t i = 0; i < rs->n; i++) {
+        struct rule *ru = &rs->v[i];
+        ru->u = rs->units + ru->off;
+        ru->plen = literal_len(ru->u, ru->n);
+        ru->tail = tail_len(ru);
+        total += ru->n;
+    }
     r->units = acr_malloc((total ? total : 1) * sizeof *r->units);
     if (!r->units)
         return -ENOMEM;
     if (rs->n > 0)
-        qsort(rs->v, rs->n, sizeof *rs->v, by_bucket_then_precedence);
-    uint32_t at = 0;
+        qsort(rs->v, rs->n, sizeof *rs->v, by_prefix_then_precedence);
+    size_t at = 0;
     for (size_t i = 0; i < rs->n; i++) {
         struct rule *ru = &rs->v[i];
-        memcpy(r->units + at, rs->units + ru->off, ru->n * sizeof *r->units);
-        ru->off = at;
+        memcpy(r->units + at, ru->u, ru->n * sizeof *r->units);
+        ru->u = r->units + at;
         at += ru->n;
-        r->bucket[ru->key + 1] = (uint32_t)i + 1;
-    }
-    for (size_t k = 1; k <= NBUCKETS; k++) {
-        if (r->bucket[k] < r->bucket[k - 1])
-            r->bucket[k] = r->bucket[k - 1]; /* empty buckets */
     }
     r->rules = rs->v;
     r->nrules = rs->n;
     rs->v = NULL;
     r->delay = rs->delay;
-    return 0;
+    return build_trie(r);
 }
 
 static void ruleset_release(struct ruleset *rs)
@@ -528,14 +619,86 @@ static bool rule_matches(const uint16_t *p, size_t pn, bool anchored, const char
     }
 }
 
-static const struct rule *first_match(const acr_robots *r, unsigned k, const char *s, size_t n)
+/* The unit that ends at s[e - 1] (e a unit boundary); *start gets where it begins.
+ * Going backwards is unambiguous: a '%' followed by two hex digits always starts an
+ * escape, since '%' is never the second or third byte of one. */
+static unsigned unit_before(const char *s, size_t e, size_t *start)
 {
-    for (uint32_t i = r->bucket[k]; i < r->bucket[k + 1]; i++) {
+    size_t next;
+    if (e >= 3 && s[e - 3] == '%' && hexval((unsigned char)s[e - 2]) >= 0 && hexval((unsigned char)s[e - 1]) >= 0)
+        *start = e - 3;
+    else
+        *start = e - 1;
+    return unit_at(s, e, *start, &next);
+}
+
+/* Whether s[0..n) ends with units p[0..t): a quick refusal, before the full match,
+ * for rules that end in '*' + literal + '$' (the common "*.pdf$"). */
+static bool ends_with(const uint16_t *p, size_t t, const char *s, size_t n)
+{
+    size_t e = n;
+    while (t > 0) {
+        if (e == 0 || unit_before(s, e, &e) != p[t - 1])
+            return false;
+        t--;
+    }
+    return true;
+}
+
+/* Whether a would decide instead of b (b may be NULL). */
+static bool beats(const struct rule *a, const struct rule *b)
+{
+    if (!b || a->prio > b->prio)
+        return true;
+    return a->prio == b->prio && a->allow && !b->allow;
+}
+
+/* The best of `best` and the rules ending at nd whose rest matches s[0..n). */
+static const struct rule *best_at(const acr_robots *r, const struct node *nd, const char *s, size_t n,
+                                  const struct rule *best)
+{
+    for (uint32_t i = nd->rule; i < nd->rule + nd->nrules; i++) {
         const struct rule *ru = &r->rules[i];
-        if (rule_matches(r->units + ru->off, ru->n, ru->anchored, s, n))
+        if (!beats(ru, best))
+            break; /* best first: no later one can win either */
+        if (ru->tail && !ends_with(ru->u + ru->n - ru->tail, ru->tail, s, n))
+            continue;
+        if (rule_matches(ru->u + ru->plen, ru->n - ru->plen, ru->anchored, s, n))
             return ru;
     }
+    return best;
+}
+
+static const struct node *child_of(const acr_robots *r, const struct node *nd, unsigned u)
+{
+    uint32_t lo = nd->child;
+    uint32_t hi = nd->child + nd->nchild;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (r->nodes[mid].unit < u)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < nd->child + nd->nchild && r->nodes[lo].unit == u)
+        return &r->nodes[lo];
     return NULL;
+}
+
+/* The child of nd whose whole edge the path follows from *i (moved past it), or NULL. */
+static const struct node *next_node(const acr_robots *r, const struct node *nd, const char *s, size_t n,
+                                    size_t *i)
+{
+    if (*i == n)
+        return NULL;
+    const struct node *c = child_of(r, nd, unit_at(s, n, *i, i));
+    if (!c)
+        return NULL;
+    for (uint32_t k = 1; k < c->label_n; k++) {
+        if (*i == n || unit_at(s, n, *i, i) != r->units[c->label + k])
+            return NULL;
+    }
+    return c;
 }
 
 static bool is_robots_txt(const char *path)
@@ -551,16 +714,17 @@ bool acr_robots_allowed(const acr_robots *r, const char *path)
         return true;
     if (r->deny_all)
         return false;
+    if (r->nnodes == 0)
+        return true;
     if (!*path)
         path = "/";
     size_t n = strlen(path);
-    const struct rule *best = first_match(r, GENERAL, path, n);
-    if (path[0] == '/' && n > 1) {
-        size_t next;
-        unsigned k = unit_at(path, n, 1, &next);
-        const struct rule *b = first_match(r, k, path, n);
-        if (b && (!best || b->prio > best->prio || (b->prio == best->prio && b->allow)))
-            best = b;
+    const struct node *nd = &r->nodes[0];
+    const struct rule *best = NULL;
+    size_t i = 0;
+    while (nd) {
+        best = best_at(r, nd, path + i, n - i, best);
+        nd = next_node(r, nd, path, n, &i);
     }
     return !best || best->allow;
 }
@@ -579,6 +743,7 @@ void acr_robots_free(acr_robots *r)
         return;
     free(r->rules);
     free(r->units);
+    free(r->nodes);
     for (size_t i = 0; i < r->nsitemaps; i++)
         free(r->sitemaps[i]);
     free(r->sitemaps);

@@ -28,8 +28,9 @@ int acr_robots_disallow_all(acr_robots **out);
  * Rule and path are compared normalised (RFC 9309 §2.2.2): escapes of unreserved
  * characters decoded, hex case ignored, non-ASCII and other bytes outside the
  * reserved and unreserved sets equal to their escapes. /robots.txt (with or without a
- * query) is always allowed. No allocation; cost is the path length times the rules
- * that share its first character after "/", plus the rules that start otherwise. */
+ * query) is always allowed. No allocation. Cost: one walk of the path down a trie of
+ * the rules' literal prefixes (the part before any '*'), plus a wildcard match for
+ * each rule with a '*' met on the way (anchored ones first check their end). */
 bool acr_robots_allowed(const acr_robots *r, const char *path);
 /* Crawl-delay of the chosen groups (the first one given) in nanoseconds, or -1 when
  * none. Non-standard but widely used: integer and decimal seconds ("10", "0.5");

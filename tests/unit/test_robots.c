@@ -78,6 +78,7 @@ static const struct rcase cases[] = {
     {"longest match independent of order", "User-agent: acrawl\nAllow: /x/page.html\nDisallow: /x/\n", "/x/", false},
     {"allow wins a tie", "User-agent: acrawl\nDisallow: /page\nAllow: /page\n", "/page", true},
     {"allow wins a tie, either order", "User-agent: acrawl\nAllow: /page\nDisallow: /page\n", "/page", true},
+    {"tie between a wildcard and a literal rule", "User-agent: acrawl\nDisallow: /ab\nAllow: /a*\n", "/ab", true},
     {"longer wildcard rule wins", "User-agent: acrawl\nDisallow: /*.php\nAllow: /a*.php\n", "/a.php", true},
     {"empty disallow allows all", "User-agent: acrawl\nDisallow:\n", "/anything", true},
     {"disallow all", "User-agent: acrawl\nDisallow: /\n", "/", false},
@@ -113,6 +114,12 @@ static const struct rcase cases[] = {
     {"bare '%' equals %25", "User-agent: acrawl\nDisallow: /100%\n", "/100%25off", false},
     {"reserved chars literal", "User-agent: acrawl\nDisallow: /p?q=a&b=c:d\n", "/p?q=a&b=c:d&e", false},
     {"longest match counts normalised octets", "User-agent: acrawl\nAllow: /%7Ea\nDisallow: /~a\n", "/~a", true},
+    {"escaped suffix of an anchored rule", "User-agent: acrawl\nDisallow: /*%2f$\n", "/a%2F", false},
+    {"decoded suffix of an anchored rule", "User-agent: acrawl\nDisallow: /*~$\n", "/a%7e", false},
+    {"bare '%' at the end of an anchored rule", "User-agent: acrawl\nDisallow: /*0%$\n", "/x100%", false},
+    {"bare '%' at the end of an anchored rule (2)", "User-agent: acrawl\nDisallow: /*0%$\n", "/x100%25", false},
+    {"anchored rule, other suffix", "User-agent: acrawl\nDisallow: /*.pdf$\n", "/a.pdf/", true},
+    {"suffix overlapping the prefix", "User-agent: acrawl\nDisallow: /ab*b$\n", "/ab", true},
     /* /robots.txt (§2.2.2) */
     {"/robots.txt always allowed", "User-agent: *\nDisallow: /\n", "/robots.txt", true},
     {"/robots.txt always allowed, explicit", "User-agent: acrawl\nDisallow: /robots.txt\n", "/robots.txt", true},
@@ -313,5 +320,142 @@ Test(robots, out_of_memory_at_every_allocation)
         }
         cr_assert_eq(rc, -ENOMEM);
         cr_assert_null(r);
+    }
+}
+
+/* The matcher against a plain reference on random rule sets: rules and paths are
+ * built from pieces whose normalised unit is known, so the reference needs no
+ * decoding; it matches recursively and picks the winner by scanning every rule. */
+struct piece {
+    const char *text;
+    int unit;   /* what the piece normalises to; -1: '*' */
+    int octets; /* its length normalised */
+};
+
+static const struct piece pieces[] = {
+    {"/", '/', 1}, {"a", 'a', 1}, {"b", 'b', 1}, {"%61", 'a', 1}, {"%2f", 1000 + 0x2f, 3},
+    {"%2F", 1000 + 0x2f, 3}, {"~", '~', 1}, {"%7E", '~', 1}, {"*", -1, 1}, /* '*' last: not in paths */
+};
+#define NPIECES (sizeof pieces / sizeof pieces[0])
+#define MAXU 8
+
+struct refrule {
+    int u[MAXU];
+    int n, prio;
+    bool anchored, allow;
+};
+
+static bool ref_match(const int *p, int pn, bool anchored, const int *s, int sn)
+{
+    if (pn == 0)
+        return !anchored || sn == 0;
+    if (p[0] == -1) {
+        for (int k = 0; k <= sn; k++) {
+            if (ref_match(p + 1, pn - 1, anchored, s + k, sn - k))
+                return true;
+        }
+        return false;
+    }
+    return sn > 0 && p[0] == s[0] && ref_match(p + 1, pn - 1, anchored, s + 1, sn - 1);
+}
+
+static bool ref_allowed(const struct refrule *rules, int nrules, const int *s, int sn)
+{
+    const struct refrule *best = NULL;
+    for (int i = 0; i < nrules; i++) {
+        const struct refrule *r = &rules[i];
+        if (r->n == 0 && !r->anchored)
+            continue; /* an empty rule is no rule */
+        if (!ref_match(r->u, r->n, r->anchored, s, sn))
+            continue;
+        if (!best || r->prio > best->prio || (r->prio == best->prio && r->allow))
+            best = r;
+    }
+    return !best || best->allow;
+}
+
+/* Appends a random sequence of up to MAXU pieces (first piece from first..) to text. */
+static int random_pieces(char *text, int *u, unsigned *seed, size_t first, size_t npieces, int *prio)
+{
+    int n = 1 + (int)(rand_r(seed) % MAXU);
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        const struct piece *pc = &pieces[i == 0 ? first : (size_t)rand_r(seed) % npieces];
+        strcat(text, pc->text);
+        if (pc->unit == -1 && k > 0 && u[k - 1] == -1)
+            continue; /* "**" is "*" */
+        u[k++] = pc->unit;
+        *prio += pc->octets;
+    }
+    return k;
+}
+
+Test(robots, matches_reference_on_random_rules)
+{
+    unsigned seed = 12345;
+    for (int round = 0; round < 3000; round++) {
+        struct refrule rules[12];
+        int nrules = 1 + (int)(rand_r(&seed) % 12);
+        char body[1024] = "User-agent: *\n";
+        for (int i = 0; i < nrules; i++) {
+            struct refrule *r = &rules[i];
+            char pat[64] = "";
+            r->prio = 0;
+            size_t first = rand_r(&seed) % 4 ? 0 : (size_t)rand_r(&seed) % NPIECES;
+            r->n = random_pieces(pat, r->u, &seed, first, NPIECES, &r->prio);
+            r->anchored = rand_r(&seed) % 3 == 0;
+            r->allow = rand_r(&seed) % 2;
+            r->prio += r->anchored;
+            strcat(body, r->allow ? "Allow: " : "Disallow: ");
+            strcat(body, pat);
+            strcat(body, r->anchored ? "$\n" : "\n");
+        }
+        acr_robots *rb = parse(body, "acrawl");
+        for (int j = 0; j < 20; j++) {
+            char path[64] = "";
+            int su[MAXU], prio = 0;
+            int sn = random_pieces(path, su, &seed, 0, NPIECES - 1, &prio);
+            bool want = ref_allowed(rules, nrules, su, sn);
+            cr_assert_eq(acr_robots_allowed(rb, path), want, "%s\npath %s: reference says %s", body, path,
+                         want ? "allowed" : "disallowed");
+        }
+        acr_robots_free(rb);
+    }
+}
+
+/* Random bytes drawn mostly from robots.txt's own vocabulary: nothing to check but
+ * that parsing and matching stay in bounds (run under `make asan`). */
+Test(robots, random_bytes)
+{
+    static const char *const words[] = {"User-agent:", "Disallow:", "Allow:", "acrawl", "*", "$", "%", "%2", "%4a",
+                                        "/", "a", "\n", "\r", "\r\n", "#", ":", " ", "\t", "\xef\xbb\xbf", "\xff",
+                                        "Crawl-delay:", "1.5", "Sitemap:", "http://x/"};
+    size_t nwords = sizeof words / sizeof words[0];
+    unsigned seed = 99;
+    char body[4096], path[256];
+    for (int round = 0; round < 2000; round++) {
+        size_t n = 0;
+        size_t target = rand_r(&seed) % 3000;
+        while (n < target) {
+            const char *w = rand_r(&seed) % 8 ? words[rand_r(&seed) % nwords] : (char[]){(char)rand_r(&seed), 0};
+            size_t wl = strlen(w);
+            memcpy(body + n, w, wl);
+            n += wl;
+        }
+        acr_robots *r = NULL;
+        cr_assert_eq(acr_robots_parse(&r, body, n, "acrawl"), 0);
+        for (int j = 0; j < 10; j++) {
+            size_t pn = 0;
+            size_t plen = rand_r(&seed) % 40;
+            while (pn < plen) {
+                const char *w = words[4 + rand_r(&seed) % 7];
+                size_t wl = strlen(w);
+                memcpy(path + pn, w, wl);
+                pn += wl;
+            }
+            path[pn] = 0;
+            (void)acr_robots_allowed(r, path);
+        }
+        acr_robots_free(r);
     }
 }
