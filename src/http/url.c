@@ -253,6 +253,7 @@ static int build(acr_url *u, const struct parts *p, char *err, size_t errlen)
         acr_buf_putc(&fix, '/');
         if (tgt.p)
             acr_buf_add(&fix, tgt.p, tgt.len);
+        fix.oom |= tgt.oom; /* an empty tgt may be empty because memory ran out */
         free(tgt.p);
         tgt = fix;
     }
@@ -399,4 +400,76 @@ void acr_url_release(acr_url *u)
     free(u->target);
     free(u->origin);
     memset(u, 0, sizeof *u);
+}
+
+static bool unreserved(unsigned char c)
+{
+    return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Appends t with its escapes normalised (see acr_url_normalize). */
+static void add_normal_escapes(acr_buf *b, const char *t)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; t[i]; i++) {
+        unsigned char c = (unsigned char)t[i];
+        if (c != '%') {
+            acr_buf_putc(b, (char)c);
+            continue;
+        }
+        int hi = hexval((unsigned char)t[i + 1]);
+        int lo = hi < 0 ? -1 : hexval((unsigned char)t[i + 2]);
+        if (lo < 0) {
+            /* A bare "%" as "%25": otherwise "%%36%31" would become "%61" and a
+             * second pass would change it again. */
+            acr_buf_puts(b, "%25");
+            continue;
+        }
+        unsigned char v = (unsigned char)(hi * 16 + lo);
+        if (unreserved(v)) {
+            acr_buf_putc(b, (char)v);
+        } else {
+            char enc[3] = {'%', hex[v >> 4], hex[v & 15]};
+            acr_buf_add(b, enc, 3);
+        }
+        i += 2;
+    }
+}
+
+int acr_url_normalize(acr_url *u)
+{
+    size_t tlen = strlen(u->target);
+    size_t prefix = strlen(u->href) - tlen; /* href is "scheme://host[:port]" + target */
+    acr_buf s = {0};
+    acr_buf_add(&s, u->href, prefix);
+    add_normal_escapes(&s, u->target);
+    if (s.oom) {
+        free(s.p);
+        return -ENOMEM;
+    }
+    /* Parsing again removes the dot-segments decoding may have uncovered ("%2E%2E"). */
+    acr_url n;
+    int rc = acr_url_parse(&n, s.p, NULL, 0);
+    free(s.p);
+    if (rc != 0)
+        return rc; /* -ENOMEM: the input parsed, and decoding yields unreserved bytes only */
+    char *href = u->href;
+    char *target = u->target;
+    u->href = n.href;
+    u->target = n.target;
+    n.href = href;
+    n.target = target;
+    acr_url_release(&n);
+    return 0;
 }
