@@ -344,6 +344,32 @@ static void on_error(void *ctx, xmlErrorPtr e)
     (void)e;
 }
 
+/* libxml2 2.9.14's look-ahead for a start tag's '>' that stops inside a quoted
+ * attribute value (a chunk ended there) resumes knowing it is in a value but not
+ * which quote opened it, and then never finds the end of the tag: the parser
+ * stalls, buffering the rest of the body until the end (links late, memory
+ * growing with the body). Forgetting the resume point makes the next look-ahead
+ * rescan the pending tag from its '<': a cost of that tag's length per chunk. */
+static void unstall(htmlParserCtxtPtr c)
+{
+    if (c->hasPErefs & 1) {
+        c->checkIndex = 0;
+        c->hasPErefs &= ~1;
+    }
+}
+
+/* libxml2 2.9's push parser drops everything after the root element ends (its
+ * epilogue takes comments only), so the links of markup after </html> -- trailing
+ * scripts, a second document -- would be lost; browsers parse it into the body.
+ * The parser ignores a </html>, </body> or </head> while its count of discarded
+ * misplaced <html>/<body>/<head> tags (depth, used for nothing else in HTML) is
+ * positive, so keeping that count high keeps the root open. */
+static void keep_root_open(htmlParserCtxtPtr c)
+{
+    if (c->depth < INT_MAX / 4)
+        c->depth = INT_MAX / 2;
+}
+
 int acr_links_new(acr_links **out, const acr_url *base, acr_link_fn *fn, void *arg)
 {
     *out = NULL;
@@ -360,6 +386,7 @@ int acr_links_new(acr_links **out, const acr_url *base, acr_link_fn *fn, void *a
     if (!l->ctxt)
         goto fail;
     htmlCtxtUseOptions(l->ctxt, HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING);
+    keep_root_open(l->ctxt);
     *out = l;
     return 0;
 fail:
@@ -376,26 +403,13 @@ static int status(acr_links *l)
     return l->s.err;
 }
 
-/* libxml2 2.9.14's look-ahead for a start tag's '>' that stops inside a quoted
- * attribute value (a chunk ended there) resumes knowing it is in a value but not
- * which quote opened it, and then never finds the end of the tag: the parser
- * stalls, buffering the rest of the body until the end (links late, memory
- * growing with the body). Forgetting the resume point makes the next look-ahead
- * rescan the pending tag from its '<': a cost of that tag's length per chunk. */
-static void unstall(htmlParserCtxtPtr c)
-{
-    if (c->hasPErefs & 1) {
-        c->checkIndex = 0;
-        c->hasPErefs &= ~1;
-    }
-}
-
 int acr_links_feed(acr_links *l, const char *data, size_t len)
 {
     while (len > 0 && l->s.err == 0 && !l->finished) {
         int n = len > INT_MAX / 2 ? INT_MAX / 2 : (int)len;
         htmlParseChunk(l->ctxt, data, n, 0);
         unstall(l->ctxt);
+        keep_root_open(l->ctxt);
         data += n;
         len -= (size_t)n;
         status(l);

@@ -266,6 +266,22 @@ Test(links, links_arrive_while_the_body_streams)
     acr_url_release(&base);
 }
 
+Test(links, markup_after_the_root_element_ends_still_counts)
+{
+    static const char doc[] = "<html><body><a href=a.html>a</a></body></html>\n"
+                              "<script src=\"/late.js\"></script>"
+                              "<html><head><link rel=stylesheet href=b.css></head>"
+                              "<body><a href=c.html>c</a></body></html><!-- end -->";
+    for (size_t i = 0; i <= strlen(doc); i++) {
+        char *got = extract_split(DOC_URL, doc, i, (size_t)-1);
+        cr_assert_str_eq(got, "P https://example.com/dir/a.html\n"
+                              "R https://example.com/late.js\n"
+                              "R https://example.com/dir/b.css\n"
+                              "P https://example.com/dir/c.html\n", "split at %zu", i);
+        free(got);
+    }
+}
+
 Test(links, nothing_from_non_html)
 {
     char *got = extract(DOC_URL, "just text, no tags; http://example.com/not-a-link");
