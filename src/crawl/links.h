@@ -26,7 +26,8 @@ typedef struct acr_links acr_links;
 
 /* base: the document's (final) URL, copied. 0 or -ENOMEM. */
 int acr_links_new(acr_links **out, const acr_url *base, acr_link_fn *fn, void *arg);
-/* Feeds the next chunk of the (content-decoded) HTML body; fn runs from inside.
+/* Feeds the next chunk of the (content-decoded) HTML body, taken as UTF-8 unless
+ * it declares another charset (<meta charset>, http-equiv); fn runs from inside.
  * 0 or -ENOMEM (then the extractor stops: later calls return -ENOMEM too). Never
  * fails on bad HTML. */
 int acr_links_feed(acr_links *l, const char *data, size_t len);

@@ -266,6 +266,45 @@ Test(links, links_arrive_while_the_body_streams)
     acr_url_release(&base);
 }
 
+/* The extractor resolves common references without acr_url_resolve's allocations;
+ * whichever way it takes, it must give what acr_url_resolve gives. */
+Test(links, resolves_as_acr_url_resolve_does)
+{
+    static const char *const bases[] = {"http://h.test/", "http://h.test/d/p", "http://h.test:8080/d/p?q=/x/y",
+                                        "https://[::1]/d/", "http://h.test", "HTTP://H.test/d/p/",
+                                        "http://h.test/a%20b/c"};
+    static const char *const refs[] = {
+        "a", "a/b", "/a", "/a//b", "a?x=/y", "a?x=.", "a?x=/./", "1a:b", "/a:b", "b;c", "%41", "a%zz",
+        "~u", "a'b", "a(b)*c", "a!$&=,+", "a@b", "a?", "a?#", "A/B", "/", "a#f", "/#f", "./a", "../a",
+        ".a", "a/.b", "a/..", "a/.", "//other.test/x", "?q", "a b", "a\\b", "a{b}", "a|b", "a^b", "a[b]",
+        "caf\xc3\xa9", "a\"b", "a`b", "https://X.test:443/p", "http:rel", "HTTPS://h.test", "/a?b#c?d",
+    };
+    for (size_t b = 0; b < sizeof bases / sizeof *bases; b++) {
+        acr_url base;
+        parse_base(&base, bases[b]);
+        for (size_t r = 0; r < sizeof refs / sizeof *refs; r++) {
+            acr_buf doc = {0};
+            const char *q = strchr(refs[r], '\'') ? "\"" : "'";
+            acr_buf_puts(&doc, "<a href=");
+            acr_buf_puts(&doc, q);
+            acr_buf_puts(&doc, refs[r]);
+            acr_buf_puts(&doc, q);
+            acr_buf_puts(&doc, ">");
+            char *got = extract(bases[b], doc.p);
+            acr_url u;
+            char want[512] = "";
+            if (acr_url_resolve(&u, &base, refs[r], NULL, 0) == 0) {
+                snprintf(want, sizeof want, "P %s\n", u.href);
+                acr_url_release(&u);
+            }
+            cr_expect_str_eq(got, want, "base %s, ref %s: %s, not %s", bases[b], refs[r], got, want);
+            free(got);
+            free(doc.p);
+        }
+        acr_url_release(&base);
+    }
+}
+
 Test(links, markup_after_the_root_element_ends_still_counts)
 {
     static const char doc[] = "<html><body><a href=a.html>a</a></body></html>\n"
@@ -280,6 +319,16 @@ Test(links, markup_after_the_root_element_ends_still_counts)
                               "P https://example.com/dir/c.html\n", "split at %zu", i);
         free(got);
     }
+}
+
+Test(links, undeclared_encoding_is_utf8_and_a_declared_one_wins)
+{
+    char *got = extract(DOC_URL, "<a href=\"caf\xc3\xa9\">x</a>");
+    cr_assert_str_eq(got, "P https://example.com/dir/caf%C3%A9\n");
+    free(got);
+    got = extract(DOC_URL, "<meta charset=iso-8859-1><a href=\"caf\xe9\">x</a>");
+    cr_assert_str_eq(got, "P https://example.com/dir/caf%C3%A9\n");
+    free(got);
 }
 
 Test(links, nothing_from_non_html)
