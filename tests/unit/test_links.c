@@ -11,6 +11,7 @@
 
 #include "crawl/links.h"
 #include "helpers.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 
 /* Links as text, one "P url" or "R url" line each, in the order reported. */
@@ -502,4 +503,38 @@ Test(links, feed_after_finish_is_harmless)
     cr_assert_eq(acr_links_count(l), 1);
     acr_links_free(l);
     free(out.p);
+}
+
+/* Each allocation of a run failing in turn: -ENOMEM from new, feed or finish, or
+ * (a failure that cost nothing) the whole list; under ASan, no leak either way. */
+Test(links, every_allocation_failure_is_enomem_or_harmless)
+{
+    acr_url base;
+    parse_base(&base, DOC_URL);
+    size_t full = 0;
+    acr_links *l;
+    cr_assert_eq(acr_links_new(&l, &base, count_link, &full), 0);
+    cr_assert_eq(acr_links_feed(l, every_form, strlen(every_form)), 0);
+    cr_assert_eq(acr_links_finish(l), 0);
+    acr_links_free(l);
+    bool clean_run = false;
+    for (uint64_t nth = 1; !clean_run; nth++) {
+        cr_assert_lt(nth, 10000);
+        size_t seen = 0;
+        acr_alloc_fail_nth(nth);
+        uint64_t before = acr_alloc_count();
+        int rc = acr_links_new(&l, &base, count_link, &seen);
+        if (rc == 0) {
+            rc = acr_links_feed(l, every_form, strlen(every_form));
+            int frc = acr_links_finish(l);
+            rc = rc ? rc : frc;
+            acr_links_free(l);
+        }
+        clean_run = acr_alloc_count() - before < nth;
+        acr_alloc_fail_nth(0);
+        cr_assert(rc == 0 || rc == -ENOMEM, "allocation %llu: %d", (unsigned long long)nth, rc);
+        if (rc == 0)
+            cr_assert_eq(seen, full, "allocation %llu failed unseen", (unsigned long long)nth);
+    }
+    acr_url_release(&base);
 }

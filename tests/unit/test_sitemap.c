@@ -1,5 +1,6 @@
 /* test_sitemap.c -- crawl/sitemap: urlset and sitemapindex, gzip, every chunk
  * boundary, the protocol's limits, entity attacks, and bodies that are no sitemap. */
+#include <errno.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "crawl/sitemap.h"
 #include "helpers.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 
 struct got {
@@ -398,4 +400,40 @@ Test(sitemap, a_broken_document_keeps_the_locations_before_the_damage)
     cr_assert_eq(run(body, strlen(body), &g), ACR_EPROTO);
     cr_assert_str_eq(g.text.p, "U http://a.test/1\n");
     free(g.text.p);
+}
+
+static void count_loc(void *arg, const char *url, bool is_index)
+{
+    (void)url;
+    (void)is_index;
+    (*(size_t *)arg)++;
+}
+
+/* Each allocation of a run failing in turn (gzip, so zlib's too): -ENOMEM, or a
+ * failure that cost nothing; under ASan, no leak either way. */
+Test(sitemap, every_allocation_failure_is_enomem_or_harmless)
+{
+    size_t zlen;
+    unsigned char *z = gzip(urlset, strlen(urlset), &zlen);
+    bool clean_run = false;
+    for (uint64_t nth = 1; !clean_run; nth++) {
+        cr_assert_lt(nth, 10000);
+        size_t seen = 0;
+        acr_sitemap *s;
+        acr_alloc_fail_nth(nth);
+        uint64_t before = acr_alloc_count();
+        int rc = acr_sitemap_new(&s, count_loc, &seen);
+        if (rc == 0) {
+            rc = acr_sitemap_feed(s, (const char *)z, zlen);
+            int frc = acr_sitemap_finish(s);
+            rc = rc ? rc : frc;
+            acr_sitemap_free(s);
+        }
+        clean_run = acr_alloc_count() - before < nth;
+        acr_alloc_fail_nth(0);
+        cr_assert(rc == 0 || rc == -ENOMEM, "allocation %llu: %d", (unsigned long long)nth, rc);
+        if (rc == 0)
+            cr_assert_eq(seen, 5, "allocation %llu failed unseen", (unsigned long long)nth);
+    }
+    free(z);
 }
