@@ -21,12 +21,15 @@ enum {
     O_SYNC, O_ENGINE, O_COMPARE, O_REQUEST, O_HEADER, O_DATA, O_USER_AGENT, O_LOCATION, O_MAX_REDIRS, O_INSECURE,
     O_CACERT, O_RESOLVE, O_DNS_SERVERS, O_COMPRESSED, O_MAX_FILESIZE, O_OUTPUT_DIR, O_JSON, O_WRITE_OUT, O_ORDERED,
     O_REPORT, O_REPORT_FILE, O_TIMELINE, O_QUIET, O_NO_PROGRESS, O_FAIL, O_HELP, O_VERSION, O_LIST_OPTIONS,
+    O_CRAWL, O_LEVEL, O_MAX_PAGES, O_SPAN_HOSTS, O_DOMAINS, O_EXCLUDE_DOMAINS, O_INCLUDE, O_EXCLUDE, O_NO_PARENT,
+    O_PAGE_REQUISITES, O_NO_ROBOTS, O_WAIT, O_RANDOM_WAIT, O_MAX_CRAWL_DELAY, O_LOG_SKIPPED,
 };
 
 /* Which engines honour a flag (acr_opt.engines): bit 1 << acr_engine. */
 enum { ON_ACRAWL = 1 << ACR_ENGINE_ACRAWL, ON_CURL = 1 << ACR_ENGINE_CURL, ON_BOTH = ON_ACRAWL | ON_CURL };
-/* Which modes a flag applies to (acr_opt.modes). Crawl mode is to come. */
-enum { IN_LIST = 1, IN_CRAWL = 2 };
+/* Which modes a flag applies to (acr_opt.modes): a flag given in a mode it does not
+ * apply to is a usage error. */
+enum { IN_LIST = 1, IN_CRAWL = 2, IN_BOTH = IN_LIST | IN_CRAWL };
 
 /* Ranges: a timeout below a millisecond or a rate below one request in 1000 s is
  * surely a typo; the maxima keep every value exact in the integer it becomes. */
@@ -37,6 +40,8 @@ static const acr_num_spec n_retry = {ACR_NUM_COUNT, 0, 100, "a whole number"};
 static const acr_num_spec n_per_host = {ACR_NUM_COUNT, 1, 1000000, "a whole number"};
 static const acr_num_spec n_rate = {ACR_NUM_REAL, 0.001, 1000000, "requests per second"};
 static const acr_num_spec n_redirs = {ACR_NUM_COUNT, 1, 1000, "a whole number"};
+static const acr_num_spec n_pages = {ACR_NUM_COUNT, 1, 1e12, "a whole number"};
+static const acr_num_spec n_wait = {ACR_NUM_REAL, 0, 86400, "seconds"};
 static const acr_num_spec n_filesize = {ACR_NUM_SIZE, 1, 1099511627776.0 /* 1024G */,
                                         "a whole number of bytes (k, M, G: x1024)"};
 
@@ -46,6 +51,7 @@ static const acr_num_spec n_filesize = {ACR_NUM_SIZE, 1, 1099511627776.0 /* 1024
 #define RUN "Running"
 #define HTTP "HTTP"
 #define OUT "Output"
+#define CRAWL "Crawling"
 #define ALIAS ACR_OPT_ALIAS
 #define HIDDEN ACR_OPT_HIDDEN
 /* The one list of flags: the parser, -h, --list-options and the engine note read it,
@@ -57,62 +63,93 @@ static const acr_num_spec n_filesize = {ACR_NUM_SIZE, 1, 1099511627776.0 /* 1024
  * ON_ACRAWL (the note then names it); an entry in acrawl.1 and a row in README.md
  * (options.bats names what they lack). */
 static const acr_opt opts[] = {
-    {"concurrency", 'c', O_CONCURRENCY, REQ, &n_concurrency, "N", RUN, ON_BOTH, IN_LIST, 0,
+    {"concurrency", 'c', O_CONCURRENCY, REQ, &n_concurrency, "N", RUN, ON_BOTH, IN_BOTH, 0,
      "requests in flight at most (1-1000000, default 50)"},
-    {"timeout", 't', O_TIMEOUT, REQ, &n_seconds, "SECS", RUN, ON_BOTH, IN_LIST, 0,
+    {"timeout", 't', O_TIMEOUT, REQ, &n_seconds, "SECS", RUN, ON_BOTH, IN_BOTH, 0,
      "per request, queue time excluded (default 30)"},
-    {"max-time", 0, O_TIMEOUT, REQ, &n_seconds, "SECS", RUN, ON_BOTH, IN_LIST, ALIAS, NULL},
-    {"connect-timeout", 0, O_CONNECT_TIMEOUT, REQ, &n_seconds, "S", RUN, ON_BOTH, IN_LIST, 0,
+    {"max-time", 0, O_TIMEOUT, REQ, &n_seconds, "SECS", RUN, ON_BOTH, IN_BOTH, ALIAS, NULL},
+    {"connect-timeout", 0, O_CONNECT_TIMEOUT, REQ, &n_seconds, "S", RUN, ON_BOTH, IN_BOTH, 0,
      "for DNS + TCP connect (default 10)"},
-    {"deadline", 0, O_DEADLINE, REQ, &n_seconds, "SECS", RUN, ON_BOTH, IN_LIST, 0,
+    {"deadline", 0, O_DEADLINE, REQ, &n_seconds, "SECS", RUN, ON_BOTH, IN_BOTH, 0,
      "for the whole run: then cancel what is pending (exit 124)\n"
      "(SECS: 0.001-1000000000, fractions allowed)"},
-    {"first", '1', O_FIRST, OPT, &n_first, "N", RUN, ON_BOTH, IN_LIST, 0,
+    {"first", '1', O_FIRST, OPT, &n_first, "N", RUN, ON_BOTH, IN_BOTH, 0,
      "stop once N requests (default 1) succeeded; cancel the rest"},
-    {"retry", 0, O_RETRY, REQ, &n_retry, "N", RUN, ON_ACRAWL, IN_LIST, 0,
+    {"retry", 0, O_RETRY, REQ, &n_retry, "N", RUN, ON_ACRAWL, IN_BOTH, 0,
      "retry connect errors, timeouts, 429 and 5xx with backoff (0-100)"},
-    {"per-host", 0, O_PER_HOST, REQ, &n_per_host, "N", RUN, ON_BOTH, IN_LIST, 0,
+    {"per-host", 0, O_PER_HOST, REQ, &n_per_host, "N", RUN, ON_BOTH, IN_BOTH, 0,
      "connections per host at most (1-1000000)"},
-    {"rate", 0, O_RATE, REQ, &n_rate, "R", RUN, ON_ACRAWL, IN_LIST, 0,
+    {"rate", 0, O_RATE, REQ, &n_rate, "R", RUN, ON_ACRAWL, IN_BOTH, 0,
      "start at most R requests per second (0.001-1000000)"},
     {"unique", 0, O_UNIQUE, NONE, NULL, NULL, RUN, ON_ACRAWL, IN_LIST, 0,
      "skip repeated URLs"},
-    {"sync", 0, O_SYNC, NONE, NULL, NULL, RUN, ON_BOTH, IN_LIST, 0,
+    {"sync", 0, O_SYNC, NONE, NULL, NULL, RUN, ON_BOTH, IN_BOTH, 0,
      "run the list one at a time (the sequential baseline)"},
-    {"engine", 0, O_ENGINE, REQ, NULL, "acrawl|curl", RUN, ON_BOTH, IN_LIST, 0,
+    {"engine", 0, O_ENGINE, REQ, NULL, "acrawl|curl", RUN, ON_BOTH, IN_BOTH, 0,
      "run through acrawl's runtime or libcurl's multi interface"},
     {"compare", 0, O_COMPARE, NONE, NULL, NULL, RUN, ON_BOTH, IN_LIST, 0,
      "run sync, async and libcurl back to back; compare them"},
-    {"request", 'X', O_REQUEST, REQ, NULL, "METHOD", HTTP, ON_BOTH, IN_LIST, 0,
+    {"request", 'X', O_REQUEST, REQ, NULL, "METHOD", HTTP, ON_BOTH, IN_BOTH, 0,
      "request method, a token (default GET, or POST with -d)"},
-    {"header", 'H', O_HEADER, REQ, NULL, "'N: V'", HTTP, ON_BOTH, IN_LIST, 0,
+    {"header", 'H', O_HEADER, REQ, NULL, "'N: V'", HTTP, ON_BOTH, IN_BOTH, 0,
      "extra header; 'N:' removes a default header"},
-    {"data", 'd', O_DATA, REQ, NULL, "DATA|@FILE", HTTP, ON_BOTH, IN_LIST, 0,
+    {"data", 'd', O_DATA, REQ, NULL, "DATA|@FILE", HTTP, ON_BOTH, IN_BOTH, 0,
      "request body, sent as application/x-www-form-urlencoded\n"
      "unless -H gives a Content-Type"},
-    {"user-agent", 'A', O_USER_AGENT, REQ, NULL, "UA", HTTP, ON_BOTH, IN_LIST, 0,
+    {"user-agent", 'A', O_USER_AGENT, REQ, NULL, "UA", HTTP, ON_BOTH, IN_BOTH, 0,
      "User-Agent (default acrawl/" ACRAWL_VERSION ")"},
-    {"location", 'L', O_LOCATION, NONE, NULL, NULL, HTTP, ON_BOTH, IN_LIST, 0,
+    {"location", 'L', O_LOCATION, NONE, NULL, NULL, HTTP, ON_BOTH, IN_BOTH, 0,
      "follow redirects"},
-    {"max-redirs", 0, O_MAX_REDIRS, REQ, &n_redirs, "N", HTTP, ON_BOTH, IN_LIST, 0,
+    {"max-redirs", 0, O_MAX_REDIRS, REQ, &n_redirs, "N", HTTP, ON_BOTH, IN_BOTH, 0,
      "redirects to follow at most (1-1000, default 10)"},
-    {"insecure", 'k', O_INSECURE, NONE, NULL, NULL, HTTP, ON_BOTH, IN_LIST, 0,
+    {"insecure", 'k', O_INSECURE, NONE, NULL, NULL, HTTP, ON_BOTH, IN_BOTH, 0,
      "do not verify certificates or host names"},
-    {"cacert", 0, O_CACERT, REQ, NULL, "FILE", HTTP, ON_BOTH, IN_LIST, 0,
+    {"cacert", 0, O_CACERT, REQ, NULL, "FILE", HTTP, ON_BOTH, IN_BOTH, 0,
      "trust these CA certificates instead of the system's"},
-    {"resolve", 0, O_RESOLVE, REQ, NULL, "H:P:ADDR", HTTP, ON_BOTH, IN_LIST, 0,
+    {"resolve", 0, O_RESOLVE, REQ, NULL, "H:P:ADDR", HTTP, ON_BOTH, IN_BOTH, 0,
      "use ADDR[,ADDR...] for host H port P"},
-    {"dns-servers", 0, O_DNS_SERVERS, REQ, NULL, "LIST", HTTP, ON_ACRAWL, IN_LIST, 0,
+    {"dns-servers", 0, O_DNS_SERVERS, REQ, NULL, "LIST", HTTP, ON_ACRAWL, IN_BOTH, 0,
      "ip[:port],... instead of the system's resolvers"},
-    {"compressed", 0, O_COMPRESSED, NONE, NULL, NULL, HTTP, ON_BOTH, IN_LIST, 0,
+    {"compressed", 0, O_COMPRESSED, NONE, NULL, NULL, HTTP, ON_BOTH, IN_BOTH, 0,
      "ask for gzip/deflate and decode"},
-    {"max-filesize", 0, O_MAX_FILESIZE, REQ, &n_filesize, "BYTES", HTTP, ON_BOTH, IN_LIST, 0,
+    {"max-filesize", 0, O_MAX_FILESIZE, REQ, &n_filesize, "BYTES", HTTP, ON_BOTH, IN_BOTH, 0,
      "fail responses larger than this (1-1024G; k, M, G suffixes)"},
     {"output-dir", 'o', O_OUTPUT_DIR, REQ, NULL, "DIR", HTTP, ON_ACRAWL, IN_LIST, 0,
      "save bodies in DIR under names made from the URL"},
-    {"json", 'j', O_JSON, NONE, NULL, NULL, OUT, ON_BOTH, IN_LIST, 0,
+    {"crawl", 'r', O_CRAWL, NONE, NULL, NULL, CRAWL, ON_ACRAWL, IN_CRAWL, 0,
+     "crawl: follow links from the input URLs (seeds); one record per page"},
+    {"recursive", 0, O_CRAWL, NONE, NULL, NULL, CRAWL, ON_ACRAWL, IN_CRAWL, ALIAS, NULL},
+    {"level", 'l', O_LEVEL, REQ, NULL, "N|inf", CRAWL, ON_ACRAWL, IN_CRAWL, 0,
+     "follow links this many steps from a seed at most (default 5)"},
+    {"max-pages", 0, O_MAX_PAGES, REQ, &n_pages, "N", CRAWL, ON_ACRAWL, IN_CRAWL, 0,
+     "fetch at most N pages"},
+    {"span-hosts", 0, O_SPAN_HOSTS, NONE, NULL, NULL, CRAWL, ON_ACRAWL, IN_CRAWL, 0,
+     "follow links to other hosts too (default: the seeds' hosts and ports)"},
+    {"domains", 0, O_DOMAINS, REQ, NULL, "LIST", CRAWL, ON_ACRAWL, IN_CRAWL, 0,
+     "follow links to hosts in these comma-separated domains"},
+    {"exclude-domains", 0, O_EXCLUDE_DOMAINS, REQ, NULL, "LIST", CRAWL, ON_ACRAWL, IN_CRAWL, 0,
+     "never follow links to hosts in these domains"},
+    {"include", 0, O_INCLUDE, REQ, NULL, "REGEX", CRAWL, ON_ACRAWL, IN_CRAWL, 0,
+     "follow only URLs that match this POSIX extended regex"},
+    {"exclude", 0, O_EXCLUDE, REQ, NULL, "REGEX", CRAWL, ON_ACRAWL, IN_CRAWL, 0,
+     "never follow URLs that match this POSIX extended regex"},
+    {"no-parent", 0, O_NO_PARENT, NONE, NULL, NULL, CRAWL, ON_ACRAWL, IN_CRAWL, 0,
+     "never go above a seed's directory on its host"},
+    {"page-requisites", 0, O_PAGE_REQUISITES, NONE, NULL, NULL, CRAWL, ON_ACRAWL, IN_CRAWL, 0,
+     "also fetch stylesheets, images and scripts pages use"},
+    {"no-robots", 0, O_NO_ROBOTS, NONE, NULL, NULL, CRAWL, ON_ACRAWL, IN_CRAWL, 0,
+     "do not fetch or obey robots.txt (says so on stderr)"},
+    {"wait", 0, O_WAIT, REQ, &n_wait, "SECS", CRAWL, ON_ACRAWL, IN_CRAWL, 0,
+     "between requests to one host (default 0); Crawl-delay wins when longer"},
+    {"random-wait", 0, O_RANDOM_WAIT, NONE, NULL, NULL, CRAWL, ON_ACRAWL, IN_CRAWL, 0,
+     "wait 0.5 to 1.5 times --wait"},
+    {"max-crawl-delay", 0, O_MAX_CRAWL_DELAY, REQ, &n_wait, "SECS", CRAWL, ON_ACRAWL, IN_CRAWL, 0,
+     "robots.txt Crawl-delay is capped at this (default 30)"},
+    {"log-skipped", 0, O_LOG_SKIPPED, REQ, NULL, "FILE", CRAWL, ON_ACRAWL, IN_CRAWL, 0,
+     "a line per URL found but not fetched, with the reason (- for stderr)"},
+    {"json", 'j', O_JSON, NONE, NULL, NULL, OUT, ON_BOTH, IN_BOTH, 0,
      "JSON Lines records"},
-    {"write-out", 'w', O_WRITE_OUT, REQ, NULL, "FMT", OUT, ON_BOTH, IN_LIST, 0,
+    {"write-out", 'w', O_WRITE_OUT, REQ, NULL, "FMT", OUT, ON_BOTH, IN_BOTH, 0,
      /* output.c's variables; writeout.bats checks that each is listed here */
      "records from a template, or from a file: @FILE, @- (stdin);\n"
      "\\n \\t %% and %{VAR}; curl's VARs: content_type errormsg\n"
@@ -122,26 +159,27 @@ static const acr_opt opts[] = {
      "time_connect time_namelookup time_redirect time_starttransfer\n"
      "time_total url url_effective urlnum; acrawl's: attempt\n"
      "error_kind line size_decoded (after --compressed) time_queue\n"
-     "size_raw (an old name of size_download)"},
+     "size_raw (an old name of size_download); crawl mode's: depth\n"
+     "links parent via"},
     {"ordered", 0, O_ORDERED, NONE, NULL, NULL, OUT, ON_BOTH, IN_LIST, 0,
      "records in input order instead of completion order"},
-    {"report", 0, O_REPORT, REQ, NULL, "text|json|none", OUT, ON_BOTH, IN_LIST, 0,
+    {"report", 0, O_REPORT, REQ, NULL, "text|json|none", OUT, ON_BOTH, IN_BOTH, 0,
      "the timing report on stderr (default text)"},
-    {"report-file", 0, O_REPORT_FILE, REQ, NULL, "FILE", OUT, ON_BOTH, IN_LIST, 0,
+    {"report-file", 0, O_REPORT_FILE, REQ, NULL, "FILE", OUT, ON_BOTH, IN_BOTH, 0,
      "write the report there instead"},
-    {"timeline", 0, O_TIMELINE, NONE, NULL, NULL, OUT, ON_BOTH, IN_LIST, 0,
+    {"timeline", 0, O_TIMELINE, NONE, NULL, NULL, OUT, ON_BOTH, IN_BOTH, 0,
      "add an ASCII waterfall of the requests to the report"},
-    {"quiet", 'q', O_QUIET, NONE, NULL, NULL, OUT, ON_BOTH, IN_LIST, 0,
+    {"quiet", 'q', O_QUIET, NONE, NULL, NULL, OUT, ON_BOTH, IN_BOTH, 0,
      "no progress and no report"},
-    {"no-progress", 0, O_NO_PROGRESS, NONE, NULL, NULL, OUT, ON_BOTH, IN_LIST, 0,
+    {"no-progress", 0, O_NO_PROGRESS, NONE, NULL, NULL, OUT, ON_BOTH, IN_BOTH, 0,
      "no progress line"},
-    {"fail", 0, O_FAIL, NONE, NULL, NULL, OUT, ON_BOTH, IN_LIST, 0,
+    {"fail", 0, O_FAIL, NONE, NULL, NULL, OUT, ON_BOTH, IN_BOTH, 0,
      "exit 1 when a response is >= 400"},
-    {"help", 'h', O_HELP, NONE, NULL, NULL, OUT, ON_BOTH, IN_LIST, 0,
+    {"help", 'h', O_HELP, NONE, NULL, NULL, OUT, ON_BOTH, IN_BOTH, 0,
      "this help"},
-    {"version", 'V', O_VERSION, NONE, NULL, NULL, OUT, ON_BOTH, IN_LIST, 0,
+    {"version", 'V', O_VERSION, NONE, NULL, NULL, OUT, ON_BOTH, IN_BOTH, 0,
      "versions of acrawl and its libraries"},
-    {"list-options", 0, O_LIST_OPTIONS, NONE, NULL, NULL, NULL, ON_BOTH, IN_LIST, HIDDEN,
+    {"list-options", 0, O_LIST_OPTIONS, NONE, NULL, NULL, NULL, ON_BOTH, IN_BOTH, HIDDEN,
      "this table as TSV, for tests"},
     {NULL},
 };
@@ -151,6 +189,7 @@ static const acr_opt opts[] = {
 #undef RUN
 #undef HTTP
 #undef OUT
+#undef CRAWL
 #undef ALIAS
 #undef HIDDEN
 
@@ -312,6 +351,9 @@ static void set_number(acr_config *c, int id, double v)
     case O_RATE: c->job.rate = v; break;
     case O_MAX_REDIRS: c->job.req.max_redirs = (unsigned)v; break;
     case O_MAX_FILESIZE: c->job.client.max_body_bytes = (uint64_t)v; break;
+    case O_MAX_PAGES: c->job.crawl.max_pages = (uint64_t)v; break;
+    case O_WAIT: c->job.crawl.wait = (int64_t)(v * 1e9); break;
+    case O_MAX_CRAWL_DELAY: c->job.crawl.max_crawl_delay = (int64_t)(v * 1e9); break;
     default: break;
     }
 }
@@ -350,6 +392,46 @@ static int set_report(acr_config *c, const char *arg)
     return 0;
 }
 
+/* --level N or inf. */
+static int set_level(acr_config *c, const char *flag, const char *arg)
+{
+    if (!strcmp(arg, "inf")) {
+        c->job.crawl.max_depth = ACR_CRAWL_INF_DEPTH;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(arg, &end, 10);
+    if (!isdigit((unsigned char)arg[0]) || *end || errno || v > 1000000) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "%s wants a whole number from 0 to 1000000, or inf, not '%.64s'", flag, arg);
+        return usage_error("%s", msg);
+    }
+    c->job.crawl.max_depth = (unsigned)v;
+    return 0;
+}
+
+static int parse_crawl(acr_config *c, const acr_arg *a)
+{
+    acr_crawl_opts *co = &c->job.crawl;
+    const char *arg = a->value;
+    switch (a->opt->id) {
+    case O_CRAWL: co->on = true; return 0;
+    case O_LEVEL: return set_level(c, a->flag, arg);
+    case O_SPAN_HOSTS: co->span_hosts = true; return 0;
+    case O_DOMAINS: co->domains = arg; return 0;
+    case O_EXCLUDE_DOMAINS: co->exclude_domains = arg; return 0;
+    case O_INCLUDE: co->include = arg; return 0;
+    case O_EXCLUDE: co->exclude = arg; return 0;
+    case O_NO_PARENT: co->no_parent = true; return 0;
+    case O_PAGE_REQUISITES: co->page_requisites = true; return 0;
+    case O_NO_ROBOTS: co->no_robots = true; return 0;
+    case O_RANDOM_WAIT: co->random_wait = true; return 0;
+    case O_LOG_SKIPPED: c->log_skipped = arg; return 0;
+    default: return 2;
+    }
+}
+
 static int parse_one(acr_config *c, const acr_arg *a)
 {
     const char *arg = a->value;
@@ -382,7 +464,7 @@ static int parse_one(acr_config *c, const acr_arg *a)
     case O_QUIET: c->quiet = true; return 0;
     case O_NO_PROGRESS: c->no_progress = true; return 0;
     case O_FAIL: c->fail = true; return 0;
-    default: return 2;
+    default: return parse_crawl(c, a);
     }
 }
 
@@ -417,8 +499,44 @@ static int setup_writeout(acr_config *c)
     return 0;
 }
 
+/* Every flag given must apply to the mode of the run (a row's modes). */
+static int check_modes(const acr_config *c)
+{
+    unsigned mode = c->job.crawl.on ? IN_CRAWL : IN_LIST;
+    for (size_t row = 0; opts[row].name; row++) {
+        if (!c->given[row] || (opts[row].modes & mode))
+            continue;
+        char msg[160];
+        snprintf(msg, sizeof msg, mode == IN_CRAWL ? "--%s does not apply in crawl mode"
+                                                   : "--%s applies to crawl mode only (add --crawl)",
+                 opts[row].name);
+        return usage_error("%s", msg);
+    }
+    return 0;
+}
+
+/* Crawl mode's defaults, where the flags left them. */
+static int finish_crawl(acr_config *c)
+{
+    acr_crawl_opts *co = &c->job.crawl;
+    if (c->engine == ACR_ENGINE_CURL)
+        return usage_error("%s", "--engine curl cannot crawl: crawl mode runs on the acrawl engine");
+    if (c->compare)
+        return usage_error("%s", "--compare does not apply in crawl mode");
+    co->per_host = c->job.client.per_origin ? c->job.client.per_origin : 2;
+    c->job.client.per_origin = co->per_host;
+    co->max_url_len = 2048;
+    co->max_repeats = 3;
+    co->host_page_cap = 100000;
+    if (co->no_robots)
+        fprintf(stderr, "acrawl: note: --no-robots: robots.txt is neither fetched nor obeyed\n");
+    return 0;
+}
+
 static int finish_config(acr_config *c, char **operands, int noperands)
 {
+    if (check_modes(c) != 0 || (c->job.crawl.on && finish_crawl(c) != 0))
+        return 2;
     if (c->data && set_body(c) != 0)
         return 2;
     c->job.req.headers = c->headers;
@@ -560,6 +678,8 @@ int acr_cli_parse(acr_config *c, int argc, char **argv)
     c->job.concurrency = 50;
     c->job.timeout = 30 * ACR_SEC;
     c->job.client.connect_timeout = 10 * ACR_SEC;
+    c->job.crawl.max_depth = 5;
+    c->job.crawl.max_crawl_delay = 30 * ACR_SEC;
     acr_args a;
     acr_args_init(&a, opts, argc, argv);
     for (;;) {

@@ -32,6 +32,7 @@ typedef struct acr_config {
     acr_engine engine;
     acr_report_kind report;
     const char *report_file;
+    const char *log_skipped;    /* --log-skipped FILE, "-" for stderr */
     int64_t deadline;           /* --deadline for the whole run; 0: none */
     unsigned first;             /* --first N; 0: off */
     unsigned char given[ACR_CLI_MAX_OPTS]; /* per option-table row: 0, or how it was first

@@ -9,8 +9,9 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "kind.h"
 #include "acrawl/error.h"
+#include "crawl/frontier.h"
+#include "kind.h"
 #include "output.h"
 #include "util/alloc.h"
 
@@ -197,6 +198,11 @@ static void json_record(acr_output *o, const acr_record *r)
         puts_(o, ",\"saved\":");
         put_json_str(o, r->saved);
     }
+    if (r->crawl) {
+        printf_(o, ",\"depth\":%u,\"via\":\"%s\",\"links\":%u,\"parent\":", r->depth, acr_via_name(r->via),
+                r->links);
+        put_json_str(o, r->parent);
+    }
     puts_(o, "}\n");
 }
 
@@ -247,6 +253,10 @@ static void w_exitcode(const acr_record *r, wval *v) { set_int(v, curl_exitcode(
 static void w_filename(const acr_record *r, wval *v) { set_str(v, r->saved); }
 static void w_http_code(const acr_record *r, wval *v) { *v = (wval){.kind = W_CODE, .i = r->status}; }
 static void w_line(const acr_record *r, wval *v) { set_int(v, (long long)r->line); }
+static void w_depth(const acr_record *r, wval *v) { set_int(v, r->depth); }
+static void w_links(const acr_record *r, wval *v) { set_int(v, r->links); }
+static void w_parent(const acr_record *r, wval *v) { set_str(v, r->parent); }
+static void w_via(const acr_record *r, wval *v) { set_str(v, r->crawl ? acr_via_name(r->via) : NULL); }
 static void w_num_redirects(const acr_record *r, wval *v) { set_int(v, r->redirects); }
 static void w_remote_ip(const acr_record *r, wval *v)
 {
@@ -294,6 +304,7 @@ static const struct wvar {
 } wvars[] = {
     {"attempt", w_attempt, 0},
     {"content_type", w_content_type, W_HEADERS},
+    {"depth", w_depth, 0},
     {"error_kind", w_error_kind, 0},
     {"errormsg", w_errormsg, 0},
     {"exitcode", w_exitcode, 0},
@@ -302,7 +313,9 @@ static const struct wvar {
     {"http_code", w_http_code, 0},
     {"json", NULL, W_HEADERS | W_JSON},
     {"line", w_line, 0},
+    {"links", w_links, 0},
     {"num_redirects", w_num_redirects, 0},
+    {"parent", w_parent, 0},
     {"remote_ip", w_remote_ip, 0},
     {"remote_port", w_remote_port, 0},
     {"response_code", w_http_code, 0},
@@ -321,6 +334,7 @@ static const struct wvar {
     {"url", w_url, 0},
     {"url_effective", w_url_effective, 0},
     {"urlnum", w_urlnum, 0},
+    {"via", w_via, 0},
 };
 
 #define NWVARS (sizeof wvars / sizeof wvars[0])

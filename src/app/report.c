@@ -244,7 +244,49 @@ void acr_report_text(FILE *f, const acr_summary *s, acr_report_style st)
     }
 }
 
-void acr_report_json(FILE *f, const acr_summary *s)
+static void crawl_json(FILE *f, const acr_crawl_stats *c)
+{
+    fprintf(f, "\"crawl\":{\"pages\":%llu,\"by_depth\":[", (unsigned long long)c->pages);
+    int last = ACR_CRAWL_MAX_DEPTHS - 1;
+    while (last > 0 && c->by_depth[last] == 0)
+        last--;
+    for (int d = 0; d <= last; d++)
+        fprintf(f, "%s%llu", d ? "," : "", (unsigned long long)c->by_depth[d]);
+    fprintf(f, "],\"links\":%llu,\"dedup_hits\":%llu,\"skipped\":{\"scope\":%llu,\"depth\":%llu,"
+               "\"pattern\":%llu,\"trap\":%llu,\"robots\":%llu,\"limit\":%llu},",
+            (unsigned long long)c->links, (unsigned long long)c->dedup_hits, (unsigned long long)c->skipped_scope,
+            (unsigned long long)c->skipped_depth, (unsigned long long)c->skipped_pattern,
+            (unsigned long long)c->skipped_trap, (unsigned long long)c->skipped_robots,
+            (unsigned long long)c->skipped_limit);
+    fprintf(f, "\"robots\":{\"fetches\":%llu,\"ok\":%llu,\"4xx\":%llu,\"unavailable\":%llu},"
+               "\"frontier_peak\":%zu,\"origins\":%zu},",
+            (unsigned long long)c->robots_fetches, (unsigned long long)c->robots_ok,
+            (unsigned long long)c->robots_4xx, (unsigned long long)c->robots_unavailable, c->frontier_peak, c->origins);
+}
+
+void acr_report_crawl(FILE *f, const acr_crawl_stats *c)
+{
+    fprintf(f, "crawl: %llu pages;", (unsigned long long)c->pages);
+    int last = ACR_CRAWL_MAX_DEPTHS - 1;
+    while (last > 0 && c->by_depth[last] == 0)
+        last--;
+    for (int d = 0; d <= last; d++)
+        fprintf(f, " depth %d%s: %llu", d, d == ACR_CRAWL_MAX_DEPTHS - 1 ? "+" : "",
+                (unsigned long long)c->by_depth[d]);
+    fprintf(f, "\n  %llu links found (%.1f a page), %llu to URLs seen before; frontier peak %zu, %zu hosts\n",
+            (unsigned long long)c->links, c->pages ? (double)c->links / (double)c->pages : 0.0,
+            (unsigned long long)c->dedup_hits, c->frontier_peak, c->origins);
+    fprintf(f, "  skipped: %llu out of scope, %llu too deep, %llu by pattern, %llu crawl traps, %llu robots.txt, "
+               "%llu over --max-pages\n",
+            (unsigned long long)c->skipped_scope, (unsigned long long)c->skipped_depth,
+            (unsigned long long)c->skipped_pattern, (unsigned long long)c->skipped_trap,
+            (unsigned long long)c->skipped_robots, (unsigned long long)c->skipped_limit);
+    fprintf(f, "  robots.txt: %llu fetches: %llu parsed, %llu 4xx (all allowed), %llu unavailable (all disallowed)\n",
+            (unsigned long long)c->robots_fetches, (unsigned long long)c->robots_ok,
+            (unsigned long long)c->robots_4xx, (unsigned long long)c->robots_unavailable);
+}
+
+void acr_report_json(FILE *f, const acr_summary *s, const acr_crawl_stats *crawl)
 {
     const acr_hist *h = &s->lat;
     double wall = (double)s->wall_ns / 1e9;
@@ -270,6 +312,8 @@ void acr_report_json(FILE *f, const acr_summary *s)
         fprintf(f, "\"speedup\":null,");
     else
         fprintf(f, "\"speedup\":%.2f,", (double)s->sum_ns / 1e9 / wall);
+    if (crawl)
+        crawl_json(f, crawl);
     fprintf(f, "\"cpu_s\":%.3f,\"peak_rss_kb\":%ld}\n", s->cpu_s, s->maxrss_kb);
 }
 
@@ -340,7 +384,7 @@ void acr_report_compare_json(FILE *f, const acr_summary *const *runs, int n)
     for (int i = 0; i < n; i++) {
         if (i)
             fprintf(f, ",");
-        acr_report_json(f, runs[i]);
+        acr_report_json(f, runs[i], NULL);
     }
     fprintf(f, "]}\n");
 }

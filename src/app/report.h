@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "jobs/crawljob.h"
+
 #include "hist.h"
 #include "jobs/record.h"
 
@@ -60,7 +62,11 @@ typedef struct acr_report_style {
 bool acr_report_unicode(void);
 
 void acr_report_text(FILE *f, const acr_summary *s, acr_report_style st);
-void acr_report_json(FILE *f, const acr_summary *s);
+/* crawl: the crawl's figures in crawl mode, else NULL. */
+void acr_report_json(FILE *f, const acr_summary *s, const acr_crawl_stats *crawl);
+/* The crawl's figures, after the text report: pages by depth, skips by reason,
+ * robots.txt outcomes, links, dedup hits, frontier peak. */
+void acr_report_crawl(FILE *f, const acr_crawl_stats *c);
 void acr_report_timeline(FILE *f, const acr_summary *s, bool color);
 /* n runs side by side; the first is the baseline for the speedup column. */
 void acr_report_compare(FILE *f, const acr_summary *const *runs, int n, acr_report_style st);

@@ -33,6 +33,7 @@ struct session {
     acr_progress prog;
     enum why why;
     bool never_started;         /* the engine failed to set up: no report */
+    acr_crawl_stats crawl;      /* crawl mode: the crawl's figures, for the report */
     unsigned first_ok;
     acr__heap held;             /* --ordered: records waiting for their turn, by seq */
     uint64_t next_seq;
@@ -193,6 +194,8 @@ static int acrawl_main(void *arg)
         a->rc = ACR_EXIT_USAGE;
     }
     acr_loop_on_block(acr_loop_current(), NULL, NULL);
+    if (acr_job_crawl(a->job))
+        acr_crawl_stats_get(acr_job_crawl(a->job), &s->crawl);
     acr_job_free(a->job);
     acr_chan_free(records);
     return 0;
@@ -332,6 +335,34 @@ static int open_report(const acr_config *c, FILE **out)
     return ACR_EXIT_USAGE;
 }
 
+/* --log-skipped: a line per URL found but not fetched: "reason TAB url TAB parent". */
+static void log_skip(void *arg, const char *url, const char *parent, const char *reason)
+{
+    fprintf(arg, "%s\t%s\t%s\n", reason, url, parent ? parent : "-");
+}
+
+static int open_skip_log(acr_config *c, FILE **out)
+{
+    *out = NULL;
+    if (!c->log_skipped)
+        return 0;
+    *out = strcmp(c->log_skipped, "-") ? fopen(c->log_skipped, "w") : stderr;
+    if (!*out) {
+        fprintf(stderr, "acrawl: --log-skipped %s: cannot open it for writing: %s\n", c->log_skipped,
+                strerror(errno));
+        return ACR_EXIT_USAGE;
+    }
+    c->job.crawl.skipped = log_skip;
+    c->job.crawl.skipped_arg = *out;
+    return 0;
+}
+
+static void close_skip_log(FILE *f)
+{
+    if (f && f != stderr)
+        fclose(f);
+}
+
 /* Writes the report to f (from open_report; NULL: none) and closes a report file. */
 static void print_report(const struct session *s, FILE *f, const acr_summary *const *cmp, int ncmp)
 {
@@ -344,9 +375,11 @@ static void print_report(const struct session *s, FILE *f, const acr_summary *co
         if (ncmp)
             acr_report_compare_json(f, cmp, ncmp);
         else
-            acr_report_json(f, &s->sum);
+            acr_report_json(f, &s->sum, c->job.crawl.on ? &s->crawl : NULL);
     } else {
         acr_report_text(f, &s->sum, st);
+        if (c->job.crawl.on)
+            acr_report_crawl(f, &s->crawl);
         if (c->timeline)
             acr_report_timeline(f, &s->sum, color);
         if (ncmp)
@@ -369,8 +402,10 @@ static int run_once(acr_config *c, int out_fd, const char *label, acr_summary *s
         fprintf(stderr, "acrawl: %s\n", err);
         return ACR_EXIT_USAGE;
     }
-    FILE *rep = NULL;
-    if (report && open_report(c, &rep) != 0) {
+    FILE *rep = NULL, *skips = NULL;
+    if ((report && open_report(c, &rep) != 0) || open_skip_log(c, &skips) != 0) {
+        if (rep && rep != stderr)
+            fclose(rep);
         acr_input_free(in);
         return ACR_EXIT_USAGE;
     }
@@ -387,6 +422,7 @@ static int run_once(acr_config *c, int out_fd, const char *label, acr_summary *s
     s.sum.input_wait_ns = acr_input_wait_ns(in);
     acr_summary_finish(&s.sum);
     acr_input_free(in);
+    close_skip_log(skips);
     if (s.never_started && rep && rep != stderr)
         fclose(rep);
     else if (!s.never_started)

@@ -40,6 +40,7 @@ struct item {
 };
 
 struct acr_job {
+    acr_crawl *crawl;           /* crawl mode: everything below is unused */
     acr_job_opts o;
     acr_input *in;
     acr_chan *records, *items;
@@ -349,9 +350,28 @@ static void end_dispatcher(acr_job *j)
     acr_shield(was);
 }
 
+/* Crawl mode: the job is a shell around the crawl. */
+static int start_crawl(acr_job **out, const acr_job_opts *o, acr_input *in, acr_chan *records, char *err,
+                       size_t errlen)
+{
+    acr_job *j = acr_calloc(1, sizeof *j);
+    if (!j)
+        return -ENOMEM;
+    int rc = acr_crawl_start(&j->crawl, o, in, records, err, errlen);
+    if (rc != 0) {
+        free(j);
+        return rc;
+    }
+    j->dirfd = -1;
+    *out = j;
+    return 0;
+}
+
 int acr_job_start(acr_job **out, const acr_job_opts *o, acr_input *in, acr_chan *records, char *err,
                   size_t errlen)
 {
+    if (o->crawl.on)
+        return start_crawl(out, o, in, records, err, errlen);
     acr_job *j = acr_calloc(1, sizeof *j);
     if (!j)
         return -ENOMEM;
@@ -396,6 +416,10 @@ int acr_job_start(acr_job **out, const acr_job_opts *o, acr_input *in, acr_chan 
 
 void acr_job_stop(acr_job *j)
 {
+    if (j->crawl) {
+        acr_crawl_stop(j->crawl);
+        return;
+    }
     if (j->stopping)
         return;
     j->stopping = true;
@@ -408,6 +432,7 @@ void acr_job_free(acr_job *j)
 {
     if (!j)
         return;
+    acr_crawl_free(j->crawl);
     acr_task_unref(j->reader);
     acr_task_unref(j->dispatcher);
     acr_group_free(j->fetches);
@@ -421,8 +446,16 @@ void acr_job_free(acr_job *j)
     free(j);
 }
 
-unsigned acr_job_inflight(const acr_job *j) { return j->inflight; }
-uint64_t acr_job_urls_read(const acr_job *j) { return j->src.seq; }
-uint64_t acr_job_lines_lost(const acr_job *j) { return j->src.lost; }
-bool acr_job_input_done(const acr_job *j) { return j->input_done; }
-const char *acr_job_input_error(const acr_job *j) { return j->input_error[0] ? j->input_error : NULL; }
+unsigned acr_job_inflight(const acr_job *j) { return j->crawl ? acr_crawl_inflight(j->crawl) : j->inflight; }
+uint64_t acr_job_urls_read(const acr_job *j) { return j->crawl ? acr_crawl_urls_read(j->crawl) : j->src.seq; }
+uint64_t acr_job_lines_lost(const acr_job *j) { return j->crawl ? acr_crawl_lines_lost(j->crawl) : j->src.lost; }
+bool acr_job_input_done(const acr_job *j) { return j->crawl ? acr_crawl_input_done(j->crawl) : j->input_done; }
+
+const char *acr_job_input_error(const acr_job *j)
+{
+    if (j->crawl)
+        return acr_crawl_input_error(j->crawl);
+    return j->input_error[0] ? j->input_error : NULL;
+}
+
+const acr_crawl *acr_job_crawl(const acr_job *j) { return j->crawl; }

@@ -9,6 +9,7 @@
 
 #include "acrawl/http.h"
 #include "acrawl/sync.h"
+#include "crawljob.h"
 #include "input.h"
 
 typedef struct acr_job_opts {
@@ -21,6 +22,7 @@ typedef struct acr_job_opts {
     bool keep_headers;          /* records keep the final response's headers (for -w) */
     acr_request req;            /* template: method, headers, body, follow, decode */
     acr_client_opts client;
+    acr_crawl_opts crawl;       /* crawl.on: seeds, links followed (crawljob.h) */
 } acr_job_opts;
 
 typedef struct acr_job acr_job;
@@ -38,6 +40,8 @@ void acr_job_free(acr_job *j);
 
 unsigned acr_job_inflight(const acr_job *j);
 uint64_t acr_job_urls_read(const acr_job *j);
+/* The crawl behind a crawl-mode job (for its figures), or NULL in list mode. */
+const acr_crawl *acr_job_crawl(const acr_job *j);
 /* Input lines that got no record: memory ran out twice in a row (see acr_record_src). */
 uint64_t acr_job_lines_lost(const acr_job *j);
 bool acr_job_input_done(const acr_job *j);

@@ -64,6 +64,7 @@ void acr_record_free(acr_record *r)
     free(r->url);
     free(r->final_url);
     free(r->saved);
+    free(r->parent);
     free(r->headers);
     free(r);
 }

@@ -33,6 +33,12 @@ typedef struct acr_record {
     uint16_t remote_port;
     uint8_t remote_family;      /* 0: none, 4 or 6 */
     uint32_t headers_len;
+    /* Crawl mode only (crawl set): where the page sits in the crawl. */
+    bool crawl;
+    uint8_t via;                /* acr_via: seed, link, redirect, sitemap */
+    unsigned depth;             /* seeds 0 */
+    unsigned links;             /* links found on the page */
+    char *parent;               /* the page that linked it; NULL for seeds */
 } acr_record;
 
 acr_record *acr_record_new(uint64_t line, uint64_t seq, const char *url);

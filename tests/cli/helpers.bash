@@ -35,9 +35,29 @@ server_reset() { curl -s "$BASE/stats/reset" >/dev/null; }
 # milliseconds since the epoch
 now_ms() { date +%s%3N; }
 
+# A server of its own (its own /robots.txt variant, its own arrival log): sets EXTRA
+# to its base URL. teardown stops it.
+start_extra() {
+  local out="$BATS_TEST_TMPDIR/extra.out"
+  "$SERVER" --max-seconds 120 "$@" >"$out" 2>/dev/null 3>&- &
+  echo $! >>"$BATS_TEST_TMPDIR/extra.pids"
+  for _ in $(seq 100); do
+    [ -s "$out" ] && break
+    sleep 0.05
+  done
+  EXTRA="http://127.0.0.1:$(sed 's/http=\([0-9]*\).*/\1/' "$out")"
+}
+
+stop_extras() {
+  if [ -f "$BATS_TEST_TMPDIR/extra.pids" ]; then
+    while read -r pid; do kill "$pid" 2>/dev/null || true; done <"$BATS_TEST_TMPDIR/extra.pids"
+  fi
+}
+
 # The usual hooks, for files that `load helpers` at their top: one test server per
 # file, each test in its own temporary directory. A file that needs more defines its
 # own hook after the load and calls start_server / stop_server itself.
 setup_file() { start_server; }
 teardown_file() { stop_server; }
 setup() { cd "$BATS_TEST_TMPDIR" || return 1; }
+teardown() { stop_extras; }

@@ -181,10 +181,22 @@ check_doc() {
   assert_output ''
 }
 
-@test "every acrawl-only flag of the table is named by the note" {
-  for f in $(acrawl_only); do
+@test "every acrawl-only flag of list mode is named by the note" {
+  # Crawl-mode flags never get that far: the libcurl engine cannot crawl.
+  for f in $(awk -F'\t' 'NR > 1 && $4 == "acrawl" && $5 ~ /list/ { print $1 }' table.tsv); do
     value=$(awk -F'\t' -v f="$f" '$1 == f && $3 != "" { print "1" }' table.tsv)
     run bash -c "'$ACRAWL' -q --engine curl $f $value '$BASE/ok' 2>&1 >/dev/null"
     assert_output "acrawl: note: $f applies to the acrawl engine only"
   done
+}
+
+@test "crawl-mode flags are refused in list mode, and --crawl with the libcurl engine" {
+  for f in $(awk -F'\t' 'NR > 1 && $5 == "crawl" && $1 != "--crawl" && $1 != "--recursive" { print $1 }' table.tsv); do
+    value=$(awk -F'\t' -v f="$f" '$1 == f && $3 != "" { print "1" }' table.tsv)
+    run "$ACRAWL" -q "$f" $value "$BASE/ok"
+    assert_failure 2
+    assert_line "acrawl: $f applies to crawl mode only (add --crawl)"
+  done
+  run "$ACRAWL" -q --crawl --engine curl "$BASE/ok"
+  assert_failure 2
 }

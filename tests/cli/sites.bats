@@ -3,24 +3,6 @@
 # curl: the crawler's tests will rely on exactly these answers.
 load helpers
 
-# A server of its own (its own /robots.txt variant, its own arrival log): sets EXTRA.
-start_extra() {
-  local out="$BATS_TEST_TMPDIR/extra.out"
-  "$SERVER" --max-seconds 60 "$@" >"$out" 2>/dev/null 3>&- &
-  echo $! >>"$BATS_TEST_TMPDIR/extra.pids"
-  for _ in $(seq 100); do
-    [ -s "$out" ] && break
-    sleep 0.05
-  done
-  EXTRA="http://127.0.0.1:$(sed 's/http=\([0-9]*\).*/\1/' "$out")"
-}
-
-teardown() {
-  if [ -f "$BATS_TEST_TMPDIR/extra.pids" ]; then
-    while read -r pid; do kill "$pid" 2>/dev/null || true; done <"$BATS_TEST_TMPDIR/extra.pids"
-  fi
-}
-
 # status and content type of a GET
 status_type() { curl -s -o /dev/null -w '%{http_code} %{content_type}' "$@"; }
 

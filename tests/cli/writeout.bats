@@ -6,10 +6,10 @@
 load helpers
 
 # Every -w variable acrawl knows; -h, the man page and the README list them all.
-VARS="attempt content_type error_kind errormsg exitcode filename_effective header_json http_code json line
-num_redirects remote_ip remote_port response_code scheme size_decoded size_download size_raw speed_download
+VARS="attempt content_type depth error_kind errormsg exitcode filename_effective header_json http_code json line links
+num_redirects parent remote_ip remote_port response_code scheme size_decoded size_download size_raw speed_download
 time_appconnect time_connect time_namelookup time_queue time_redirect time_starttransfer time_total url
-url_effective urlnum"
+url_effective urlnum via"
 
 # The same template through curl and through both acrawl engines must agree.
 same_as_curl() {

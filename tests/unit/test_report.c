@@ -54,7 +54,7 @@ static char *json_report(const acr_summary *s)
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     cr_assert_not_null(f);
-    acr_report_json(f, s);
+    acr_report_json(f, s, NULL);
     fclose(f);
     return buf;
 }

@@ -1,0 +1,389 @@
+/* frontier.c -- per-origin queues and a heap of origins by the time each may next
+ * be fetched (see frontier.h). The dispatcher is the only task that waits in pop;
+ * every change that can make an origin ready broadcasts on one condition. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acrawl/error.h"
+#include "acrawl/sync.h"
+#include "acrawl/task.h"
+#include "frontier.h"
+#include "robots.h"
+#include "runtime/list.h"
+#include "util/alloc.h"
+#include "util/heap.h"
+#include "util/strmap.h"
+
+/* robots.txt of an origin: not asked for yet, being fetched, known, waiting to be
+ * asked again (5xx or network error), or given up on. */
+enum rstate { R_NONE, R_FETCHING, R_READY, R_WAIT, R_GIVEN_UP };
+
+#define NO_HEAP ((size_t)-1)
+
+struct acr_origin {
+    acr__strmap_node node;      /* keyed by name */
+    char *name;                 /* "scheme://host:port" */
+    acr_crawl_url *head, *tail; /* queued, FIFO */
+    size_t queued;
+    unsigned inflight;
+    enum rstate rstate;
+    acr_robots *rules;          /* R_READY: NULL when not obeying robots.txt */
+    int64_t crawl_delay;        /* from robots.txt, capped; 0 none */
+    int64_t next_at;            /* no request starts before this */
+    int64_t last_start;         /* of its latest request, robots.txt included */
+    int64_t retry_at;           /* R_WAIT: robots.txt is asked for again then */
+    unsigned robots_tries;
+    size_t heap_idx;            /* in f->ready, or NO_HEAP */
+};
+
+struct acr_frontier {
+    acr_frontier_opts o;
+    acr__strmap origins;
+    acr__heap ready;            /* origins with work they may do, by due() */
+    acr_cond *changed;
+    size_t queued, queued_peak, norigins, inflight;
+    uint64_t robots_skipped;
+    bool input_closed;
+    unsigned rng;
+};
+
+const char *acr_via_name(acr_via via)
+{
+    static const char *const names[] = {"seed", "link", "redirect", "sitemap"};
+    return (unsigned)via < 4 ? names[via] : "?";
+}
+
+/* ---- origins in the ready heap ---- */
+
+/* When o may next do something (fetch robots.txt or a page). */
+static int64_t due(const acr_origin *o) { return o->rstate == R_WAIT ? o->retry_at : o->next_at; }
+
+static bool due_less(const void *a, const void *b) { return due(a) < due(b); }
+static void due_moved(void *o, size_t idx) { ((acr_origin *)o)->heap_idx = idx; }
+
+/* True when o has something it may do once due: robots.txt to fetch, or a page. */
+static bool has_work(const acr_frontier *f, const acr_origin *o)
+{
+    if (o->queued == 0)
+        return false;
+    switch (o->rstate) {
+    case R_NONE:
+    case R_WAIT:
+        return o->inflight == 0;
+    case R_READY:
+        return o->inflight < f->o.per_host;
+    default:
+        return false;
+    }
+}
+
+/* Puts o in the heap, or takes it out, or re-sorts it, after any change to it. */
+static void update(acr_frontier *f, acr_origin *o)
+{
+    if (o->heap_idx != NO_HEAP) {
+        acr__heap_remove(&f->ready, o->heap_idx);
+        o->heap_idx = NO_HEAP;
+    }
+    if (has_work(f, o) && acr__heap_push(&f->ready, o) != 0)
+        o->heap_idx = NO_HEAP; /* out of memory: it comes back at its next change */
+    acr_cond_broadcast(f->changed);
+}
+
+/* ---- queue entries ---- */
+
+static void url_free(acr_crawl_url *u)
+{
+    if (!u)
+        return;
+    free(u->url);
+    free(u->parent);
+    free(u);
+}
+
+static acr_crawl_url *url_new(const char *url, const char *parent, unsigned depth, acr_via via, uint64_t line)
+{
+    acr_crawl_url *u = acr_calloc(1, sizeof *u);
+    if (!u)
+        return NULL;
+    u->url = acr_strdup(url);
+    u->parent = parent ? acr_strdup(parent) : NULL;
+    if (!u->url || (parent && !u->parent)) {
+        url_free(u);
+        return NULL;
+    }
+    u->depth = depth;
+    u->via = via;
+    u->line = line;
+    return u;
+}
+
+static acr_crawl_url *shift(acr_frontier *f, acr_origin *o)
+{
+    acr_crawl_url *u = o->head;
+    o->head = u->next;
+    if (!o->head)
+        o->tail = NULL;
+    u->next = NULL;
+    o->queued--;
+    f->queued--;
+    return u;
+}
+
+static void skip(acr_frontier *f, acr_crawl_url *u, const char *reason)
+{
+    if (f->o.skip)
+        f->o.skip(f->o.skip_arg, u, reason);
+    url_free(u);
+}
+
+static void drop_queue(acr_frontier *f, acr_origin *o, const char *reason)
+{
+    while (o->head)
+        skip(f, shift(f, o), reason);
+}
+
+/* ---- lifecycle ---- */
+
+int acr_frontier_new(acr_frontier **out, const acr_frontier_opts *o)
+{
+    acr_frontier *f = acr_calloc(1, sizeof *f);
+    if (!f)
+        return -ENOMEM;
+    f->o = *o;
+    if (f->o.per_host == 0)
+        f->o.per_host = 1;
+    f->rng = (unsigned)acr_now();
+    acr__heap_init(&f->ready, due_less, due_moved);
+    f->changed = acr_cond_new();
+    if (!f->changed || acr__strmap_init(&f->origins) != 0) {
+        acr_cond_free(f->changed);
+        free(f);
+        return -ENOMEM;
+    }
+    *out = f;
+    return 0;
+}
+
+void acr_frontier_free(acr_frontier *f)
+{
+    if (!f)
+        return;
+    for (acr__strmap_node *n = acr__strmap_shift(&f->origins); n; n = acr__strmap_shift(&f->origins)) {
+        acr_origin *o = acr__container_of(n, acr_origin, node);
+        while (o->head)
+            url_free(shift(f, o));
+        acr_robots_free(o->rules);
+        free(o->name);
+        free(o);
+    }
+    acr__strmap_release(&f->origins);
+    acr__heap_release(&f->ready);
+    acr_cond_free(f->changed);
+    free(f);
+}
+
+static acr_origin *origin_get(acr_frontier *f, const char *name)
+{
+    acr__strmap_node *n = acr__strmap_get(&f->origins, name);
+    if (n)
+        return acr__container_of(n, acr_origin, node);
+    acr_origin *o = acr_calloc(1, sizeof *o);
+    if (!o)
+        return NULL;
+    o->name = acr_strdup(name);
+    if (!o->name) {
+        free(o);
+        return NULL;
+    }
+    o->node.key = o->name;
+    o->heap_idx = NO_HEAP;
+    o->rstate = f->o.robots ? R_NONE : R_READY;
+    acr__strmap_put(&f->origins, &o->node);
+    f->norigins++;
+    return o;
+}
+
+int acr_frontier_push(acr_frontier *f, const char *url, const char *origin, unsigned depth, const char *parent,
+                      acr_via via, uint64_t line)
+{
+    acr_origin *o = origin_get(f, origin);
+    acr_crawl_url *u = o ? url_new(url, parent, depth, via, line) : NULL;
+    if (!u)
+        return -ENOMEM;
+    u->origin = o;
+    if (o->rstate == R_GIVEN_UP) {
+        skip(f, u, "robots-unavailable");
+        return 0;
+    }
+    if (o->tail)
+        o->tail->next = u;
+    else
+        o->head = u;
+    o->tail = u;
+    o->queued++;
+    if (++f->queued > f->queued_peak)
+        f->queued_peak = f->queued;
+    update(f, o);
+    return 0;
+}
+
+void acr_frontier_close_input(acr_frontier *f)
+{
+    f->input_closed = true;
+    acr_cond_broadcast(f->changed);
+}
+
+/* ---- pop and done ---- */
+
+/* The path and query of an absolute URL, as robots.txt rules see it. */
+static const char *path_of(const char *url)
+{
+    const char *p = strstr(url, "://");
+    p = p ? strchr(p + 3, '/') : NULL;
+    return p ? p : "/";
+}
+
+/* The origin's robots.txt, as a URL of its own. */
+static acr_crawl_url *robots_url(acr_origin *o)
+{
+    size_t n = strlen(o->name) + sizeof "/robots.txt";
+    acr_crawl_url *u = acr_calloc(1, sizeof *u);
+    char *s = acr_malloc(n);
+    if (!u || !s) {
+        free(u);
+        free(s);
+        return NULL;
+    }
+    memcpy(s, o->name, strlen(o->name));
+    memcpy(s + strlen(o->name), "/robots.txt", sizeof "/robots.txt");
+    u->url = s;
+    u->robots = true;
+    u->origin = o;
+    return u;
+}
+
+static int64_t delay(acr_frontier *f, const acr_origin *o)
+{
+    int64_t d = f->o.wait;
+    if (f->o.random_wait && d > 0) {
+        f->rng = f->rng * 1103515245u + 12345u;
+        d = d / 2 + (int64_t)((double)d * (double)(f->rng >> 8) / (double)(1u << 24));
+    }
+    return o->crawl_delay > d ? o->crawl_delay : d;
+}
+
+/* Takes what o may do now: its robots.txt fetch, or its next allowed page (skipping
+ * those robots.txt disallows). NULL when it had nothing after all. */
+static acr_crawl_url *take(acr_frontier *f, acr_origin *o, int64_t now, int *rc)
+{
+    acr_crawl_url *u = NULL;
+    if (o->rstate == R_NONE || o->rstate == R_WAIT) {
+        u = robots_url(o);
+        if (!u) {
+            *rc = -ENOMEM;
+            return NULL;
+        }
+        o->rstate = R_FETCHING;
+        o->robots_tries++;
+        o->last_start = now;
+    } else {
+        while (o->head && !u) {
+            u = shift(f, o);
+            if (o->rules && !acr_robots_allowed(o->rules, path_of(u->url))) {
+                f->robots_skipped++;
+                skip(f, u, "robots");
+                u = NULL;
+            }
+        }
+        if (!u) {
+            update(f, o);
+            return NULL;
+        }
+        o->last_start = now;
+        o->next_at = now + delay(f, o);
+    }
+    o->inflight++;
+    f->inflight++;
+    update(f, o);
+    return u;
+}
+
+int acr_frontier_pop(acr_frontier *f, int64_t deadline, acr_crawl_url **out)
+{
+    for (;;) {
+        acr_origin *o = acr__heap_top(&f->ready);
+        int64_t now = acr_now();
+        if (o && due(o) <= now) {
+            int rc = 0;
+            acr_crawl_url *u = take(f, o, now, &rc);
+            if (rc != 0)
+                return rc;
+            if (u) {
+                *out = u;
+                return 0;
+            }
+            continue;
+        }
+        if (!o && f->input_closed && f->queued == 0 && f->inflight == 0)
+            return ACR_EEMPTY;
+        int64_t wake = o && due(o) < deadline ? due(o) : deadline;
+        int rc = acr_cond_wait(f->changed, wake);
+        if (rc == ACR_ETIMEOUT && wake == deadline)
+            return ACR_ETIMEOUT;
+        if (rc != 0 && rc != ACR_ETIMEOUT)
+            return rc;
+    }
+}
+
+void acr_frontier_done(acr_frontier *f, acr_crawl_url *u)
+{
+    acr_origin *o = u->origin;
+    o->inflight--;
+    f->inflight--;
+    if (u->robots && o->rstate == R_FETCHING) {
+        o->rstate = R_WAIT; /* ended without an outcome (cancelled): ask again later */
+        o->retry_at = acr_now() + 5 * ACR_SEC;
+    }
+    url_free(u);
+    update(f, o);
+}
+
+void acr_frontier_set_robots(acr_frontier *f, acr_origin *o, acr_robots *rules, int64_t retry_at)
+{
+    acr_robots_free(o->rules);
+    o->rules = rules;
+    if (rules) {
+        o->rstate = R_READY;
+        int64_t cd = acr_robots_crawl_delay(rules);
+        o->crawl_delay = cd < 0 ? 0 : cd > f->o.max_crawl_delay ? f->o.max_crawl_delay : cd;
+        o->next_at = o->last_start + delay(f, o); /* robots.txt was a request too */
+    } else if (retry_at > 0) {
+        o->rstate = R_WAIT;
+        o->retry_at = retry_at;
+    } else {
+        o->rstate = R_GIVEN_UP;
+        drop_queue(f, o, "robots-unavailable");
+    }
+    update(f, o);
+}
+
+void acr_frontier_drop(acr_frontier *f, const char *reason)
+{
+    for (acr_origin *o = acr__heap_pop(&f->ready); o; o = acr__heap_pop(&f->ready))
+        o->heap_idx = NO_HEAP;
+    /* Origins out of the heap (busy, or waiting for robots.txt) may hold URLs too. */
+    for (size_t i = 0; i < f->origins.nbuckets; i++) {
+        for (acr__strmap_node *n = f->origins.buckets[i]; n; n = n->next)
+            drop_queue(f, acr__container_of(n, acr_origin, node), reason);
+    }
+    acr_cond_broadcast(f->changed);
+}
+
+unsigned acr_frontier_robots_tries(const acr_origin *o) { return o->robots_tries; }
+
+void acr_frontier_stats_get(const acr_frontier *f, acr_frontier_stats *out)
+{
+    *out = (acr_frontier_stats){.queued = f->queued, .queued_peak = f->queued_peak, .origins = f->norigins,
+                                .inflight = f->inflight, .robots_skipped = f->robots_skipped};
+}

@@ -1,0 +1,790 @@
+/* crawljob.c -- crawl mode: a reader task puts seeds into the frontier, a dispatcher
+ * takes a permit of the semaphore and then the next ready URL, and page tasks fetch
+ * it (never following redirects themselves), extract links as the body streams in,
+ * and put what is new and in scope back into the frontier. robots.txt tasks settle
+ * each origin's rules before its first page. Records go to the program as in list
+ * mode; the ownership rules of fetchjob.c (struct item) hold here too. */
+#include <errno.h>
+#include <limits.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "acrawl/error.h"
+#include "acrawl/task.h"
+#include "acrawl/url.h"
+#include "attempts.h"
+#include "crawl/frontier.h"
+#include "crawl/links.h"
+#include "crawl/robots.h"
+#include "crawljob.h"
+#include "fetchjob.h"
+#include "record.h"
+#include "runtime/check.h"
+#include "runtime/list.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "util/fpset.h"
+#include "util/strmap.h"
+
+#define ROBOTS_MAX (500 * 1024)       /* RFC 9309 §2.5: parse at least 500 KiB */
+#define ROBOTS_TRIES 3                /* 5xx or network errors before giving up */
+#define AGENT "acrawl"
+
+/* A seed's host and port, and the directories of its seeds (--no-parent). */
+struct seedhost {
+    acr__strmap_node node;      /* keyed by "host:port" */
+    char *key;
+    char **dirs;
+    size_t ndirs;
+};
+
+struct acr_crawl {
+    acr_job_opts o;
+    const acr_crawl_opts *co;   /* &o.crawl */
+    acr_input *in;
+    acr_chan *records;
+    acr_client *client;
+    acr_sem *slots;
+    acr_group *fetches;
+    acr_task *reader, *dispatcher;
+    acr_frontier *frontier;
+    acr__fpset seen;            /* fingerprints of every URL ever queued */
+    acr__strmap seeds;          /* struct seedhost */
+    acr__strmap host_pages;     /* struct seedhost reused as a counter: ndirs */
+    regex_t include, exclude;
+    bool has_include, has_exclude;
+    acr_record_src src;
+    acr_record **cancelled;     /* seeds dropped on stop, waiting for their records */
+    size_t ncancelled, capcancelled;
+    bool stopping, input_done;
+    char input_error[256];
+    unsigned inflight;
+    uint64_t emitted, pages_started;
+    int64_t next_start;
+    unsigned rng;
+    acr_crawl_stats st;
+};
+
+/* A fetch task's work: one URL from the frontier. */
+struct work {
+    acr_crawl *c;
+    acr_crawl_url *u;
+};
+
+/* ---- records ---- */
+
+/* Hands a record to the program. Shielded: a cancelled task still delivers. */
+static void emit(acr_crawl *c, acr_record *r)
+{
+    int was = acr_shield(1);
+    int rc = acr_chan_send(c->records, r, ACR_FOREVER);
+    ACR_ASSERT(rc == 0, "the records channel stays open until every record is in");
+    if (rc != 0)
+        acr_record_free(r);
+    c->emitted++;
+    acr_shield(was);
+}
+
+static acr_record *crawl_record(acr_crawl *c, const acr_crawl_url *u)
+{
+    acr_record *r = acr_record_src_next(&c->src, u->line, u->url);
+    if (!r)
+        return NULL;
+    r->crawl = true;
+    r->depth = u->depth;
+    r->via = (uint8_t)u->via;
+    r->parent = u->parent ? acr_strdup(u->parent) : NULL;
+    return r;
+}
+
+static void skipped(acr_crawl *c, const char *url, const char *parent, const char *reason)
+{
+    if (c->co->skipped)
+        c->co->skipped(c->co->skipped_arg, url, parent, reason);
+}
+
+/* ---- scope ---- */
+
+static struct seedhost *host_get(acr__strmap *m, const char *key, bool create)
+{
+    acr__strmap_node *n = acr__strmap_get(m, key);
+    if (n || !create)
+        return n ? acr__container_of(n, struct seedhost, node) : NULL;
+    struct seedhost *h = acr_calloc(1, sizeof *h);
+    if (!h)
+        return NULL;
+    h->key = acr_strdup(key);
+    if (!h->key) {
+        free(h);
+        return NULL;
+    }
+    h->node.key = h->key;
+    acr__strmap_put(m, &h->node);
+    return h;
+}
+
+static void hosts_release(acr__strmap *m)
+{
+    for (acr__strmap_node *n = acr__strmap_shift(m); n; n = acr__strmap_shift(m)) {
+        struct seedhost *h = acr__container_of(n, struct seedhost, node);
+        for (size_t i = 0; i < h->ndirs && h->dirs; i++)
+            free(h->dirs[i]);
+        free(h->dirs);
+        free(h->key);
+        free(h);
+    }
+    acr__strmap_release(m);
+}
+
+static void host_key(char *buf, size_t len, const acr_url *u)
+{
+    snprintf(buf, len, "%s:%u", u->host, (unsigned)u->port);
+}
+
+/* A seed widens the scope: its host and port, and (--no-parent) its directory. */
+static int add_seed_scope(acr_crawl *c, const acr_url *u)
+{
+    char key[300];
+    host_key(key, sizeof key, u);
+    struct seedhost *h = host_get(&c->seeds, key, true);
+    if (!h)
+        return -ENOMEM;
+    const char *slash = strrchr(u->target, '/');
+    size_t n = slash ? (size_t)(slash - u->target) + 1 : 1;
+    char **d = acr_realloc(h->dirs, (h->ndirs + 1) * sizeof *d);
+    if (!d)
+        return -ENOMEM;
+    h->dirs = d;
+    h->dirs[h->ndirs] = acr_strndup(u->target, n);
+    if (!h->dirs[h->ndirs])
+        return -ENOMEM;
+    h->ndirs++;
+    return 0;
+}
+
+/* host is domain or ends with "." domain, for a domain of the comma list. */
+static bool in_domains(const char *host, const char *list)
+{
+    size_t hl = strlen(host);
+    for (const char *p = list; p && *p;) {
+        size_t n = strcspn(p, ",");
+        if (n > 0 && n <= hl && !strncasecmp(host + hl - n, p, n) && (n == hl || host[hl - n - 1] == '.'))
+            return true;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return false;
+}
+
+static bool under_seed_dir(const struct seedhost *h, const char *target)
+{
+    for (size_t i = 0; i < h->ndirs; i++) {
+        if (!strncmp(target, h->dirs[i], strlen(h->dirs[i])))
+            return true;
+    }
+    return false;
+}
+
+/* NULL when u is in scope, else the reason it is not. */
+static const char *out_of_scope(acr_crawl *c, const acr_url *u)
+{
+    const acr_crawl_opts *co = c->co;
+    if (co->exclude_domains && in_domains(u->host, co->exclude_domains))
+        return "out-of-scope";
+    char key[300];
+    host_key(key, sizeof key, u);
+    struct seedhost *h = host_get(&c->seeds, key, false);
+    bool host_ok = h || co->span_hosts || (co->domains && in_domains(u->host, co->domains));
+    if (!host_ok)
+        return "out-of-scope";
+    if (co->no_parent && h && !under_seed_dir(h, u->target))
+        return "no-parent";
+    if (c->has_include && regexec(&c->include, u->href, 0, NULL, 0) != 0)
+        return "not-included";
+    if (c->has_exclude && regexec(&c->exclude, u->href, 0, NULL, 0) == 0)
+        return "excluded";
+    return NULL;
+}
+
+/* NULL, or why u looks like a crawl trap: too long, or a path segment repeated
+ * more than max_repeats times (/a/a/a/a...). */
+static const char *trap(const acr_crawl *c, const acr_url *u)
+{
+    if (c->co->max_url_len && strlen(u->href) > c->co->max_url_len)
+        return "trap-url-length";
+    const char *path = u->target;
+    size_t plen = strcspn(path, "?");
+    for (const char *seg = path; seg < path + plen; seg += strcspn(seg, "/") + 1) {
+        size_t n = strcspn(seg, "/");
+        unsigned count = 0;
+        if (n == 0)
+            continue;
+        for (const char *q = path; q < path + plen; q += strcspn(q, "/") + 1) {
+            if (strcspn(q, "/") == n && !strncmp(q, seg, n))
+                count++;
+        }
+        if (c->co->max_repeats && count > c->co->max_repeats)
+            return "trap-repeated-segments";
+    }
+    return NULL;
+}
+
+/* Counts a page queued for u's host; false past the per-host cap. */
+static bool host_has_room(acr_crawl *c, const acr_url *u)
+{
+    if (!c->co->host_page_cap)
+        return true;
+    struct seedhost *h = host_get(&c->host_pages, u->host, true);
+    if (!h)
+        return true;
+    return ++h->ndirs <= c->co->host_page_cap; /* ndirs serves as the count here */
+}
+
+/* A URL found by the crawl (seed, link, redirect target): queued once if it is in
+ * scope and within the limits, else reported skipped. */
+static void consider(acr_crawl *c, const char *text, const char *parent, unsigned depth, acr_via via, uint64_t line)
+{
+    acr_url u;
+    if (acr_url_parse(&u, text, NULL, 0) != 0)
+        return; /* not http(s) or malformed: not a page */
+    const char *why = NULL;
+    if (acr_url_normalize(&u) != 0)
+        why = "out-of-memory";
+    else if (depth > c->co->max_depth)
+        why = "depth";
+    else if (via != ACR_VIA_SEED)
+        why = out_of_scope(c, &u);
+    if (!why)
+        why = trap(c, &u);
+    uint64_t *counter = NULL;
+    if (why) {
+        counter = !strcmp(why, "depth")               ? &c->st.skipped_depth
+                  : !strncmp(why, "trap", 4)          ? &c->st.skipped_trap
+                  : strstr(why, "clude") != NULL      ? &c->st.skipped_pattern
+                                                      : &c->st.skipped_scope;
+    } else if (acr__fpset_add(&c->seen, acr__hash64(u.href, strlen(u.href))) == 0) {
+        c->st.dedup_hits++; /* seen before: queued or fetched already */
+    } else if (!host_has_room(c, &u)) {
+        why = "trap-host-cap";
+        counter = &c->st.skipped_trap;
+    } else if (acr_frontier_push(c->frontier, u.href, u.origin, depth, parent, via, line) != 0) {
+        why = "out-of-memory";
+    }
+    if (why) {
+        if (counter)
+            (*counter)++;
+        skipped(c, u.href, parent, why);
+    }
+    acr_url_release(&u);
+}
+
+/* ---- pages ---- */
+
+struct page {
+    acr_crawl *c;
+    const acr_crawl_url *u;
+    const acr_url *base;
+    acr_response *resp;
+    acr_links *links;
+    bool decided;               /* the Content-Type was looked at */
+    unsigned found;
+};
+
+static void on_link(void *arg, const char *url, acr_link_kind kind)
+{
+    struct page *pg = arg;
+    pg->found++;
+    if (kind == ACR_LINK_REQUISITE && !pg->c->co->page_requisites)
+        return;
+    consider(pg->c, url, pg->u->url, pg->u->depth + 1, ACR_VIA_LINK, 0);
+}
+
+static bool is_html(const acr_response *resp)
+{
+    const char *ct = acr_headers_get(&resp->headers, "Content-Type");
+    return ct && (!strncasecmp(ct, "text/html", 9) || !strncasecmp(ct, "application/xhtml+xml", 21));
+}
+
+/* The body sink: HTML is fed to the link extractor as it arrives (decoded). */
+static int page_sink(void *arg, const char *data, size_t len, char *msg, size_t msglen)
+{
+    struct page *pg = arg;
+    if (!pg->decided) {
+        pg->decided = true;
+        if (is_html(pg->resp) && acr_links_new(&pg->links, pg->base, on_link, pg) != 0) {
+            snprintf(msg, msglen, "out of memory: cannot parse the page");
+            return -ENOMEM;
+        }
+    }
+    if (pg->links && acr_links_feed(pg->links, data, len) != 0) {
+        snprintf(msg, msglen, "out of memory while parsing the page");
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* A retry starts the page afresh. */
+static int page_restart(void *arg)
+{
+    struct page *pg = arg;
+    acr_links_free(pg->links);
+    pg->links = NULL;
+    pg->decided = false;
+    pg->found = 0;
+    return 0;
+}
+
+/* After the response: the rest of the links, and a redirect's target. */
+static void follow_up(struct page *pg)
+{
+    const acr_response *resp = pg->resp;
+    if (pg->links)
+        acr_links_finish(pg->links);
+    const char *loc = acr_headers_get(&resp->headers, "Location");
+    if (resp->status >= 300 && resp->status < 400 && loc) {
+        acr_url target;
+        if (acr_url_resolve(&target, pg->base, loc, NULL, 0) == 0) {
+            consider(pg->c, target.href, pg->u->url, pg->u->depth, ACR_VIA_REDIRECT, 0);
+            acr_url_release(&target);
+        }
+    } else if (resp->error == 0) {
+        acr_links_from_headers(&resp->headers, pg->base, on_link, pg);
+    }
+}
+
+static void fetch_page(acr_crawl *c, const acr_crawl_url *u, acr_record *r)
+{
+    acr_url base;
+    if (acr_url_parse(&base, u->url, NULL, 0) != 0) {
+        acr_record_fail(r, -ENOMEM, "out of memory");
+        return;
+    }
+    acr_response resp = {0};
+    struct page pg = {.c = c, .u = u, .base = &base, .resp = &resp};
+    acr_request rq = c->o.req;
+    rq.url = u->url;
+    rq.follow = false; /* redirect targets go through the frontier: each URL once */
+    rq.sink = page_sink;
+    rq.sink_arg = &pg;
+    acr_attempts a = {.client = c->client, .timeout = c->o.timeout, .retry = c->o.retry, .rng = &c->rng,
+                      .restart = page_restart, .restart_arg = &pg};
+    r->start = acr_now();
+    r->attempt = acr_attempts_run(&a, &rq, &resp);
+    acr_record_fill(r, &resp, c->o.keep_headers);
+    follow_up(&pg);
+    r->links = pg.found;
+    c->st.links += pg.found;
+    acr_links_free(pg.links);
+    acr_response_release(&resp);
+    acr_url_release(&base);
+}
+
+static void count_page(acr_crawl *c, const acr_record *r)
+{
+    c->st.pages++;
+    unsigned d = r->depth < ACR_CRAWL_MAX_DEPTHS ? r->depth : ACR_CRAWL_MAX_DEPTHS - 1;
+    c->st.by_depth[d]++;
+}
+
+static int page_main(void *arg)
+{
+    struct work *w = arg;
+    acr_crawl *c = w->c;
+    acr_crawl_url *u = w->u;
+    free(w);
+    acr_record *r = crawl_record(c, u);
+    if (r) {
+        if (!r->error)
+            fetch_page(c, u, r);
+        r->end = acr_now();
+        count_page(c, r);
+        emit(c, r);
+    }
+    acr_frontier_done(c->frontier, u);
+    c->inflight--;
+    acr_sem_release(c->slots);
+    return 0;
+}
+
+/* ---- robots.txt ---- */
+
+static int robots_sink(void *arg, const char *data, size_t len, char *msg, size_t msglen)
+{
+    (void)msg;
+    (void)msglen;
+    acr_buf *b = arg;
+    if (b->len < ROBOTS_MAX)
+        acr_buf_add(b, data, len < ROBOTS_MAX - b->len ? len : ROBOTS_MAX - b->len);
+    return 0; /* past 500 KiB the rest is read and ignored */
+}
+
+/* RFC 9309 §2.3.1: 2xx parse, 4xx allow everything, anything else (5xx, network
+ * error, timeout) disallow everything for now and ask again later. */
+static void robots_outcome(acr_crawl *c, acr_crawl_url *u, const acr_response *resp, acr_buf *body)
+{
+    acr_robots *rules = NULL;
+    int64_t retry_at = 0;
+    if (resp->error == 0 && resp->status >= 200 && resp->status < 300) {
+        c->st.robots_ok++;
+        acr_robots_parse(&rules, body->p ? body->p : "", body->len, AGENT);
+    } else if (resp->error == 0 && resp->status >= 400 && resp->status < 500) {
+        c->st.robots_4xx++;
+        acr_robots_allow_all(&rules);
+    } else {
+        unsigned tries = acr_frontier_robots_tries(u->origin);
+        c->st.robots_unavailable++;
+        if (tries < ROBOTS_TRIES)
+            retry_at = acr_now() + (int64_t)tries * 2 * ACR_SEC;
+    }
+    acr_frontier_set_robots(c->frontier, u->origin, rules, retry_at);
+}
+
+static int robots_main(void *arg)
+{
+    struct work *w = arg;
+    acr_crawl *c = w->c;
+    acr_crawl_url *u = w->u;
+    free(w);
+    c->st.robots_fetches++;
+    acr_buf body = {0};
+    acr_response resp = {0};
+    acr_request rq = c->o.req;
+    rq.method = NULL;
+    rq.body = NULL;
+    rq.body_len = 0;
+    rq.url = u->url;
+    rq.follow = true;
+    rq.max_redirs = 5;
+    rq.sink = robots_sink;
+    rq.sink_arg = &body;
+    acr_fetch(c->client, &rq, acr_deadline_in(c->o.timeout), &resp);
+    if (!acr_cancelled())
+        robots_outcome(c, u, &resp, &body);
+    acr_response_release(&resp);
+    acr_buf_release(&body);
+    acr_frontier_done(c->frontier, u);
+    c->inflight--;
+    acr_sem_release(c->slots);
+    return 0;
+}
+
+/* ---- reader: seeds ---- */
+
+static void seed_fail(acr_crawl *c, uint64_t line, const char *text, int code, const char *why)
+{
+    acr_crawl_url u = {.url = (char *)text, .line = line};
+    acr_record *r = crawl_record(c, &u);
+    if (!r)
+        return;
+    if (!r->error)
+        acr_record_fail(r, code, why);
+    emit(c, r);
+}
+
+static void take_seed(acr_crawl *c, uint64_t line, const char *text, int read_rc)
+{
+    acr_url u;
+    char msg[256];
+    int bad = acr_input_url(line, text, read_rc, &u, msg, sizeof msg);
+    if (bad != 0) {
+        seed_fail(c, line, text, bad, msg);
+        return;
+    }
+    if (c->stopping) {
+        seed_fail(c, line, text, ACR_ECANCELED, "cancelled before it started");
+    } else if (add_seed_scope(c, &u) != 0) {
+        seed_fail(c, line, text, -ENOMEM, "out of memory while queueing the seed");
+    } else {
+        consider(c, u.href, NULL, 0, ACR_VIA_SEED, line);
+    }
+    acr_url_release(&u);
+}
+
+static int reader_main(void *arg)
+{
+    acr_crawl *c = arg;
+    char err[256];
+    bool shielded = false;
+    for (;;) {
+        if (acr_cancelled() && !shielded) {
+            if (!acr_input_finite(c->in))
+                break; /* finite input is read to the end: every seed line gets its record */
+            acr_shield(1);
+            shielded = true;
+        }
+        uint64_t line;
+        const char *text;
+        int rc = acr_input_next(c->in, &line, &text, err, sizeof err);
+        if (rc == 0)
+            break;
+        if (rc == ACR_ECANCELED)
+            continue;
+        if (rc < 0 && rc != ACR_ETOOLARGE) {
+            snprintf(c->input_error, sizeof c->input_error, "%s", err);
+            break;
+        }
+        take_seed(c, line, text, rc);
+    }
+    c->input_done = true;
+    acr_frontier_close_input(c->frontier);
+    return 0;
+}
+
+/* ---- dispatcher ---- */
+
+/* Seeds dropped when the crawl stops get their cancelled records (after the drop:
+ * emitting suspends, and the frontier's drop must not). */
+static void on_skip(void *arg, const acr_crawl_url *u, const char *reason)
+{
+    acr_crawl *c = arg;
+    if (!strcmp(reason, "robots"))
+        c->st.skipped_robots++;
+    else if (!strcmp(reason, "max-pages"))
+        c->st.skipped_limit++;
+    skipped(c, u->url, u->parent, reason);
+    if (!c->stopping || u->line == 0)
+        return;
+    acr_record *r = crawl_record(c, u);
+    if (!r)
+        return;
+    if (!r->error)
+        acr_record_fail(r, ACR_ECANCELED, "cancelled before it started");
+    if (c->ncancelled == c->capcancelled) {
+        size_t cap = c->capcancelled ? c->capcancelled * 2 : 16;
+        acr_record **v = acr_realloc(c->cancelled, cap * sizeof *v);
+        if (!v) {
+            acr_record_free(r);
+            c->src.lost++;
+            return;
+        }
+        c->cancelled = v;
+        c->capcancelled = cap;
+    }
+    c->cancelled[c->ncancelled++] = r;
+}
+
+static void reap(acr_crawl *c)
+{
+    while (acr_group_ready(c->fetches) > 0) {
+        acr_task *t;
+        if (acr_group_next(c->fetches, 0, &t) != 0)
+            break;
+        acr_task_unref(t);
+    }
+}
+
+/* Waits for a permit (and the --rate slot). False when the crawl is stopping. */
+static bool admit(acr_crawl *c)
+{
+    if (c->stopping || acr_sem_acquire(c->slots, ACR_FOREVER) != 0)
+        return false;
+    if (c->o.rate > 0) {
+        int64_t now = acr_now();
+        if (c->next_start < now)
+            c->next_start = now;
+        int64_t at = c->next_start;
+        c->next_start += (int64_t)(1e9 / c->o.rate);
+        if (acr_sleep_until(at) != 0 || c->stopping) {
+            acr_sem_release(c->slots);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Starts the fetch of u (holding a permit). */
+static void start(acr_crawl *c, acr_crawl_url *u)
+{
+    struct work *w = acr_malloc(sizeof *w);
+    if (w) {
+        *w = (struct work){.c = c, .u = u};
+        c->inflight++;
+        if (acr_group_spawn(c->fetches, NULL, u->robots ? robots_main : page_main, w) == 0)
+            return;
+        c->inflight--;
+        free(w);
+    }
+    if (!u->robots) {
+        acr_record *r = crawl_record(c, u);
+        if (r) {
+            acr_record_fail(r, -ENOMEM, "cannot start a task (out of memory or stacks)");
+            emit(c, r);
+        }
+    }
+    acr_frontier_done(c->frontier, u);
+    acr_sem_release(c->slots);
+}
+
+static void dispatch(acr_crawl *c)
+{
+    for (;;) {
+        reap(c);
+        if (!admit(c))
+            return;
+        acr_crawl_url *u;
+        if (acr_frontier_pop(c->frontier, ACR_FOREVER, &u) != 0) {
+            acr_sem_release(c->slots);
+            return;
+        }
+        if (!u->robots && c->co->max_pages && c->pages_started >= c->co->max_pages) {
+            on_skip(c, u, "max-pages");
+            acr_frontier_done(c->frontier, u);
+            acr_frontier_drop(c->frontier, "max-pages");
+            acr_sem_release(c->slots);
+            continue;
+        }
+        c->pages_started += !u->robots;
+        start(c, u);
+    }
+}
+
+static int dispatcher_main(void *arg)
+{
+    acr_crawl *c = arg;
+    dispatch(c);
+    /* Stopping, or nothing left: every task hands over its record first. */
+    acr_shield(1);
+    if (c->reader)
+        acr_task_join(c->reader, ACR_FOREVER, NULL);
+    acr_task *t;
+    while (acr_group_next(c->fetches, ACR_FOREVER, &t) == 0)
+        acr_task_unref(t);
+    acr_frontier_drop(c->frontier, "stopped");
+    for (size_t i = 0; i < c->ncancelled; i++)
+        emit(c, c->cancelled[i]);
+    c->ncancelled = 0;
+    ACR_ASSERT(c->emitted == c->src.seq, "every record created is handed to the program exactly once");
+    acr_chan_close(c->records);
+    return 0;
+}
+
+/* ---- lifecycle ---- */
+
+static int compile(regex_t *re, bool *has, const char *pattern, const char *what, char *err, size_t errlen)
+{
+    if (!pattern)
+        return 0;
+    int rc = regcomp(re, pattern, REG_EXTENDED | REG_NOSUB);
+    if (rc != 0) {
+        char why[128];
+        regerror(rc, re, why, sizeof why);
+        snprintf(err, errlen, "%s pattern '%s': %s", what, pattern, why);
+        return -EINVAL;
+    }
+    *has = true;
+    return 0;
+}
+
+static int setup(acr_crawl *c, char *err, size_t errlen)
+{
+    acr_frontier_opts fo = {.per_host = c->co->per_host, .wait = c->co->wait, .random_wait = c->co->random_wait,
+                            .max_crawl_delay = c->co->max_crawl_delay, .robots = !c->co->no_robots,
+                            .skip = on_skip, .skip_arg = c};
+    int rc = acr_record_src_init(&c->src);
+    if (rc == 0)
+        rc = acr__strmap_init(&c->seeds);
+    if (rc == 0)
+        rc = acr__strmap_init(&c->host_pages);
+    if (rc == 0)
+        rc = compile(&c->include, &c->has_include, c->co->include, "include", err, errlen);
+    if (rc == 0)
+        rc = compile(&c->exclude, &c->has_exclude, c->co->exclude, "exclude", err, errlen);
+    if (rc == 0)
+        rc = acr_frontier_new(&c->frontier, &fo);
+    if (rc == 0)
+        rc = acr_client_new(&c->client, &c->o.client, err, errlen);
+    c->slots = acr_sem_new(c->o.concurrency ? c->o.concurrency : 1);
+    c->fetches = acr_group_new();
+    if (rc == 0 && (!c->slots || !c->fetches))
+        rc = -ENOMEM;
+    return rc;
+}
+
+int acr_crawl_start(acr_crawl **out, const acr_job_opts *o, acr_input *in, acr_chan *records, char *err,
+                    size_t errlen)
+{
+    acr_crawl *c = acr_calloc(1, sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    c->o = *o;
+    c->co = &c->o.crawl;
+    c->in = in;
+    c->records = records;
+    c->rng = (unsigned)acr_now();
+    int rc = setup(c, err, errlen);
+    /* The dispatcher first: if the reader cannot start, closing the frontier's
+     * input lets the dispatcher end on its own (it closes `records`); it is joined
+     * before c goes. */
+    if (rc == 0)
+        rc = acr_spawn(NULL, &c->dispatcher, dispatcher_main, c);
+    if (rc == 0) {
+        rc = acr_spawn(NULL, &c->reader, reader_main, c);
+        if (rc != 0) {
+            acr_frontier_close_input(c->frontier);
+            int was = acr_shield(1);
+            acr_task_join(c->dispatcher, ACR_FOREVER, NULL);
+            acr_shield(was);
+        }
+    }
+    if (rc != 0) {
+        acr_crawl_free(c);
+        return rc;
+    }
+    acr_task_set_name(c->reader, "crawl-reader");
+    acr_task_set_name(c->dispatcher, "crawl-dispatcher");
+    *out = c;
+    return 0;
+}
+
+void acr_crawl_stop(acr_crawl *c)
+{
+    if (c->stopping)
+        return;
+    c->stopping = true;
+    acr_task_cancel(c->reader);
+    acr_task_cancel(c->dispatcher);
+    acr_group_cancel(c->fetches);
+}
+
+void acr_crawl_free(acr_crawl *c)
+{
+    if (!c)
+        return;
+    acr_task_unref(c->reader);
+    acr_task_unref(c->dispatcher);
+    acr_group_free(c->fetches);
+    acr_sem_free(c->slots);
+    acr_client_free(c->client);
+    acr_frontier_free(c->frontier);
+    for (size_t i = 0; i < c->ncancelled; i++)
+        acr_record_free(c->cancelled[i]);
+    free(c->cancelled);
+    if (c->has_include)
+        regfree(&c->include);
+    if (c->has_exclude)
+        regfree(&c->exclude);
+    hosts_release(&c->seeds);
+    hosts_release(&c->host_pages);
+    acr__fpset_release(&c->seen);
+    acr_record_src_release(&c->src);
+    free(c);
+}
+
+unsigned acr_crawl_inflight(const acr_crawl *c) { return c->inflight; }
+uint64_t acr_crawl_urls_read(const acr_crawl *c) { return c->src.seq; }
+bool acr_crawl_input_done(const acr_crawl *c) { return c->input_done; }
+const char *acr_crawl_input_error(const acr_crawl *c) { return c->input_error[0] ? c->input_error : NULL; }
+uint64_t acr_crawl_lines_lost(const acr_crawl *c) { return c->src.lost; }
+
+void acr_crawl_stats_get(const acr_crawl *c, acr_crawl_stats *out)
+{
+    *out = c->st;
+    acr_frontier_stats fs;
+    acr_frontier_stats_get(c->frontier, &fs);
+    out->frontier_peak = fs.queued_peak;
+    out->origins = fs.origins;
+}

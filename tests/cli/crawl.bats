@@ -1,0 +1,196 @@
+#!/usr/bin/env bats
+# Crawl mode (issue 9) against the test server's crawlable sites (tests/server/SITES.md):
+# the exact set fetched, each URL once, scope, depth, limits, patterns, robots.txt,
+# politeness measured at the server, cancellation, and a stalled host.
+
+load helpers
+
+# The URL paths of the records in out.json (JSON Lines), sorted.
+paths() { python3 -c '
+import json, sys, urllib.parse
+for l in open(sys.argv[1]):
+    print(urllib.parse.urlsplit(json.loads(l)["url"]).path)' "${1:-out.json}" | sort; }
+
+# No URL has two records.
+each_once() {
+  local dups
+  dups=$(python3 -c '
+import json, sys, collections
+c = collections.Counter(json.loads(l)["url"] for l in open(sys.argv[1]))
+print(" ".join(u for u, n in c.items() if n > 1))' "${1:-out.json}")
+  [ -z "$dups" ] || { echo "fetched twice: $dups"; return 1; }
+}
+
+# What a crawl of /site/graph/N/0 fetches with the defaults (pages, no requisites):
+# the pages, and every same-origin non-requisite they link.
+graph_set() {
+  local n=$1
+  for ((i = 0; i < n; i++)); do
+    printf '%s\n' "/site/graph/$n/$i" "/site/redir/$n/$i" "/site/private/$i" "/site/private/open/$i" \
+      "/site/file/$i.pdf" "/site/data/$i.json"
+  done | sort
+}
+
+@test "a crawl of the graph fetches exactly its pages and links, each once, nothing off-site" {
+  run bash -c "'$ACRAWL' --crawl -l inf -j -q '$BASE/site/graph/12/0' >out.json"
+  assert_success
+  each_once
+  assert_equal "$(paths)" "$(graph_set 12)"
+  run grep -c '"url":"http://other.invalid' out.json
+  assert_output 0
+  # redirects are records of their own; their targets were seen already
+  run python3 -c '
+import json
+for l in open("out.json"):
+    r = json.loads(l)
+    if "/site/redir/" in r["url"]:
+        assert r["status"] == 301 and r["via"] == "link", r
+    if r["url"].endswith("/site/graph/12/0"):
+        assert r["depth"] == 0 and r["via"] == "seed" and r["parent"] is None, r'
+  assert_success
+}
+
+@test "--page-requisites also fetches images, stylesheets and scripts, once each" {
+  run bash -c "'$ACRAWL' --crawl --page-requisites -l inf -j -q '$BASE/site/graph/4/0' >out.json"
+  assert_success
+  each_once
+  run paths
+  assert_line /site/css/site.css
+  assert_line /site/js/site.js
+  assert_line /site/img/3.png
+  assert_line /site/img/3-2x.png
+}
+
+@test "--level 1 stops one link away from the seed" {
+  run bash -c "'$ACRAWL' --crawl -l 1 -j -q '$BASE/site/graph/12/0' >out.json"
+  assert_success
+  each_once
+  run python3 -c 'import json; print(max(json.loads(l)["depth"] for l in open("out.json")))'
+  assert_output 1
+  run paths
+  assert_line /site/graph/12/1
+  refute_line /site/graph/12/5
+}
+
+@test "--max-pages stops after that many pages" {
+  run bash -c "'$ACRAWL' --crawl -l inf --max-pages 5 -j -q '$BASE/site/graph/50/0' >out.json"
+  assert_success
+  assert_equal "$(wc -l <out.json)" 5
+}
+
+@test "--include and --exclude filter by regex" {
+  run bash -c "'$ACRAWL' --crawl -l inf --include '/site/graph/' -j -q '$BASE/site/graph/6/0' >out.json"
+  assert_success
+  assert_equal "$(paths | grep -vc '^/site/graph/6/')" 0
+  assert_equal "$(wc -l <out.json)" 6
+  run bash -c "'$ACRAWL' --crawl -l inf --exclude '\\.(pdf|json)\$' -j -q '$BASE/site/graph/6/0' >out.json"
+  assert_success
+  assert_equal "$(paths | grep -cE '\.(pdf|json)$')" 0
+  assert_equal "$(paths | grep -c '^/site/graph/6/')" 6
+}
+
+@test "--span-hosts follows links to other hosts; --domains to the domains named" {
+  # other.invalid resolves to a closed port: its robots.txt is unreachable, which
+  # RFC 9309 makes a disallow, so these crawls skip robots.txt to see the fetches.
+  local resolve=(--no-robots --resolve other.invalid:80:127.0.0.1 --resolve other.invalid:443:127.0.0.1)
+  run bash -c "'$ACRAWL' --crawl -l 1 -j -q ${resolve[*]} '$BASE/site/graph/6/0' >out.json"
+  assert_equal "$(grep -c 'other.invalid' out.json)" 0
+  run bash -c "'$ACRAWL' --crawl -l 1 --span-hosts -t 2 -j -q ${resolve[*]} '$BASE/site/graph/6/0' >out.json"
+  assert_equal "$(grep -c '"url":"http://other.invalid/site/graph/6/1"' out.json)" 1
+  run bash -c "'$ACRAWL' --crawl -l 1 --domains invalid -t 2 -j -q ${resolve[*]} '$BASE/site/graph/6/0' >out.json"
+  assert_equal "$(grep -c '"url":"http://other.invalid/site/graph/6/1"' out.json)" 1
+  run bash -c "'$ACRAWL' --crawl -l 1 --span-hosts --exclude-domains invalid -j -q '$BASE/site/graph/6/0' >out.json"
+  assert_equal "$(grep -c 'other.invalid' out.json)" 0
+}
+
+@test "robots.txt: disallowed paths are skipped and logged, never fetched" {
+  start_extra --robots disallow-private
+  run bash -c "'$ACRAWL' --crawl -l inf -j -q --log-skipped skipped.txt '$EXTRA/site/graph/6/0' >out.json"
+  assert_success
+  each_once
+  assert_equal "$(paths | grep -c '^/site/private/')" 0
+  assert_equal "$(paths | grep -c '^/site/graph/6/')" 6
+  run grep -c $'^robots\t'"$EXTRA/site/private/" skipped.txt
+  assert_output 12
+  run curl -s "$EXTRA/site-stats"
+  refute_output --partial '/site/private/'
+  assert_output --partial '"/robots.txt"'
+}
+
+@test "robots.txt 4xx allows everything; 5xx disallows the origin until it gives up" {
+  start_extra --robots 500
+  run bash -c "'$ACRAWL' --crawl -j --log-skipped skipped.txt '$EXTRA/site/graph/3/0' >out.json 2>err.txt"
+  assert_success
+  assert_equal "$(wc -l <out.json)" 0
+  run cat skipped.txt
+  assert_output $'robots-unavailable\t'"$EXTRA/site/graph/3/0"$'\t-'
+  run grep -E 'robots.txt: 3 fetches: 0 parsed, 0 4xx \(all allowed\), 3 unavailable' err.txt
+  assert_success
+  run curl -s "$EXTRA/site-stats"
+  refute_output --partial '/site/graph/'
+}
+
+@test "Crawl-delay and --wait space the requests to one host, measured at the server" {
+  start_extra --robots crawl-delay-0.2
+  run bash -c "'$ACRAWL' --crawl -l inf --max-pages 5 -q '$EXTRA/site/graph/20/0' >out.txt"
+  assert_success
+  run python3 -c 'import json, sys; s = json.load(sys.stdin); print(s["requests"], s["min_gap_ms"] >= 200)' \
+    < <(curl -s "$EXTRA/site-stats")
+  assert_output "6 True"
+  start_extra
+  run bash -c "'$ACRAWL' --crawl -l inf --max-pages 4 --wait 0.3 -c 10 --per-host 4 -q '$EXTRA/site/graph/20/0' >out.txt"
+  assert_success
+  run python3 -c 'import json, sys; s = json.load(sys.stdin); print(s["requests"], s["min_gap_ms"] >= 300)' \
+    < <(curl -s "$EXTRA/site-stats")
+  assert_output "5 True"
+}
+
+@test "^C mid-crawl prints the records so far and the report, exit 130" {
+  "$ACRAWL" --crawl -l inf --wait 0.05 "$BASE/site/graph/1000/0" >out.txt 2>err.txt &
+  local pid=$!
+  sleep 1
+  kill -INT "$pid"
+  local rc=0
+  wait "$pid" || rc=$?
+  assert_equal "$rc" 130
+  [ "$(wc -l <out.txt)" -gt 3 ]
+  run grep -c '^crawl: ' err.txt
+  assert_output 1
+}
+
+@test "a stalled host does not stall the crawl of the others" {
+  start_extra --robots stall
+  local stalled=$EXTRA
+  start_extra
+  run bash -c "'$ACRAWL' --crawl -l inf -t 5 --deadline 2 -j -q '$stalled/site/graph/3/0' '$EXTRA/site/graph/5/0' >out.json"
+  assert_failure 124
+  # every page of the healthy host came back while the other's robots.txt hung
+  assert_equal "$(grep -c "\"url\":\"$EXTRA/site/graph/5/[0-4]\",.*\"status\":200" out.json)" 5
+}
+
+@test "seeds: a bad one is a bad-url record, a repeated one is crawled once" {
+  run bash -c "printf '%s\n' 'not a url' '$BASE/site/graph/2/0' '$BASE/site/graph/2/0' | '$ACRAWL' --crawl -l 0 -q"
+  assert_failure 1
+  assert_line --regexp $'^1\tERR\t.*\tbad-url\t'
+  assert_equal "$(grep -c '/site/graph/2/0' <<<"$output")" 1
+}
+
+@test "-w knows depth, parent, links and via" {
+  run "$ACRAWL" --crawl -l 1 -q --include '/site/graph/' -w '%{depth} %{via} %{links} %{url} %{parent}\n' \
+    "$BASE/site/graph/3/0"
+  assert_success
+  assert_line --regexp "^0 seed [1-9][0-9]* $BASE/site/graph/3/0 \$"
+  assert_line --regexp "^1 link [1-9][0-9]* $BASE/site/graph/3/1 $BASE/site/graph/3/0\$"
+}
+
+@test "crawl mode refuses what has no meaning there, and crawl flags need --crawl" {
+  run "$ACRAWL" --crawl --engine curl "$BASE/"
+  assert_failure 2
+  assert_output --partial "--engine curl cannot crawl"
+  run "$ACRAWL" --crawl --ordered "$BASE/"
+  assert_failure 2
+  assert_output --partial "--ordered does not apply in crawl mode"
+  run "$ACRAWL" --max-pages 3 "$BASE/"
+  assert_failure 2
+  assert_output --partial "--max-pages applies to crawl mode only (add --crawl)"
+}

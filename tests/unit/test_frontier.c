@@ -1,0 +1,199 @@
+/* test_frontier.c -- crawl/frontier: origins served in turn, per-host caps, request
+ * starts spaced by the wait, robots.txt first, drops, and the end of the crawl. */
+#include <stdio.h>
+#include <string.h>
+
+#include "crawl/frontier.h"
+#include "crawl/robots.h"
+#include "helpers.h"
+
+struct skips {
+    int n;
+    char last[128];
+};
+
+static void on_skip(void *arg, const acr_crawl_url *u, const char *reason)
+{
+    struct skips *s = arg;
+    s->n++;
+    snprintf(s->last, sizeof s->last, "%s %s", reason, u->url);
+}
+
+static acr_crawl_url *pop_now(acr_frontier *f)
+{
+    acr_crawl_url *u = NULL;
+    int rc = acr_frontier_pop(f, acr_deadline_in(2 * ACR_MSEC), &u);
+    return rc == 0 ? u : NULL;
+}
+
+static int per_host_and_end(void *arg)
+{
+    (void)arg;
+    acr_frontier *f;
+    acr_frontier_opts o = {.per_host = 2};
+    cr_assert_eq(acr_frontier_new(&f, &o), 0);
+    acr_frontier_push(f, "http://a.test/1", "http://a.test:80", 0, NULL, ACR_VIA_SEED, 1);
+    acr_frontier_push(f, "http://a.test/2", "http://a.test:80", 1, "http://a.test/1", ACR_VIA_LINK, 0);
+    acr_frontier_push(f, "http://a.test/3", "http://a.test:80", 1, "http://a.test/1", ACR_VIA_LINK, 0);
+    acr_frontier_push(f, "http://b.test/1", "http://b.test:80", 0, NULL, ACR_VIA_SEED, 2);
+    acr_crawl_url *got[4] = {0};
+    for (int i = 0; i < 3; i++)
+        got[i] = pop_now(f);
+    for (int i = 0; i < 3; i++)
+        cr_assert_not_null(got[i], "pop %d found nothing ready", i);
+    cr_assert_null(pop_now(f), "a third request to a.test while two are in flight");
+    acr_crawl_url *a1 = !strcmp(got[0]->url, "http://a.test/1") ? got[0] : got[1];
+    cr_assert_str_eq(a1->url, "http://a.test/1");
+    cr_assert_eq(a1->line, 1);
+    acr_frontier_done(f, a1);
+    got[3] = pop_now(f);
+    cr_assert_not_null(got[3]);
+    cr_assert_str_eq(got[3]->url, "http://a.test/3");
+    cr_assert_str_eq(got[3]->parent, "http://a.test/1");
+    acr_frontier_close_input(f);
+    for (int i = 0; i < 4; i++) {
+        if (got[i] != a1)
+            acr_frontier_done(f, got[i]);
+    }
+    acr_crawl_url *u;
+    cr_assert_eq(acr_frontier_pop(f, ACR_FOREVER, &u), ACR_EEMPTY);
+    acr_frontier_free(f);
+    return 0;
+}
+
+Test(frontier, per_host_caps_requests_in_flight_and_the_crawl_ends_when_nothing_is_left)
+{
+    run_in_loop(per_host_and_end, NULL);
+}
+
+static int waits(void *arg)
+{
+    (void)arg;
+    acr_frontier *f;
+    acr_frontier_opts o = {.per_host = 4, .wait = 50 * ACR_MSEC};
+    cr_assert_eq(acr_frontier_new(&f, &o), 0);
+    for (int i = 0; i < 4; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "http://a.test/%d", i);
+        acr_frontier_push(f, url, "http://a.test:80", 0, NULL, ACR_VIA_SEED, 0);
+    }
+    acr_frontier_push(f, "http://b.test/", "http://b.test:80", 0, NULL, ACR_VIA_SEED, 0);
+    int64_t last = 0;
+    int from_a = 0;
+    for (int i = 0; i < 5; i++) {
+        acr_crawl_url *u;
+        cr_assert_eq(acr_frontier_pop(f, acr_deadline_in(ACR_SEC), &u), 0);
+        int64_t now = acr_now();
+        if (!strncmp(u->url, "http://a.test/", 14)) {
+            if (from_a++ > 0)
+                cr_assert_geq(now - last, 49 * ACR_MSEC, "a.test again after %lld ms", (long long)((now - last) / ACR_MSEC));
+            last = now;
+        }
+        acr_frontier_done(f, u);
+    }
+    cr_assert_eq(from_a, 4);
+    acr_frontier_free(f);
+    return 0;
+}
+
+Test(frontier, requests_to_one_origin_start_a_wait_apart_while_others_go_on) { run_in_loop(waits, NULL); }
+
+static int robots_first(void *arg)
+{
+    struct skips *sk = arg;
+    acr_frontier *f;
+    acr_frontier_opts o = {.per_host = 2, .robots = true, .skip = on_skip, .skip_arg = sk};
+    cr_assert_eq(acr_frontier_new(&f, &o), 0);
+    acr_frontier_push(f, "http://a.test/x", "http://a.test:80", 0, NULL, ACR_VIA_SEED, 1);
+    acr_frontier_push(f, "http://a.test/y", "http://a.test:80", 1, NULL, ACR_VIA_LINK, 0);
+    acr_crawl_url *r = pop_now(f);
+    cr_assert_not_null(r);
+    cr_assert(r->robots);
+    cr_assert_str_eq(r->url, "http://a.test:80/robots.txt");
+    cr_assert_null(pop_now(f), "a page went before its origin's robots.txt");
+    acr_robots *rules;
+    acr_robots_disallow_all(&rules);
+    acr_frontier_set_robots(f, r->origin, rules, 0);
+    acr_frontier_done(f, r);
+    /* Both pages are disallowed: skipped with the reason, nothing to fetch. */
+    acr_frontier_close_input(f);
+    acr_crawl_url *u;
+    cr_assert_eq(acr_frontier_pop(f, acr_deadline_in(ACR_SEC), &u), ACR_EEMPTY);
+    cr_assert_eq(sk->n, 2);
+    cr_assert_str_eq(sk->last, "robots http://a.test/y");
+    acr_frontier_free(f);
+    return 0;
+}
+
+Test(frontier, robots_txt_goes_first_and_disallowed_urls_are_skipped)
+{
+    struct skips sk = {0};
+    run_in_loop(robots_first, &sk);
+}
+
+static int given_up(void *arg)
+{
+    struct skips *sk = arg;
+    acr_frontier *f;
+    acr_frontier_opts o = {.robots = true, .skip = on_skip, .skip_arg = sk};
+    cr_assert_eq(acr_frontier_new(&f, &o), 0);
+    acr_frontier_push(f, "http://a.test/x", "http://a.test:80", 0, NULL, ACR_VIA_SEED, 1);
+    acr_crawl_url *r = pop_now(f);
+    cr_assert(r && r->robots);
+    cr_assert_eq(acr_frontier_robots_tries(r->origin), 1);
+    acr_frontier_set_robots(f, r->origin, NULL, acr_now() + 10 * ACR_MSEC); /* 5xx: ask again */
+    acr_frontier_done(f, r);
+    cr_assert_null(pop_now(f), "robots.txt asked again before its time");
+    acr_crawl_url *again;
+    cr_assert_eq(acr_frontier_pop(f, acr_deadline_in(ACR_SEC), &again), 0);
+    cr_assert(again->robots);
+    cr_assert_eq(acr_frontier_robots_tries(again->origin), 2);
+    acr_frontier_set_robots(f, again->origin, NULL, 0); /* given up */
+    acr_frontier_done(f, again);
+    cr_assert_str_eq(sk->last, "robots-unavailable http://a.test/x");
+    acr_frontier_push(f, "http://a.test/z", "http://a.test:80", 1, NULL, ACR_VIA_LINK, 0);
+    cr_assert_str_eq(sk->last, "robots-unavailable http://a.test/z");
+    acr_frontier_free(f);
+    return 0;
+}
+
+Test(frontier, an_unavailable_robots_txt_is_asked_again_then_its_urls_skipped)
+{
+    struct skips sk = {0};
+    run_in_loop(given_up, &sk);
+}
+
+static int drops(void *arg)
+{
+    struct skips *sk = arg;
+    acr_frontier *f;
+    acr_frontier_opts o = {.per_host = 1, .skip = on_skip, .skip_arg = sk};
+    cr_assert_eq(acr_frontier_new(&f, &o), 0);
+    for (int i = 0; i < 10; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "http://h%d.test/", i % 3);
+        char origin[64];
+        snprintf(origin, sizeof origin, "http://h%d.test:80", i % 3);
+        acr_frontier_push(f, url, origin, 0, NULL, ACR_VIA_SEED, 0);
+    }
+    acr_crawl_url *busy = pop_now(f);
+    acr_frontier_drop(f, "stopped");
+    cr_assert_eq(sk->n, 9);
+    acr_frontier_stats st;
+    acr_frontier_stats_get(f, &st);
+    cr_assert_eq(st.queued, 0);
+    cr_assert_eq(st.queued_peak, 10);
+    cr_assert_eq(st.origins, 3);
+    acr_frontier_done(f, busy);
+    acr_frontier_close_input(f);
+    acr_crawl_url *u;
+    cr_assert_eq(acr_frontier_pop(f, ACR_FOREVER, &u), ACR_EEMPTY);
+    acr_frontier_free(f);
+    return 0;
+}
+
+Test(frontier, drop_skips_every_queued_url_even_of_busy_origins)
+{
+    struct skips sk = {0};
+    run_in_loop(drops, &sk);
+}
