@@ -10,6 +10,7 @@
 
 #include "acrawl/error.h"
 #include "acrawl/loop.h"
+#include "acrawl/url.h"
 #include "args.h"
 #include "cli.h"
 #include "jobs/curlengine.h"
@@ -22,7 +23,8 @@ enum {
     O_CACERT, O_RESOLVE, O_DNS_SERVERS, O_COMPRESSED, O_MAX_FILESIZE, O_OUTPUT_DIR, O_JSON, O_WRITE_OUT, O_ORDERED,
     O_REPORT, O_REPORT_FILE, O_TIMELINE, O_QUIET, O_NO_PROGRESS, O_FAIL, O_HELP, O_VERSION, O_LIST_OPTIONS,
     O_CRAWL, O_LEVEL, O_MAX_PAGES, O_SPAN_HOSTS, O_DOMAINS, O_EXCLUDE_DOMAINS, O_INCLUDE, O_EXCLUDE, O_NO_PARENT,
-    O_PAGE_REQUISITES, O_NO_ROBOTS, O_WAIT, O_RANDOM_WAIT, O_MAX_CRAWL_DELAY, O_LOG_SKIPPED,
+    O_PAGE_REQUISITES, O_NO_ROBOTS, O_WAIT, O_RANDOM_WAIT, O_MAX_CRAWL_DELAY, O_LOG_SKIPPED, O_SITEMAP,
+    O_NO_SITEMAPS,
 };
 
 /* Which engines honour a flag (acr_opt.engines): bit 1 << acr_engine. */
@@ -139,6 +141,10 @@ static const acr_opt opts[] = {
      "also fetch stylesheets, images and scripts pages use"},
     {"no-robots", 0, O_NO_ROBOTS, NONE, NULL, NULL, CRAWL, ON_ACRAWL, IN_CRAWL, 0,
      "do not fetch or obey robots.txt (says so on stderr)"},
+    {"sitemap", 0, O_SITEMAP, REQ, NULL, "URL", CRAWL, ON_ACRAWL, IN_CRAWL, 0,
+     "read this sitemap (XML, plain or gzip; an index too) for URLs to fetch"},
+    {"no-sitemaps", 0, O_NO_SITEMAPS, NONE, NULL, NULL, CRAWL, ON_ACRAWL, IN_CRAWL, 0,
+     "ignore robots.txt's Sitemap: lines"},
     {"wait", 0, O_WAIT, REQ, &n_wait, "SECS", CRAWL, ON_ACRAWL, IN_CRAWL, 0,
      "between requests to one host (default 0); Crawl-delay wins when longer"},
     {"random-wait", 0, O_RANDOM_WAIT, NONE, NULL, NULL, CRAWL, ON_ACRAWL, IN_CRAWL, 0,
@@ -411,6 +417,18 @@ static int set_level(acr_config *c, const char *flag, const char *arg)
     return 0;
 }
 
+static int add_sitemap(acr_config *c, const char *arg)
+{
+    const char **v = acr_realloc(c->sitemaps, (c->nsitemaps + 1) * sizeof *v);
+    if (!v)
+        return usage_error("%s", "out of memory");
+    c->sitemaps = v;
+    v[c->nsitemaps++] = arg;
+    c->job.crawl.sitemaps = v;
+    c->job.crawl.nsitemaps = c->nsitemaps;
+    return 0;
+}
+
 static int parse_crawl(acr_config *c, const acr_arg *a)
 {
     acr_crawl_opts *co = &c->job.crawl;
@@ -428,6 +446,8 @@ static int parse_crawl(acr_config *c, const acr_arg *a)
     case O_NO_ROBOTS: co->no_robots = true; return 0;
     case O_RANDOM_WAIT: co->random_wait = true; return 0;
     case O_LOG_SKIPPED: c->log_skipped = arg; return 0;
+    case O_SITEMAP: return add_sitemap(c, arg);
+    case O_NO_SITEMAPS: co->no_sitemaps = true; return 0;
     default: return 2;
     }
 }
@@ -515,10 +535,27 @@ static int check_modes(const acr_config *c)
     return 0;
 }
 
+/* Every --sitemap must be an http(s) URL. */
+static int check_sitemaps(const acr_config *c)
+{
+    for (size_t i = 0; i < c->nsitemaps; i++) {
+        acr_url u;
+        char why[160], msg[300];
+        if (acr_url_parse(&u, c->sitemaps[i], why, sizeof why) != 0) {
+            snprintf(msg, sizeof msg, "--sitemap %.64s: %.100s", c->sitemaps[i], why);
+            return usage_error("%s", msg);
+        }
+        acr_url_release(&u);
+    }
+    return 0;
+}
+
 /* Crawl mode's defaults, where the flags left them. */
 static int finish_crawl(acr_config *c)
 {
     acr_crawl_opts *co = &c->job.crawl;
+    if (check_sitemaps(c) != 0)
+        return 2;
     if (c->engine == ACR_ENGINE_CURL)
         return usage_error("%s", "--engine curl cannot crawl: crawl mode runs on the acrawl engine");
     if (c->compare)
@@ -708,6 +745,7 @@ void acr_cli_release(acr_config *c)
     }
     free(c->headers);
     free(c->resolve);
+    free(c->sitemaps);
     free(c->data);
     free(c->writeout_buf);
 }

@@ -33,6 +33,8 @@ typedef struct acr_config {
     acr_report_kind report;
     const char *report_file;
     const char *log_skipped;    /* --log-skipped FILE, "-" for stderr */
+    const char **sitemaps;      /* --sitemap URLs */
+    size_t nsitemaps;
     int64_t deadline;           /* --deadline for the whole run; 0: none */
     unsigned first;             /* --first N; 0: off */
     unsigned char given[ACR_CLI_MAX_OPTS]; /* per option-table row: 0, or how it was first

@@ -204,14 +204,15 @@ static acr_origin *origin_get(acr_frontier *f, const char *name)
     return o;
 }
 
-int acr_frontier_push(acr_frontier *f, const char *url, const char *origin, unsigned depth, const char *parent,
-                      acr_via via, uint64_t line)
+static int push(acr_frontier *f, const char *url, const char *origin, unsigned depth, const char *parent,
+                acr_via via, uint64_t line, bool sitemap)
 {
     acr_origin *o = origin_get(f, origin);
     acr_crawl_url *u = o ? url_new(url, parent, depth, via, line) : NULL;
     if (!u)
         return -ENOMEM;
     u->origin = o;
+    u->sitemap = sitemap;
     if (o->rstate == R_GIVEN_UP) {
         skip(f, u, "robots-unavailable");
         return 0;
@@ -226,6 +227,17 @@ int acr_frontier_push(acr_frontier *f, const char *url, const char *origin, unsi
         f->queued_peak = f->queued;
     update(f, o);
     return 0;
+}
+
+int acr_frontier_push(acr_frontier *f, const char *url, const char *origin, unsigned depth, const char *parent,
+                      acr_via via, uint64_t line)
+{
+    return push(f, url, origin, depth, parent, via, line, false);
+}
+
+int acr_frontier_push_sitemap(acr_frontier *f, const char *url, const char *origin, const char *parent)
+{
+    return push(f, url, origin, 0, parent, ACR_VIA_SITEMAP, 0, true);
 }
 
 void acr_frontier_close_input(acr_frontier *f)

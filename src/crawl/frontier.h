@@ -26,6 +26,7 @@ typedef struct acr_crawl_url {
     acr_via via;
     uint64_t line;              /* input line of a seed, 0 otherwise */
     bool robots;                /* this is the origin's robots.txt, not a page */
+    bool sitemap;               /* a sitemap: its URLs are read, not its links */
     acr_origin *origin;
     struct acr_crawl_url *next;
 } acr_crawl_url;
@@ -54,6 +55,8 @@ void acr_frontier_free(acr_frontier *f);
  * its origin ("scheme://host:port"). 0 or -ENOMEM. */
 int acr_frontier_push(acr_frontier *f, const char *url, const char *origin, unsigned depth, const char *parent,
                       acr_via via, uint64_t line);
+/* Queues a sitemap document (depth 0, via sitemap), as acr_frontier_push. */
+int acr_frontier_push_sitemap(acr_frontier *f, const char *url, const char *origin, const char *parent);
 /* No more seeds will come; pop ends (ACR_EEMPTY) once nothing is queued or in flight. */
 void acr_frontier_close_input(acr_frontier *f);
 

@@ -19,6 +19,7 @@
 #include "crawl/frontier.h"
 #include "crawl/links.h"
 #include "crawl/robots.h"
+#include "crawl/sitemap.h"
 #include "crawljob.h"
 #include "fetchjob.h"
 #include "record.h"
@@ -282,6 +283,22 @@ static void consider(acr_crawl *c, const char *text, const char *parent, unsigne
     acr_url_release(&u);
 }
 
+/* A sitemap document to read (from robots.txt, an index, or --sitemap): queued once,
+ * in scope like a link. */
+static void consider_sitemap(acr_crawl *c, const char *text, const char *parent)
+{
+    acr_url u;
+    if (acr_url_parse(&u, text, NULL, 0) != 0)
+        return;
+    const char *why = acr_url_normalize(&u) != 0 ? "out-of-memory" : out_of_scope(c, &u);
+    if (!why && acr__fpset_add(&c->seen, acr__hash64(u.href, strlen(u.href))) != 0 &&
+        acr_frontier_push_sitemap(c->frontier, u.href, u.origin, parent) != 0)
+        why = "out-of-memory";
+    if (why)
+        skipped(c, u.href, parent, why);
+    acr_url_release(&u);
+}
+
 /* ---- pages ---- */
 
 struct page {
@@ -290,6 +307,7 @@ struct page {
     const acr_url *base;
     acr_response *resp;
     acr_links *links;
+    acr_sitemap *sitemap;       /* u is a sitemap: its URLs, not links */
     bool decided;               /* the Content-Type was looked at */
     unsigned found;
 };
@@ -309,16 +327,45 @@ static bool is_html(const acr_response *resp)
     return ct && (!strncasecmp(ct, "text/html", 9) || !strncasecmp(ct, "application/xhtml+xml", 21));
 }
 
+static void on_sitemap_url(void *arg, const char *url, bool is_index)
+{
+    struct page *pg = arg;
+    pg->found++;
+    if (is_index)
+        consider_sitemap(pg->c, url, pg->u->url);
+    else
+        consider(pg->c, url, pg->u->url, 0, ACR_VIA_SITEMAP, 0);
+}
+
+/* The first chunk decides what reads the body: the sitemap parser for a sitemap
+ * (plain or gzip, whatever the Content-Type), the link extractor for HTML. */
+static int page_start(struct page *pg)
+{
+    if (pg->u->sitemap && pg->resp->status >= 200 && pg->resp->status < 300)
+        return acr_sitemap_new(&pg->sitemap, on_sitemap_url, pg);
+    if (!pg->u->sitemap && is_html(pg->resp))
+        return acr_links_new(&pg->links, pg->base, on_link, pg);
+    return 0;
+}
+
 /* The body sink: HTML is fed to the link extractor as it arrives (decoded). */
 static int page_sink(void *arg, const char *data, size_t len, char *msg, size_t msglen)
 {
     struct page *pg = arg;
     if (!pg->decided) {
         pg->decided = true;
-        if (is_html(pg->resp) && acr_links_new(&pg->links, pg->base, on_link, pg) != 0) {
+        if (page_start(pg) != 0) {
             snprintf(msg, msglen, "out of memory: cannot parse the page");
             return -ENOMEM;
         }
+    }
+    if (pg->sitemap) {
+        int rc = acr_sitemap_feed(pg->sitemap, data, len);
+        if (rc == -ENOMEM) {
+            snprintf(msg, msglen, "out of memory while reading the sitemap");
+            return rc;
+        }
+        return 0; /* a bad or oversized sitemap still gave what came before it */
     }
     if (pg->links && acr_links_feed(pg->links, data, len) != 0) {
         snprintf(msg, msglen, "out of memory while parsing the page");
@@ -333,6 +380,8 @@ static int page_restart(void *arg)
     struct page *pg = arg;
     acr_links_free(pg->links);
     pg->links = NULL;
+    acr_sitemap_free(pg->sitemap);
+    pg->sitemap = NULL;
     pg->decided = false;
     pg->found = 0;
     return 0;
@@ -344,6 +393,8 @@ static void follow_up(struct page *pg)
     const acr_response *resp = pg->resp;
     if (pg->links)
         acr_links_finish(pg->links);
+    if (pg->sitemap)
+        acr_sitemap_finish(pg->sitemap);
     const char *loc = acr_headers_get(&resp->headers, "Location");
     if (resp->status >= 300 && resp->status < 400 && loc) {
         acr_url target;
@@ -351,7 +402,7 @@ static void follow_up(struct page *pg)
             consider(pg->c, target.href, pg->u->url, pg->u->depth, ACR_VIA_REDIRECT, 0);
             acr_url_release(&target);
         }
-    } else if (resp->error == 0) {
+    } else if (resp->error == 0 && !pg->u->sitemap) {
         acr_links_from_headers(&resp->headers, pg->base, on_link, pg);
     }
 }
@@ -379,6 +430,7 @@ static void fetch_page(acr_crawl *c, const acr_crawl_url *u, acr_record *r)
     r->links = pg.found;
     c->st.links += pg.found;
     acr_links_free(pg.links);
+    acr_sitemap_free(pg.sitemap);
     acr_response_release(&resp);
     acr_url_release(&base);
 }
@@ -431,6 +483,10 @@ static void robots_outcome(acr_crawl *c, acr_crawl_url *u, const acr_response *r
     if (resp->error == 0 && resp->status >= 200 && resp->status < 300) {
         c->st.robots_ok++;
         acr_robots_parse(&rules, body->p ? body->p : "", body->len, AGENT);
+        const char *const *maps = NULL;
+        size_t n = rules && !c->co->no_sitemaps ? acr_robots_sitemaps(rules, &maps) : 0;
+        for (size_t i = 0; i < n; i++)
+            consider_sitemap(c, maps[i], u->url);
     } else if (resp->error == 0 && resp->status >= 400 && resp->status < 500) {
         c->st.robots_4xx++;
         acr_robots_allow_all(&rules);
@@ -504,11 +560,25 @@ static void take_seed(acr_crawl *c, uint64_t line, const char *text, int read_rc
     acr_url_release(&u);
 }
 
+/* --sitemap URLs: read like seeds' sitemaps, their hosts in scope. */
+static void take_sitemaps(acr_crawl *c)
+{
+    for (size_t i = 0; i < c->co->nsitemaps; i++) {
+        acr_url u;
+        if (acr_url_parse(&u, c->co->sitemaps[i], NULL, 0) != 0)
+            continue; /* the command line checked them */
+        if (add_seed_scope(c, &u) == 0)
+            consider_sitemap(c, u.href, NULL);
+        acr_url_release(&u);
+    }
+}
+
 static int reader_main(void *arg)
 {
     acr_crawl *c = arg;
     char err[256];
     bool shielded = false;
+    take_sitemaps(c);
     for (;;) {
         if (acr_cancelled() && !shielded) {
             if (!acr_input_finite(c->in))

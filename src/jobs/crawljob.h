@@ -26,6 +26,9 @@ typedef struct acr_crawl_opts {
     bool no_parent;             /* never above a seed's directory */
     bool page_requisites;       /* also fetch stylesheets, images, scripts */
     bool no_robots;             /* ignore robots.txt */
+    bool no_sitemaps;           /* do not read robots.txt's Sitemap: lines */
+    const char *const *sitemaps;/* --sitemap URLs to read first */
+    size_t nsitemaps;
     const char *domains;        /* comma-separated: hosts in these domains are in scope */
     const char *exclude_domains;
     const char *include;        /* POSIX extended regex the URL must match */

@@ -194,3 +194,28 @@ for l in open("out.json"):
   assert_failure 2
   assert_output --partial "--max-pages applies to crawl mode only (add --crawl)"
 }
+
+@test "sitemaps: robots.txt's Sitemap lines and --sitemap (index, gzip) find pages nothing links" {
+  start_extra --robots sitemap
+  run bash -c "'$ACRAWL' --crawl -l 0 -j -q '$EXTRA/site/graph/10/0' >out.json"
+  assert_success
+  each_once
+  run python3 -c '
+import json
+for l in open("out.json"):
+    r = json.loads(l)
+    print(r["via"], r["url"].split("/site/", 1)[1])' 
+  assert_line "sitemap sitemap.xml"
+  assert_line "sitemap sitemap-index.xml"
+  assert_line "sitemap orphan/1"
+  assert_line "sitemap orphan/2"
+  assert_line "seed graph/10/0"
+  run bash -c "'$ACRAWL' --crawl -l 0 --no-sitemaps -j -q '$EXTRA/site/graph/10/0' >out.json"
+  assert_equal "$(grep -c orphan out.json)" 0
+  run "$ACRAWL" --crawl -l 0 -q -w '%{url} %{via} %{links}\n' --sitemap "$BASE/site/sitemap.xml.gz"
+  assert_success
+  assert_line "$BASE/site/sitemap.xml.gz sitemap 3"
+  assert_line --regexp "^$BASE/site/orphan/1 sitemap 0\$"
+  run "$ACRAWL" --crawl --sitemap 'not a url' "$BASE/"
+  assert_failure 2
+}
