@@ -146,7 +146,7 @@ static const acr_opt opts[] = {
     {"no-sitemaps", 0, O_NO_SITEMAPS, NONE, NULL, NULL, CRAWL, ON_ACRAWL, IN_CRAWL, 0,
      "ignore robots.txt's Sitemap: lines"},
     {"wait", 0, O_WAIT, REQ, &n_wait, "SECS", CRAWL, ON_ACRAWL, IN_CRAWL, 0,
-     "between requests to one host (default 0); Crawl-delay wins when longer"},
+     "pause between requests to one host (default 0); Crawl-delay wins when longer"},
     {"random-wait", 0, O_RANDOM_WAIT, NONE, NULL, NULL, CRAWL, ON_ACRAWL, IN_CRAWL, 0,
      "wait 0.5 to 1.5 times --wait"},
     {"max-crawl-delay", 0, O_MAX_CRAWL_DELAY, REQ, &n_wait, "SECS", CRAWL, ON_ACRAWL, IN_CRAWL, 0,

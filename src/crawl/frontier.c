@@ -31,7 +31,6 @@ struct acr_origin {
     acr_robots *rules;          /* R_READY: NULL when not obeying robots.txt */
     int64_t crawl_delay;        /* from robots.txt, capped; 0 none */
     int64_t next_at;            /* no request starts before this */
-    int64_t last_start;         /* of its latest request, robots.txt included */
     int64_t retry_at;           /* R_WAIT: robots.txt is asked for again then */
     unsigned robots_tries;
     size_t heap_idx;            /* in f->ready, or NO_HEAP */
@@ -62,6 +61,9 @@ static int64_t due(const acr_origin *o) { return o->rstate == R_WAIT ? o->retry_
 static bool due_less(const void *a, const void *b) { return due(a) < due(b); }
 static void due_moved(void *o, size_t idx) { ((acr_origin *)o)->heap_idx = idx; }
 
+/* True when requests to o must be a delay apart (--wait or Crawl-delay). */
+static bool spaced(const acr_frontier *f, const acr_origin *o) { return f->o.wait > 0 || o->crawl_delay > 0; }
+
 /* True when o has something it may do once due: robots.txt to fetch, or a page. */
 static bool has_work(const acr_frontier *f, const acr_origin *o)
 {
@@ -72,7 +74,8 @@ static bool has_work(const acr_frontier *f, const acr_origin *o)
     case R_WAIT:
         return o->inflight == 0;
     case R_READY:
-        return o->inflight < f->o.per_host;
+        /* With a delay to keep, one request at a time: the delay runs from its end. */
+        return o->inflight < (spaced(f, o) ? 1u : f->o.per_host);
     default:
         return false;
     }
@@ -298,7 +301,6 @@ static acr_crawl_url *take(acr_frontier *f, acr_origin *o, int64_t now, int *rc)
         }
         o->rstate = R_FETCHING;
         o->robots_tries++;
-        o->last_start = now;
     } else {
         while (o->head && !u) {
             u = shift(f, o);
@@ -312,8 +314,7 @@ static acr_crawl_url *take(acr_frontier *f, acr_origin *o, int64_t now, int *rc)
             update(f, o);
             return NULL;
         }
-        o->last_start = now;
-        o->next_at = now + delay(f, o);
+        o->next_at = spaced(f, o) ? ACR_FOREVER : now; /* set again when it ends */
     }
     o->inflight++;
     f->inflight++;
@@ -357,6 +358,8 @@ void acr_frontier_done(acr_frontier *f, acr_crawl_url *u)
         o->rstate = R_WAIT; /* ended without an outcome (cancelled): ask again later */
         o->retry_at = acr_now() + 5 * ACR_SEC;
     }
+    if (spaced(f, o) && !u->robots)
+        o->next_at = acr_now() + delay(f, o); /* the server sees the delay between requests */
     url_free(u);
     update(f, o);
 }
@@ -369,7 +372,7 @@ void acr_frontier_set_robots(acr_frontier *f, acr_origin *o, acr_robots *rules, 
         o->rstate = R_READY;
         int64_t cd = acr_robots_crawl_delay(rules);
         o->crawl_delay = cd < 0 ? 0 : cd > f->o.max_crawl_delay ? f->o.max_crawl_delay : cd;
-        o->next_at = o->last_start + delay(f, o); /* robots.txt was a request too */
+        o->next_at = spaced(f, o) ? acr_now() + delay(f, o) : o->next_at; /* robots.txt was a request too */
     } else if (retry_at > 0) {
         o->rstate = R_WAIT;
         o->retry_at = retry_at;

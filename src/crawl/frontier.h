@@ -1,8 +1,9 @@
 /* frontier.h -- private: the crawl's queue of URLs to fetch. Per-origin FIFO queues
  * and a heap of origins ordered by when each may be fetched next, so pop() hands out
  * only URLs whose origin is ready: its robots.txt known, fewer than per_host of its
- * requests in flight, its politeness delay (wait, Crawl-delay) over since the last
- * request started. A slow or stalled origin never holds back the others. */
+ * requests in flight, and, when a delay is to be kept (wait, Crawl-delay), no request
+ * in flight and the delay over since the last one ended, so the server sees it
+ * between requests. A slow or stalled origin never holds back the others. */
 #ifndef ACR_CRAWL_FRONTIER_H
 #define ACR_CRAWL_FRONTIER_H
 
@@ -36,7 +37,7 @@ typedef void acr_skip_fn(void *arg, const acr_crawl_url *u, const char *reason);
 
 typedef struct acr_frontier_opts {
     unsigned per_host;          /* requests in flight per origin at most (0: 1) */
-    int64_t wait;               /* between request starts to one origin, ns */
+    int64_t wait;               /* from the end of one request to an origin to the next, ns */
     bool random_wait;           /* wait x [0.5, 1.5) */
     int64_t max_crawl_delay;    /* Crawl-delay is capped at this, ns */
     bool robots;                /* fetch and obey robots.txt (else every origin is ready) */

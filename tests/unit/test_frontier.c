@@ -96,7 +96,7 @@ static int waits(void *arg)
     return 0;
 }
 
-Test(frontier, requests_to_one_origin_start_a_wait_apart_while_others_go_on) { run_in_loop(waits, NULL); }
+Test(frontier, requests_to_one_origin_are_a_wait_apart_while_others_go_on) { run_in_loop(waits, NULL); }
 
 static int robots_first(void *arg)
 {
