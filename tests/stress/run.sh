@@ -218,7 +218,7 @@ sc_deadline-fast() {
   rnd 200 3000; local d; d=$(secs "$R")
   pick 10 50 200 1000
   ARGS=(--deadline "$d" -c "$R"); maybe_ordered
-  EXPECT=124 WATCHDOG=150
+  EXPECT=124 WATCHDOG=90
 }
 sc_deadline-slow() {
   if [ "$MODE" = full ]; then pick 20000 100000; else R=20000; fi
@@ -237,7 +237,7 @@ sc_sigint() {
   pick 10 50 200 1000 2000
   ARGS=(-c "$R" --cacert "$CERTS/ca.pem"); maybe_ordered
   rnd 20 3000; SIG1=$R
-  EXPECT=130 WATCHDOG=150
+  EXPECT=130 WATCHDOG=90
 }
 sc_sigint2() {
   sc_sigint
@@ -309,7 +309,7 @@ FAILS=()
 run_one() { # SCENARIO SEED
   local sc=$1 seed=$2 out
   RANDOM=$seed
-  LIST= ARGS=() EXPECT= SIG1= SIG2= KINDS= MINOK= SUBSET= WATCHDOG=60
+  LIST= ARGS=() EXPECT= SIG1= SIG2= KINDS= MINOK= SUBSET= WATCHDOG=40
   "sc_$sc"
   local opt=()
   [ -n "$SIG1" ] && opt+=(--sigint "$SIG1")
@@ -326,6 +326,7 @@ run_one() { # SCENARIO SEED
     printf '%s\n' "$out"
     [ -n "$SIG1" ] && echo "  signals: ^C ${SIG1} ms after the handler was in place${SIG2:+, again ${SIG2} ms later}"
     echo "  repeat: tests/stress/run.sh --scenario $sc --seed $seed --runs 1"
+    if [ "$(stat -c %s "$LIST")" -lt 5000000 ]; then cp "$LIST" "$OUT/$sc-$seed/list"; fi
     FAILS+=("$sc seed=$seed: $(sed -n 's/^  why: //p' <<<"$out" | head -1)")
   else
     printf '%s\n' "$out"
@@ -372,6 +373,10 @@ printf '  %-14s %5d %5d\n' total "$total" "$failed"
 if [ "$failed" -gt 0 ]; then
   echo "failures (outputs kept under $OUT):"
   printf '  %s\n' "${FAILS[@]}"
+  echo "distinct reasons (count, first seed):"
+  printf '%s\n' "${FAILS[@]}" | awk '{ why = $0; sub(/^[^:]*: /, "", why); n[why]++;
+    if (!(why in first)) { first[why] = $1 " " $2; sub(/:$/, "", first[why]); order[++k] = why } }
+    END { for (i = 1; i <= k; i++) printf "  %4d  %s  (%s)\n", n[order[i]], order[i], first[order[i]] }'
   exit 1
 fi
 echo "stress: PASS"
