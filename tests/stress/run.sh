@@ -24,8 +24,8 @@ usage() {
 
 SCENARIOS=(first deadline-fast sigint sigint2 t-dns deadline-slow retry curl-first curl-deadline
            curl-sigint t-connect t-tls t-headers t-body t-mixed)
-declare -A SHORT_RUNS=([first]=3 [deadline-fast]=1 [sigint]=2 [sigint2]=2 [t-dns]=3 [deadline-slow]=1
-                       [retry]=2 [curl-first]=2 [curl-deadline]=1 [curl-sigint]=2 [t-connect]=1
+declare -A SHORT_RUNS=([first]=3 [deadline-fast]=1 [sigint]=2 [sigint2]=2 [t-dns]=2 [deadline-slow]=1
+                       [retry]=2 [curl-first]=1 [curl-deadline]=1 [curl-sigint]=2 [t-connect]=1
                        [t-tls]=1 [t-headers]=1 [t-body]=1 [t-mixed]=1)
 declare -A ABOUT=(
   [first]="--first N (1..50) on 1k/10k/100k URLs delayed 50-1500 ms, random -c"
@@ -245,11 +245,11 @@ sc_sigint2() {
   EXPECT=sig2,130 SUBSET=1
 }
 sc_t-dns() {
-  pick 300 1000 3000; list dns "$R"; LIST=$L
+  pick 50 200 1000 2000; local c=$R
+  rnd 50 $(( c * 2 )); list dns "$R"; LIST=$L
   pick "$DNS_never" "$DNS_late" "$DNS_mixed"; local dns=$R
   rnd 200 2000; local t; t=$(secs "$R")
-  pick 50 200 1000 2000
-  ARGS=(--dns-servers "127.0.0.1:$dns" -t "$t" -c "$R")
+  ARGS=(--dns-servers "127.0.0.1:$dns" -t "$t" -c "$c")
   EXPECT=0,1 KINDS=timeout,dns,bad-url,cancelled
   if (( RANDOM % 3 == 0 )); then rnd 300 3000; ARGS+=(--deadline "$(secs "$R")"); EXPECT=0,1,124; fi
 }
