@@ -18,7 +18,7 @@ cd "$ROOT" || exit 2
 
 MODE=short SEED= FILTER= RUNS=
 usage() {
-  sed -n '7,10p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '7,12p' "$0" | sed 's/^# \{0,1\}//'
   exit "${1:-2}"
 }
 
@@ -28,7 +28,7 @@ declare -A SHORT_RUNS=([first]=3 [deadline-fast]=1 [sigint]=2 [sigint2]=2 [t-dns
                        [retry]=2 [curl-first]=1 [curl-deadline]=1 [curl-sigint]=2 [t-connect]=1
                        [t-tls]=1 [t-headers]=1 [t-body]=1 [t-mixed]=1)
 declare -A ABOUT=(
-  [first]="--first N (1..50) on 1k/10k/100k URLs delayed 50-1500 ms, random -c"
+  [first]="--first N (1..50) on 1k/10k/100k URLs (--short: 1k/2k/10k) delayed 50-1500 ms, random -c"
   [deadline-fast]="--deadline at a random point (0.2-3 s) of 1 000 000 fast URLs"
   [deadline-slow]="--deadline at a random point of 20k/100k URLs delayed 0.5-5 s"
   [sigint]="one ^C at a random point (1M fast, 100k delayed or 20k slow URLs; --short: 200k, 10k, 2k): exit 130"
