@@ -162,6 +162,14 @@ bench-cli: all $(CERTS)/done
 
 bench: bench-runtime bench-http bench-cli
 
+# The ASan+UBSan acrawl cancelled at random points against loopback servers
+# (tests/stress/run.sh): about 20 minutes, or about 2 for stress-short.
+.PHONY: stress stress-short
+stress:
+	bash tests/stress/run.sh --full
+stress-short:
+	bash tests/stress/run.sh --short
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 acrawl $(DESTDIR)$(PREFIX)/bin/acrawl
