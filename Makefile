@@ -150,6 +150,7 @@ check: deps
 	$(MAKE) arch
 	$(MAKE) asan
 	$(MAKE) fuzz-smoke
+	$(MAKE) stress-short
 
 bench-runtime: $(BUILD)/bench/bench_runtime
 	$(BUILD)/bench/bench_runtime

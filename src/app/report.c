@@ -259,9 +259,15 @@ static void crawl_json(FILE *f, const acr_crawl_stats *c)
             (unsigned long long)c->skipped_trap, (unsigned long long)c->skipped_robots,
             (unsigned long long)c->skipped_limit);
     fprintf(f, "\"robots\":{\"fetches\":%llu,\"ok\":%llu,\"4xx\":%llu,\"unavailable\":%llu},"
-               "\"frontier_peak\":%zu,\"origins\":%zu},",
+               "\"frontier_peak\":%zu,\"origins\":%zu,\"top_hosts\":{",
             (unsigned long long)c->robots_fetches, (unsigned long long)c->robots_ok,
             (unsigned long long)c->robots_4xx, (unsigned long long)c->robots_unavailable, c->frontier_peak, c->origins);
+    for (int i = 0; i < 10 && c->top_hosts[i].host[0]; i++)
+        fprintf(f, "%s\"%s\":%llu", i ? "," : "", c->top_hosts[i].host, (unsigned long long)c->top_hosts[i].pages);
+    fprintf(f, "},\"pages_per_s_by_tenth\":[");
+    for (int t = 0; t < 10; t++)
+        fprintf(f, "%s%.1f", t ? "," : "", c->rate_by_tenth[t]);
+    fprintf(f, "]},");
 }
 
 void acr_report_crawl(FILE *f, const acr_crawl_stats *c)
@@ -284,6 +290,15 @@ void acr_report_crawl(FILE *f, const acr_crawl_stats *c)
     fprintf(f, "  robots.txt: %llu fetches: %llu parsed, %llu 4xx (all allowed), %llu unavailable (all disallowed)\n",
             (unsigned long long)c->robots_fetches, (unsigned long long)c->robots_ok,
             (unsigned long long)c->robots_4xx, (unsigned long long)c->robots_unavailable);
+    fprintf(f, "  pages by host:");
+    for (int i = 0; i < 10 && c->top_hosts[i].host[0]; i++)
+        fprintf(f, " %s %llu", c->top_hosts[i].host, (unsigned long long)c->top_hosts[i].pages);
+    if (c->rate_by_tenth[0] > 0 || c->rate_by_tenth[9] > 0) {
+        fprintf(f, "\n  pages/s by tenth of the run:");
+        for (int t = 0; t < 10; t++)
+            fprintf(f, " %.0f", c->rate_by_tenth[t]);
+    }
+    fprintf(f, "\n");
 }
 
 void acr_report_json(FILE *f, const acr_summary *s, const acr_crawl_stats *crawl)

@@ -55,6 +55,10 @@ struct acr_crawl {
     acr__fpset seen;            /* fingerprints of every URL ever queued */
     acr__strmap seeds;          /* struct seedhost */
     acr__strmap host_pages;     /* struct seedhost reused as a counter: ndirs */
+    acr__strmap host_fetched;   /* pages fetched per host: the same, for the report */
+    uint32_t *per_tick;         /* pages done in each TICK since the start */
+    size_t nticks;
+    int64_t t0;
     regex_t include, exclude;
     bool has_include, has_exclude;
     acr_record_src src;
@@ -435,11 +439,44 @@ static void fetch_page(acr_crawl *c, const acr_crawl_url *u, acr_record *r)
     acr_url_release(&base);
 }
 
-static void count_page(acr_crawl *c, const acr_record *r)
+/* Counts a page in the tick it ended in, for pages/s over time (4 bytes a tick:
+ * 3.5 MB for a day-long crawl). */
+#define TICK (100 * ACR_MSEC)
+
+static void count_tick(acr_crawl *c, int64_t end)
+{
+    size_t tick = end > c->t0 ? (size_t)((end - c->t0) / TICK) : 0;
+    if (tick >= c->nticks) {
+        size_t n = tick + 256;
+        uint32_t *v = acr_realloc(c->per_tick, n * sizeof *v);
+        if (!v)
+            return; /* the figure over time misses a page; nothing else does */
+        memset(v + c->nticks, 0, (n - c->nticks) * sizeof *v);
+        c->per_tick = v;
+        c->nticks = n;
+    }
+    c->per_tick[tick]++;
+}
+
+static void count_page(acr_crawl *c, const acr_record *r, const char *host)
 {
     c->st.pages++;
     unsigned d = r->depth < ACR_CRAWL_MAX_DEPTHS ? r->depth : ACR_CRAWL_MAX_DEPTHS - 1;
     c->st.by_depth[d]++;
+    struct seedhost *h = host_get(&c->host_fetched, host, true);
+    if (h)
+        h->ndirs++;
+    count_tick(c, r->end);
+}
+
+/* The host of an absolute URL, into buf. */
+static const char *host_of(const char *url, char *buf, size_t len)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    size_t n = strcspn(p, ":/?#");
+    snprintf(buf, len, "%.*s", (int)(n < len ? n : len - 1), p);
+    return buf;
 }
 
 static int page_main(void *arg)
@@ -453,7 +490,8 @@ static int page_main(void *arg)
         if (!r->error)
             fetch_page(c, u, r);
         r->end = acr_now();
-        count_page(c, r);
+        char host[256];
+        count_page(c, r, host_of(u->url, host, sizeof host));
         emit(c, r);
     }
     acr_frontier_done(c->frontier, u);
@@ -760,6 +798,8 @@ static int setup(acr_crawl *c, char *err, size_t errlen)
     if (rc == 0)
         rc = acr__strmap_init(&c->host_pages);
     if (rc == 0)
+        rc = acr__strmap_init(&c->host_fetched);
+    if (rc == 0)
         rc = compile(&c->include, &c->has_include, c->co->include, "include", err, errlen);
     if (rc == 0)
         rc = compile(&c->exclude, &c->has_exclude, c->co->exclude, "exclude", err, errlen);
@@ -785,6 +825,7 @@ int acr_crawl_start(acr_crawl **out, const acr_job_opts *o, acr_input *in, acr_c
     c->in = in;
     c->records = records;
     c->rng = (unsigned)acr_now();
+    c->t0 = acr_now();
     int rc = setup(c, err, errlen);
     /* The dispatcher first: if the reader cannot start, closing the frontier's
      * input lets the dispatcher end on its own (it closes `records`); it is joined
@@ -839,6 +880,8 @@ void acr_crawl_free(acr_crawl *c)
         regfree(&c->exclude);
     hosts_release(&c->seeds);
     hosts_release(&c->host_pages);
+    hosts_release(&c->host_fetched);
+    free(c->per_tick);
     acr__fpset_release(&c->seen);
     acr_record_src_release(&c->src);
     free(c);
@@ -850,9 +893,46 @@ bool acr_crawl_input_done(const acr_crawl *c) { return c->input_done; }
 const char *acr_crawl_input_error(const acr_crawl *c) { return c->input_error[0] ? c->input_error : NULL; }
 uint64_t acr_crawl_lines_lost(const acr_crawl *c) { return c->src.lost; }
 
+/* Keeps the ten hosts with the most pages, most first. */
+static void top_hosts(const acr_crawl *c, acr_crawl_stats *out)
+{
+    for (size_t i = 0; i < c->host_fetched.nbuckets; i++) {
+        for (acr__strmap_node *n = c->host_fetched.buckets[i]; n; n = n->next) {
+            const struct seedhost *h = acr__container_of(n, struct seedhost, node);
+            size_t k = 10;
+            while (k > 0 && (out->top_hosts[k - 1].host[0] == 0 || out->top_hosts[k - 1].pages < h->ndirs))
+                k--;
+            if (k == 10)
+                continue;
+            memmove(&out->top_hosts[k + 1], &out->top_hosts[k], (9 - k) * sizeof out->top_hosts[0]);
+            snprintf(out->top_hosts[k].host, sizeof out->top_hosts[k].host, "%s", h->key);
+            out->top_hosts[k].pages = h->ndirs;
+        }
+    }
+}
+
+/* Pages/s in each tenth of the run, up to the tick of the last page. */
+static void rate_over_time(const acr_crawl *c, acr_crawl_stats *out)
+{
+    size_t last = c->nticks;
+    while (last > 0 && c->per_tick[last - 1] == 0)
+        last--;
+    if (last < 10)
+        return; /* under a second: no trend to show */
+    for (int t = 0; t < 10; t++) {
+        size_t a = last * (size_t)t / 10, b = last * (size_t)(t + 1) / 10;
+        uint64_t n = 0;
+        for (size_t i = a; i < b; i++)
+            n += c->per_tick[i];
+        out->rate_by_tenth[t] = (double)n / ((double)(b - a) * (double)TICK / 1e9);
+    }
+}
+
 void acr_crawl_stats_get(const acr_crawl *c, acr_crawl_stats *out)
 {
     *out = c->st;
+    top_hosts(c, out);
+    rate_over_time(c, out);
     acr_frontier_stats fs;
     acr_frontier_stats_get(c->frontier, &fs);
     out->frontier_peak = fs.queued_peak;

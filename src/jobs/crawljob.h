@@ -54,6 +54,11 @@ typedef struct acr_crawl_stats {
     uint64_t skipped_scope, skipped_depth, skipped_pattern, skipped_trap, skipped_robots, skipped_limit;
     uint64_t robots_fetches, robots_ok, robots_4xx, robots_unavailable;
     size_t frontier_peak, origins;
+    struct {
+        char host[64];
+        uint64_t pages;
+    } top_hosts[10];                            /* most pages first; host "" ends it */
+    double rate_by_tenth[10];                   /* pages/s in each tenth of the run */
 } acr_crawl_stats;
 
 struct acr_job_opts;
