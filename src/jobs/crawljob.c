@@ -249,6 +249,29 @@ static bool host_has_room(acr_crawl *c, const acr_url *u)
     return ++h->ndirs <= c->co->host_page_cap; /* ndirs serves as the count here */
 }
 
+/* The report's counter for a reason a URL was skipped. */
+static uint64_t *skip_counter(acr_crawl *c, const char *why)
+{
+    if (!strcmp(why, "depth"))
+        return &c->st.skipped_depth;
+    if (!strncmp(why, "trap", 4))
+        return &c->st.skipped_trap;
+    if (!strcmp(why, "not-included") || !strcmp(why, "excluded"))
+        return &c->st.skipped_pattern;
+    if (!strcmp(why, "out-of-memory"))
+        return NULL;
+    return &c->st.skipped_scope; /* out-of-scope, no-parent */
+}
+
+/* NULL when u may be queued: not too deep, in scope (seeds define it), no trap. */
+static const char *refused(acr_crawl *c, const acr_url *u, unsigned depth, acr_via via)
+{
+    if (depth > c->co->max_depth)
+        return "depth";
+    const char *why = via == ACR_VIA_SEED ? NULL : out_of_scope(c, u);
+    return why ? why : trap(c, u);
+}
+
 /* A URL found by the crawl (seed, link, redirect target): queued once if it is in
  * scope and within the limits, else reported skipped. */
 static void consider(acr_crawl *c, const char *text, const char *parent, unsigned depth, acr_via via, uint64_t line)
@@ -256,34 +279,21 @@ static void consider(acr_crawl *c, const char *text, const char *parent, unsigne
     acr_url u;
     if (acr_url_parse(&u, text, NULL, 0) != 0)
         return; /* not http(s) or malformed: not a page */
-    const char *why = NULL;
-    if (acr_url_normalize(&u) != 0)
-        why = "out-of-memory";
-    else if (depth > c->co->max_depth)
-        why = "depth";
-    else if (via != ACR_VIA_SEED)
-        why = out_of_scope(c, &u);
-    if (!why)
-        why = trap(c, &u);
-    uint64_t *counter = NULL;
+    const char *why = acr_url_normalize(&u) != 0 ? "out-of-memory" : refused(c, &u, depth, via);
     if (why) {
-        counter = !strcmp(why, "depth")               ? &c->st.skipped_depth
-                  : !strncmp(why, "trap", 4)          ? &c->st.skipped_trap
-                  : strstr(why, "clude") != NULL      ? &c->st.skipped_pattern
-                                                      : &c->st.skipped_scope;
+        uint64_t *n = skip_counter(c, why);
+        if (n)
+            (*n)++;
     } else if (acr__fpset_add(&c->seen, acr__hash64(u.href, strlen(u.href))) == 0) {
         c->st.dedup_hits++; /* seen before: queued or fetched already */
     } else if (!host_has_room(c, &u)) {
         why = "trap-host-cap";
-        counter = &c->st.skipped_trap;
+        c->st.skipped_trap++;
     } else if (acr_frontier_push(c->frontier, u.href, u.origin, depth, parent, via, line) != 0) {
         why = "out-of-memory";
     }
-    if (why) {
-        if (counter)
-            (*counter)++;
+    if (why)
         skipped(c, u.href, parent, why);
-    }
     acr_url_release(&u);
 }
 
