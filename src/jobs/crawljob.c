@@ -16,6 +16,7 @@
 #include "acrawl/task.h"
 #include "acrawl/url.h"
 #include "attempts.h"
+#include "common.h"
 #include "crawl/frontier.h"
 #include "crawl/links.h"
 #include "crawl/robots.h"
@@ -81,17 +82,8 @@ struct work {
 
 /* ---- records ---- */
 
-/* Hands a record to the program. Shielded: a cancelled task still delivers. */
-static void emit(acr_crawl *c, acr_record *r)
-{
-    int was = acr_shield(1);
-    int rc = acr_chan_send(c->records, r, ACR_FOREVER);
-    ACR_ASSERT(rc == 0, "the records channel stays open until every record is in");
-    if (rc != 0)
-        acr_record_free(r);
-    c->emitted++;
-    acr_shield(was);
-}
+/* Hands a record to the program (see acr__emit). */
+static void emit(acr_crawl *c, acr_record *r) { acr__emit(c->records, &c->emitted, r); }
 
 static acr_record *crawl_record(acr_crawl *c, const acr_crawl_url *u)
 {
@@ -621,32 +613,13 @@ static void take_sitemaps(acr_crawl *c)
     }
 }
 
+static void take(void *arg, uint64_t line, const char *text, int read_rc) { take_seed(arg, line, text, read_rc); }
+
 static int reader_main(void *arg)
 {
     acr_crawl *c = arg;
-    char err[256];
-    bool shielded = false;
     take_sitemaps(c);
-    for (;;) {
-        if (acr_cancelled() && !shielded) {
-            if (!acr_input_finite(c->in))
-                break; /* finite input is read to the end: every seed line gets its record */
-            acr_shield(1);
-            shielded = true;
-        }
-        uint64_t line;
-        const char *text;
-        int rc = acr_input_next(c->in, &line, &text, err, sizeof err);
-        if (rc == 0)
-            break;
-        if (rc == ACR_ECANCELED)
-            continue;
-        if (rc < 0 && rc != ACR_ETOOLARGE) {
-            snprintf(c->input_error, sizeof c->input_error, "%s", err);
-            break;
-        }
-        take_seed(c, line, text, rc);
-    }
+    acr__read_lines(c->in, take, c, c->input_error, sizeof c->input_error);
     c->input_done = true;
     acr_frontier_close_input(c->frontier);
     return 0;
@@ -685,35 +658,6 @@ static void on_skip(void *arg, const acr_crawl_url *u, const char *reason)
     c->cancelled[c->ncancelled++] = r;
 }
 
-static void reap(acr_crawl *c)
-{
-    while (acr_group_ready(c->fetches) > 0) {
-        acr_task *t;
-        if (acr_group_next(c->fetches, 0, &t) != 0)
-            break;
-        acr_task_unref(t);
-    }
-}
-
-/* Waits for a permit (and the --rate slot). False when the crawl is stopping. */
-static bool admit(acr_crawl *c)
-{
-    if (c->stopping || acr_sem_acquire(c->slots, ACR_FOREVER) != 0)
-        return false;
-    if (c->o.rate > 0) {
-        int64_t now = acr_now();
-        if (c->next_start < now)
-            c->next_start = now;
-        int64_t at = c->next_start;
-        c->next_start += (int64_t)(1e9 / c->o.rate);
-        if (acr_sleep_until(at) != 0 || c->stopping) {
-            acr_sem_release(c->slots);
-            return false;
-        }
-    }
-    return true;
-}
-
 /* Starts the fetch of u (holding a permit). */
 static void start(acr_crawl *c, acr_crawl_url *u)
 {
@@ -740,8 +684,8 @@ static void start(acr_crawl *c, acr_crawl_url *u)
 static void dispatch(acr_crawl *c)
 {
     for (;;) {
-        reap(c);
-        if (!admit(c))
+        acr__reap(c->fetches);
+        if (!acr__admit(c->slots, c->o.rate, &c->next_start, &c->stopping))
             return;
         acr_crawl_url *u;
         if (acr_frontier_pop(c->frontier, ACR_FOREVER, &u) != 0) {

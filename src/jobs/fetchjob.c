@@ -15,6 +15,7 @@
 #include "acrawl/task.h"
 #include "acrawl/url.h"
 #include "attempts.h"
+#include "common.h"
 #include "fetchjob.h"
 #include "runtime/check.h"
 #include "util/alloc.h"
@@ -61,17 +62,8 @@ struct acr_job {
 
 /* ---- helpers ---- */
 
-/* Hands a record to the program. Shielded: a cancelled task still delivers. */
-static void emit(acr_job *j, acr_record *r)
-{
-    int was = acr_shield(1);
-    int rc = acr_chan_send(j->records, r, ACR_FOREVER);
-    ACR_ASSERT(rc == 0, "the records channel stays open until every record is in");
-    if (rc != 0)
-        acr_record_free(r);
-    j->emitted++;
-    acr_shield(was);
-}
+/* Hands a record to the program (see acr__emit). */
+static void emit(acr_job *j, acr_record *r) { acr__emit(j->records, &j->emitted, r); }
 
 static void emit_cancelled(acr_job *j, acr_record *r)
 {
@@ -232,72 +224,18 @@ static void take_line(acr_job *j, uint64_t line, const char *text, int read_rc)
     }
 }
 
+static void take(void *arg, uint64_t line, const char *text, int read_rc) { take_line(arg, line, text, read_rc); }
+
 static int reader_main(void *arg)
 {
     acr_job *j = arg;
-    char err[256];
-    bool shielded = false;
-    for (;;) {
-        if (acr_cancelled() && !shielded) {
-            /* Stopped: finite input is read to the end so every line gets its
-             * (cancelled) record; a pipe or terminal is left unread. */
-            if (!acr_input_finite(j->in))
-                break;
-            acr_shield(1);
-            shielded = true;
-        }
-        uint64_t line;
-        const char *text;
-        int rc = acr_input_next(j->in, &line, &text, err, sizeof err);
-        if (rc == 0)
-            break;
-        if (rc == ACR_ECANCELED)
-            continue;
-        if (rc < 0 && rc != ACR_ETOOLARGE) {
-            snprintf(j->input_error, sizeof j->input_error, "%s", err);
-            break;
-        }
-        take_line(j, line, text, rc);
-    }
+    acr__read_lines(j->in, take, j, j->input_error, sizeof j->input_error);
     j->input_done = true;
     acr_chan_close(j->items);
     return 0;
 }
 
 /* ---- dispatcher ---- */
-
-static void reap(acr_job *j)
-{
-    while (acr_group_ready(j->fetches) > 0) {
-        acr_task *t;
-        if (acr_group_next(j->fetches, 0, &t) != 0)
-            break;
-        acr_task_unref(t);
-    }
-}
-
-/* Sleeps until the next --rate slot. 0 or ACR_ECANCELED. */
-static int rate_wait(acr_job *j)
-{
-    int64_t now = acr_now();
-    if (j->next_start < now)
-        j->next_start = now;
-    int64_t at = j->next_start;
-    j->next_start += (int64_t)(1e9 / j->o.rate);
-    return acr_sleep_until(at);
-}
-
-/* Waits for a permit (and the --rate slot). False when the run is stopping. */
-static bool admit(acr_job *j)
-{
-    if (j->stopping || acr_sem_acquire(j->slots, ACR_FOREVER) != 0)
-        return false;
-    if ((j->o.rate > 0 && rate_wait(j) != 0) || j->stopping) {
-        acr_sem_release(j->slots);
-        return false;
-    }
-    return true;
-}
 
 static int dispatcher_main(void *arg)
 {
@@ -312,8 +250,8 @@ static int dispatcher_main(void *arg)
             continue;
         }
         struct item *it = p;
-        reap(j);
-        if (!admit(j)) {
+        acr__reap(j->fetches);
+        if (!acr__admit(j->slots, j->o.rate, &j->next_start, &j->stopping)) {
             acr_shield(1);
             emit_cancelled(j, it->rec);
             free(it);

@@ -1,0 +1,72 @@
+/* common.c -- what both jobs do alike (see common.h). */
+#include <stdio.h>
+
+#include "acrawl/error.h"
+#include "common.h"
+#include "runtime/check.h"
+
+void acr__emit(acr_chan *records, uint64_t *emitted, acr_record *r)
+{
+    int was = acr_shield(1);
+    int rc = acr_chan_send(records, r, ACR_FOREVER);
+    ACR_ASSERT(rc == 0, "the records channel stays open until every record is in");
+    if (rc != 0)
+        acr_record_free(r);
+    (*emitted)++;
+    acr_shield(was);
+}
+
+void acr__read_lines(acr_input *in, acr_line_fn *take, void *arg, char *err, size_t errlen)
+{
+    bool shielded = false;
+    for (;;) {
+        if (acr_cancelled() && !shielded) {
+            if (!acr_input_finite(in))
+                break;
+            acr_shield(1);
+            shielded = true;
+        }
+        uint64_t line;
+        const char *text;
+        int rc = acr_input_next(in, &line, &text, err, errlen);
+        if (rc == 0)
+            break;
+        if (rc == ACR_ECANCELED)
+            continue;
+        if (rc < 0 && rc != ACR_ETOOLARGE)
+            return; /* err says why */
+        take(arg, line, text, rc);
+    }
+    err[0] = 0;
+}
+
+void acr__reap(acr_group *g)
+{
+    while (acr_group_ready(g) > 0) {
+        acr_task *t;
+        if (acr_group_next(g, 0, &t) != 0)
+            break;
+        acr_task_unref(t);
+    }
+}
+
+static int rate_wait(double rate, int64_t *next_start)
+{
+    int64_t now = acr_now();
+    if (*next_start < now)
+        *next_start = now;
+    int64_t at = *next_start;
+    *next_start += (int64_t)(1e9 / rate);
+    return acr_sleep_until(at);
+}
+
+bool acr__admit(acr_sem *slots, double rate, int64_t *next_start, const bool *stopping)
+{
+    if (*stopping || acr_sem_acquire(slots, ACR_FOREVER) != 0)
+        return false;
+    if ((rate > 0 && rate_wait(rate, next_start) != 0) || *stopping) {
+        acr_sem_release(slots);
+        return false;
+    }
+    return true;
+}
