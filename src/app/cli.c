@@ -116,7 +116,7 @@ static const acr_opt opts[] = {
      "ask for gzip/deflate and decode"},
     {"max-filesize", 0, O_MAX_FILESIZE, REQ, &n_filesize, "BYTES", HTTP, ON_BOTH, IN_BOTH, 0,
      "fail responses larger than this (1-1024G; k, M, G suffixes)"},
-    {"output-dir", 'o', O_OUTPUT_DIR, REQ, NULL, "DIR", HTTP, ON_ACRAWL, IN_LIST, 0,
+    {"output-dir", 'o', O_OUTPUT_DIR, REQ, NULL, "DIR", HTTP, ON_ACRAWL, IN_BOTH, 0,
      "save bodies in DIR under names made from the URL"},
     {"crawl", 'r', O_CRAWL, NONE, NULL, NULL, CRAWL, ON_ACRAWL, IN_CRAWL, 0,
      "crawl: follow links from the input URLs (seeds); one record per page"},

@@ -1,8 +1,16 @@
 /* common.c -- what both jobs do alike (see common.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "acrawl/error.h"
 #include "common.h"
+#include "fetchjob.h"
+#include "util/alloc.h"
 #include "runtime/check.h"
 
 void acr__emit(acr_chan *records, uint64_t *emitted, acr_record *r)
@@ -69,4 +77,60 @@ bool acr__admit(acr_sem *slots, double rate, int64_t *next_start, const bool *st
         return false;
     }
     return true;
+}
+
+int acr__open_output_dir(const char *dir, char *err, size_t errlen)
+{
+    mkdir(dir, 0755);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(err, errlen, "output directory %s: %s", dir, strerror(e));
+        return -e;
+    }
+    return fd;
+}
+
+int acr__file_sink(void *arg, const char *p, size_t n, char *msg, size_t msglen)
+{
+    int fd = (int)(intptr_t)arg;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : EIO;
+            snprintf(msg, msglen, "cannot write the body to the output file: %s", strerror(e));
+            return -e;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int acr__file_restart(void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    return ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0;
+}
+
+int acr__open_flat(int dirfd, uint64_t n, const char *url, char **saved)
+{
+    char name[256], tryname[272];
+    acr_job_safe_name(name, sizeof name, n, url);
+    for (int k = 0; k < 100; k++) {
+        if (k == 0)
+            snprintf(tryname, sizeof tryname, "%s", name);
+        else
+            snprintf(tryname, sizeof tryname, "%s.%d", name, k);
+        int fd = openat(dirfd, tryname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            *saved = acr_strdup(tryname);
+            return fd;
+        }
+        if (errno != EEXIST)
+            return -errno;
+    }
+    return -EEXIST;
 }

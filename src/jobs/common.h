@@ -34,4 +34,20 @@ void acr__reap(acr_group *g);
  * or the task is cancelled. */
 bool acr__admit(acr_sem *slots, double rate, int64_t *next_start, const bool *stopping);
 
+/* -o: the output directory, created if missing, opened for *at() calls. The fd, or
+ * -errno with err naming the directory. */
+int acr__open_output_dir(const char *dir, char *err, size_t errlen);
+
+/* Opens a new file under dirfd named by acr_job_safe_name(n, url): O_EXCL, so nothing
+ * is overwritten (numbered suffixes on a clash), O_NOFOLLOW, so a planted link is not
+ * followed. The fd with *saved (allocated) its name, or -errno. */
+int acr__open_flat(int dirfd, uint64_t n, const char *url, char **saved);
+
+/* A body sink (acr_body_sink) writing to the file descriptor carried in arg
+ * ((void *)(intptr_t)fd). */
+int acr__file_sink(void *arg, const char *data, size_t len, char *msg, size_t msglen);
+
+/* Starts the file in arg afresh for a retry (an acr_attempts restart hook). */
+int acr__file_restart(void *arg);
+
 #endif

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+#include <stdint.h>
 
 #include "acrawl/error.h"
 #include "acrawl/task.h"
@@ -23,6 +25,7 @@
 #include "crawl/sitemap.h"
 #include "crawljob.h"
 #include "fetchjob.h"
+#include "mirror.h"
 #include "record.h"
 #include "runtime/check.h"
 #include "runtime/list.h"
@@ -63,6 +66,8 @@ struct acr_crawl {
     regex_t include, exclude;
     bool has_include, has_exclude;
     acr_record_src src;
+    int dirfd;                  /* -o: the mirror's root, or -1 */
+    uint64_t files;             /* -o: bodies saved, numbering flat fallbacks */
     acr_record **cancelled;     /* seeds dropped on stop, waiting for their records */
     size_t ncancelled, capcancelled;
     bool stopping, input_done;
@@ -314,6 +319,8 @@ struct page {
     acr_response *resp;
     acr_links *links;
     acr_sitemap *sitemap;       /* u is a sitemap: its URLs, not links */
+    int fd;                     /* -o: the body's file, or -1 */
+    char *saved;                /* -o: its path under DIR */
     bool decided;               /* the Content-Type was looked at */
     unsigned found;
 };
@@ -343,6 +350,19 @@ static void on_sitemap_url(void *arg, const char *url, bool is_index)
         consider(pg->c, url, pg->u->url, 0, ACR_VIA_SITEMAP, 0);
 }
 
+/* -o: a 2xx body goes to its place in the mirror, or under a flat name when the
+ * mirror's path cannot be made (a file already stands where a directory must go). */
+static int open_file(struct page *pg)
+{
+    acr_crawl *c = pg->c;
+    if (c->dirfd < 0 || pg->resp->status < 200 || pg->resp->status >= 300)
+        return 0;
+    pg->fd = acr_mirror_open(c->dirfd, pg->u->url, &pg->saved);
+    if (pg->fd == -ENOTDIR || pg->fd == -EEXIST)
+        pg->fd = acr__open_flat(c->dirfd, ++c->files, pg->u->url, &pg->saved);
+    return pg->fd < 0 ? pg->fd : 0;
+}
+
 /* The first chunk decides what reads the body: the sitemap parser for a sitemap
  * (plain or gzip, whatever the Content-Type), the link extractor for HTML. */
 static int page_start(struct page *pg)
@@ -360,10 +380,20 @@ static int page_sink(void *arg, const char *data, size_t len, char *msg, size_t 
     struct page *pg = arg;
     if (!pg->decided) {
         pg->decided = true;
+        int rc = open_file(pg);
+        if (rc != 0) {
+            snprintf(msg, msglen, "cannot create the output file: %s", strerror(-rc));
+            return rc;
+        }
         if (page_start(pg) != 0) {
             snprintf(msg, msglen, "out of memory: cannot parse the page");
             return -ENOMEM;
         }
+    }
+    if (pg->fd >= 0) {
+        int rc = acr__file_sink((void *)(intptr_t)pg->fd, data, len, msg, msglen);
+        if (rc != 0)
+            return rc;
     }
     if (pg->sitemap) {
         int rc = acr_sitemap_feed(pg->sitemap, data, len);
@@ -388,7 +418,11 @@ static int page_restart(void *arg)
     pg->links = NULL;
     acr_sitemap_free(pg->sitemap);
     pg->sitemap = NULL;
-    pg->decided = false;
+    if (pg->fd >= 0 && acr__file_restart((void *)(intptr_t)pg->fd) != 0)
+        return -1;
+    pg->decided = pg->fd >= 0; /* the file stays; the parsers start again */
+    if (pg->decided && page_start(pg) != 0)
+        return -1;
     pg->found = 0;
     return 0;
 }
@@ -421,7 +455,7 @@ static void fetch_page(acr_crawl *c, const acr_crawl_url *u, acr_record *r)
         return;
     }
     acr_response resp = {0};
-    struct page pg = {.c = c, .u = u, .base = &base, .resp = &resp};
+    struct page pg = {.c = c, .u = u, .base = &base, .resp = &resp, .fd = -1};
     acr_request rq = c->o.req;
     rq.url = u->url;
     rq.follow = false; /* redirect targets go through the frontier: each URL once */
@@ -437,6 +471,9 @@ static void fetch_page(acr_crawl *c, const acr_crawl_url *u, acr_record *r)
     c->st.links += pg.found;
     acr_links_free(pg.links);
     acr_sitemap_free(pg.sitemap);
+    if (pg.fd >= 0)
+        close(pg.fd);
+    r->saved = pg.saved;
     acr_response_release(&resp);
     acr_url_release(&base);
 }
@@ -761,6 +798,10 @@ static int setup(acr_crawl *c, char *err, size_t errlen)
         rc = acr_frontier_new(&c->frontier, &fo);
     if (rc == 0)
         rc = acr_client_new(&c->client, &c->o.client, err, errlen);
+    if (rc == 0 && c->o.output_dir) {
+        c->dirfd = acr__open_output_dir(c->o.output_dir, err, errlen);
+        rc = c->dirfd < 0 ? c->dirfd : 0;
+    }
     c->slots = acr_sem_new(c->o.concurrency ? c->o.concurrency : 1);
     c->fetches = acr_group_new();
     if (rc == 0 && (!c->slots || !c->fetches))
@@ -780,6 +821,7 @@ int acr_crawl_start(acr_crawl **out, const acr_job_opts *o, acr_input *in, acr_c
     c->records = records;
     c->rng = (unsigned)acr_now();
     c->t0 = acr_now();
+    c->dirfd = -1;
     int rc = setup(c, err, errlen);
     /* The dispatcher first: if the reader cannot start, closing the frontier's
      * input lets the dispatcher end on its own (it closes `records`); it is joined
@@ -825,6 +867,8 @@ void acr_crawl_free(acr_crawl *c)
     acr_sem_free(c->slots);
     acr_client_free(c->client);
     acr_frontier_free(c->frontier);
+    if (c->dirfd >= 0)
+        close(c->dirfd);
     for (size_t i = 0; i < c->ncancelled; i++)
         acr_record_free(c->cancelled[i]);
     free(c->cancelled);

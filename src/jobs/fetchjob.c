@@ -89,36 +89,9 @@ void acr_job_safe_name(char *buf, size_t len, uint64_t line, const char *url)
     buf[o] = 0;
 }
 
-/* Opens a new file for the body: O_EXCL so nothing is overwritten, O_NOFOLLOW so a
- * planted link is not followed; on a clash, numbered suffixes. */
-static int open_body_file(acr_job *j, acr_record *r)
-{
-    char name[256], tryname[272];
-    acr_job_safe_name(name, sizeof name, r->line, r->url);
-    for (int k = 0; k < 100; k++) {
-        if (k == 0)
-            snprintf(tryname, sizeof tryname, "%s", name);
-        else
-            snprintf(tryname, sizeof tryname, "%s.%d", name, k);
-        int fd = openat(j->dirfd, tryname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd >= 0) {
-            r->saved = acr_strdup(tryname);
-            return fd;
-        }
-        if (errno != EEXIST)
-            return -errno;
-    }
-    return -EEXIST;
-}
 
 /* ---- fetch tasks ---- */
 
-/* A retry starts the saved body afresh. */
-static int truncate_body(void *arg)
-{
-    int fd = (int)(intptr_t)arg;
-    return ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0;
-}
 
 /* Out of line: its message buffer should not sit in every fetch task's frame. */
 static __attribute__((noinline)) void fail_output_file(acr_record *r, int err)
@@ -128,24 +101,6 @@ static __attribute__((noinline)) void fail_output_file(acr_record *r, int err)
     acr_record_fail(r, err, msg);
 }
 
-/* -o's body sink: the decoded body goes to the record's file as it arrives. */
-static int write_body(void *arg, const char *p, size_t n, char *msg, size_t msglen)
-{
-    int fd = (int)(intptr_t)arg;
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int e = w < 0 ? errno : EIO;
-            snprintf(msg, msglen, "cannot write the body to the output file: %s", strerror(e));
-            return -e;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 static int fetch_main(void *arg)
 {
@@ -157,15 +112,15 @@ static int fetch_main(void *arg)
     free(it);
     acr_request rq = j->o.req;
     rq.url = r->url;
-    int fd = j->dirfd >= 0 ? open_body_file(j, r) : -1;
+    int fd = j->dirfd >= 0 ? acr__open_flat(j->dirfd, r->line, r->url, &r->saved) : -1;
     if (j->dirfd >= 0 && fd < 0) {
         fail_output_file(r, fd);
     } else {
-        rq.sink = fd >= 0 ? write_body : NULL;
+        rq.sink = fd >= 0 ? acr__file_sink : NULL;
         rq.sink_arg = (void *)(intptr_t)fd;
         acr_response resp = {0};
         acr_attempts a = {.client = j->client, .timeout = j->o.timeout, .retry = j->o.retry, .rng = &j->rng,
-                          .restart = fd >= 0 ? truncate_body : NULL, .restart_arg = (void *)(intptr_t)fd};
+                          .restart = fd >= 0 ? acr__file_restart : NULL, .restart_arg = (void *)(intptr_t)fd};
         r->attempt = acr_attempts_run(&a, &rq, &resp);
         acr_record_fill(r, &resp, j->o.keep_headers);
         acr_response_release(&resp);
@@ -322,12 +277,8 @@ int acr_job_start(acr_job **out, const acr_job_opts *o, acr_input *in, acr_chan 
     if (rc == 0)
         rc = acr_client_new(&j->client, &o->client, err, errlen);
     if (rc == 0 && o->output_dir) {
-        mkdir(o->output_dir, 0755);
-        j->dirfd = open(o->output_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (j->dirfd < 0) {
-            rc = -errno;
-            snprintf(err, errlen, "output directory %s: %s", o->output_dir, strerror(errno));
-        }
+        j->dirfd = acr__open_output_dir(o->output_dir, err, errlen);
+        rc = j->dirfd < 0 ? j->dirfd : 0;
     }
     j->slots = acr_sem_new(o->concurrency ? o->concurrency : 1);
     j->items = acr_chan_new(READ_AHEAD);

@@ -219,3 +219,26 @@ for l in open("out.json"):
   run "$ACRAWL" --crawl --sitemap 'not a url' "$BASE/"
   assert_failure 2
 }
+
+@test "-o mirrors the site's paths under DIR, never outside it, bodies as the server sent them" {
+  run bash -c "'$ACRAWL' --crawl -l inf -j -q -o mirror '$BASE/site/graph/3/0' '$BASE/site/graph/3/0?q=../../../../tmp/x' >out.json"
+  assert_success
+  local host="127.0.0.1_${PORT}"
+  [ -f "mirror/$host/site/graph/3/0" ]
+  [ -f "mirror/$host/site/private/open/2" ]
+  [ -f "mirror/$host/site/file/1.pdf" ]
+  # the query is part of a file name, its slashes and dots made harmless
+  [ -f "mirror/$host/site/graph/3/0@q_.._.._.._.._tmp_x" ]
+  # every file is under mirror/<host>/, each named by its record
+  run bash -c "find mirror -type f | grep -vc '^mirror/$host/'"
+  assert_output 0
+  run python3 -c '
+import json, os
+for l in open("out.json"):
+    r = json.loads(l)
+    if r["status"] == 200:
+        assert os.path.isfile("mirror/" + r["saved"]), r'
+  assert_success
+  curl -s "$BASE/site/graph/3/1" >want
+  cmp want "mirror/$host/site/graph/3/1"
+}
