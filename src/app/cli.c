@@ -24,7 +24,7 @@ enum {
     O_REPORT, O_REPORT_FILE, O_TIMELINE, O_QUIET, O_NO_PROGRESS, O_FAIL, O_HELP, O_VERSION, O_LIST_OPTIONS,
     O_CRAWL, O_LEVEL, O_MAX_PAGES, O_SPAN_HOSTS, O_DOMAINS, O_EXCLUDE_DOMAINS, O_INCLUDE, O_EXCLUDE, O_NO_PARENT,
     O_PAGE_REQUISITES, O_NO_ROBOTS, O_WAIT, O_RANDOM_WAIT, O_MAX_CRAWL_DELAY, O_LOG_SKIPPED, O_SITEMAP,
-    O_NO_SITEMAPS,
+    O_NO_SITEMAPS, O_FRONTIER_MEM, O_MAX_HOST_PAGES,
 };
 
 /* Which engines honour a flag (acr_opt.engines): bit 1 << acr_engine. */
@@ -43,6 +43,9 @@ static const acr_num_spec n_per_host = {ACR_NUM_COUNT, 1, 1000000, "a whole numb
 static const acr_num_spec n_rate = {ACR_NUM_REAL, 0.001, 1000000, "requests per second"};
 static const acr_num_spec n_redirs = {ACR_NUM_COUNT, 1, 1000, "a whole number"};
 static const acr_num_spec n_pages = {ACR_NUM_COUNT, 1, 1e12, "a whole number"};
+static const acr_num_spec n_host_pages = {ACR_NUM_COUNT, 0, 1e12, "a whole number (0: no cap)"};
+static const acr_num_spec n_frontier_mem = {ACR_NUM_SIZE, 1, 1099511627776.0,
+                                            "a whole number of bytes (k, M, G: x1024)"};
 static const acr_num_spec n_wait = {ACR_NUM_REAL, 0, 86400, "seconds"};
 static const acr_num_spec n_filesize = {ACR_NUM_SIZE, 1, 1099511627776.0 /* 1024G */,
                                         "a whole number of bytes (k, M, G: x1024)"};
@@ -125,6 +128,10 @@ static const acr_opt opts[] = {
      "follow links this many steps from a seed at most (default 5)"},
     {"max-pages", 0, O_MAX_PAGES, REQ, &n_pages, "N", CRAWL, ON_ACRAWL, IN_CRAWL, 0,
      "fetch at most N pages"},
+    {"max-host-pages", 0, O_MAX_HOST_PAGES, REQ, &n_host_pages, "N", CRAWL, ON_ACRAWL, IN_CRAWL, 0,
+     "queue at most N pages of one host, a crawl-trap guard (default 100000; 0: no cap)"},
+    {"frontier-mem", 0, O_FRONTIER_MEM, REQ, &n_frontier_mem, "SIZE", CRAWL, ON_ACRAWL, IN_CRAWL, 0,
+     "keep queued URLs in memory up to SIZE (default 256M), the rest on disk"},
     {"span-hosts", 0, O_SPAN_HOSTS, NONE, NULL, NULL, CRAWL, ON_ACRAWL, IN_CRAWL, 0,
      "follow links to other hosts too (default: the seeds' hosts and ports)"},
     {"domains", 0, O_DOMAINS, REQ, NULL, "LIST", CRAWL, ON_ACRAWL, IN_CRAWL, 0,
@@ -358,6 +365,8 @@ static void set_number(acr_config *c, int id, double v)
     case O_MAX_REDIRS: c->job.req.max_redirs = (unsigned)v; break;
     case O_MAX_FILESIZE: c->job.client.max_body_bytes = (uint64_t)v; break;
     case O_MAX_PAGES: c->job.crawl.max_pages = (uint64_t)v; break;
+    case O_MAX_HOST_PAGES: c->job.crawl.host_page_cap = (uint64_t)v; break;
+    case O_FRONTIER_MEM: c->job.crawl.frontier_mem = (size_t)v; break;
     case O_WAIT: c->job.crawl.wait = (int64_t)(v * 1e9); break;
     case O_MAX_CRAWL_DELAY: c->job.crawl.max_crawl_delay = (int64_t)(v * 1e9); break;
     default: break;
@@ -564,7 +573,6 @@ static int finish_crawl(acr_config *c)
     c->job.client.per_origin = co->per_host;
     co->max_url_len = 2048;
     co->max_repeats = 3;
-    co->host_page_cap = 100000;
     if (co->no_robots)
         fprintf(stderr, "acrawl: note: --no-robots: robots.txt is neither fetched nor obeyed\n");
     return 0;
@@ -717,6 +725,8 @@ int acr_cli_parse(acr_config *c, int argc, char **argv)
     c->job.client.connect_timeout = 10 * ACR_SEC;
     c->job.crawl.max_depth = 5;
     c->job.crawl.max_crawl_delay = 30 * ACR_SEC;
+    c->job.crawl.host_page_cap = 100000;
+    c->job.crawl.frontier_mem = (size_t)256 << 20;
     acr_args a;
     acr_args_init(&a, opts, argc, argv);
     for (;;) {

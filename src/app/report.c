@@ -259,9 +259,10 @@ static void crawl_json(FILE *f, const acr_crawl_stats *c)
             (unsigned long long)c->skipped_trap, (unsigned long long)c->skipped_robots,
             (unsigned long long)c->skipped_limit);
     fprintf(f, "\"robots\":{\"fetches\":%llu,\"ok\":%llu,\"4xx\":%llu,\"unavailable\":%llu},"
-               "\"frontier_peak\":%zu,\"origins\":%zu,\"top_hosts\":{",
+               "\"frontier_peak\":%zu,\"spilled\":%llu,\"origins\":%zu,\"top_hosts\":{",
             (unsigned long long)c->robots_fetches, (unsigned long long)c->robots_ok,
-            (unsigned long long)c->robots_4xx, (unsigned long long)c->robots_unavailable, c->frontier_peak, c->origins);
+            (unsigned long long)c->robots_4xx, (unsigned long long)c->robots_unavailable, c->frontier_peak,
+            (unsigned long long)c->spilled, c->origins);
     for (int i = 0; i < 10 && c->top_hosts[i].host[0]; i++)
         fprintf(f, "%s\"%s\":%llu", i ? "," : "", c->top_hosts[i].host, (unsigned long long)c->top_hosts[i].pages);
     fprintf(f, "},\"pages_per_s_by_tenth\":[");
@@ -279,9 +280,10 @@ void acr_report_crawl(FILE *f, const acr_crawl_stats *c)
     for (int d = 0; d <= last; d++)
         fprintf(f, " depth %d%s: %llu", d, d == ACR_CRAWL_MAX_DEPTHS - 1 ? "+" : "",
                 (unsigned long long)c->by_depth[d]);
-    fprintf(f, "\n  %llu links found (%.1f a page), %llu to URLs seen before; frontier peak %zu, %zu hosts\n",
+    fprintf(f, "\n  %llu links found (%.1f a page), %llu to URLs seen before; frontier peak %zu (%llu went to disk), "
+               "%zu hosts\n",
             (unsigned long long)c->links, c->pages ? (double)c->links / (double)c->pages : 0.0,
-            (unsigned long long)c->dedup_hits, c->frontier_peak, c->origins);
+            (unsigned long long)c->dedup_hits, c->frontier_peak, (unsigned long long)c->spilled, c->origins);
     fprintf(f, "  skipped: %llu out of scope, %llu too deep, %llu by pattern, %llu crawl traps, %llu robots.txt, "
                "%llu over --max-pages\n",
             (unsigned long long)c->skipped_scope, (unsigned long long)c->skipped_depth,

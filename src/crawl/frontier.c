@@ -2,8 +2,12 @@
  * be fetched (see frontier.h). The dispatcher is the only task that waits in pop;
  * every change that can make an origin ready broadcasts on one condition. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "acrawl/error.h"
 #include "acrawl/sync.h"
@@ -41,8 +45,15 @@ struct acr_frontier {
     acr__strmap origins;
     acr__heap ready;            /* origins with work they may do, by due() */
     acr_cond *changed;
-    size_t queued, queued_peak, norigins, inflight;
+    size_t queued, queued_peak, norigins, inflight; /* queued: in memory and spilled */
     uint64_t robots_skipped;
+    size_t mem, mem_peak;       /* bytes of the URLs queued in memory */
+    struct {
+        int fd;                 /* the temporary file, or -1 until the first spill */
+        off_t wr, rd;           /* where the next URL is written and read */
+        size_t count;           /* URLs in it not read back yet */
+        uint64_t total;
+    } spill;
     bool input_closed;
     unsigned rng;
 };
@@ -121,6 +132,12 @@ static acr_crawl_url *url_new(const char *url, const char *parent, unsigned dept
     return u;
 }
 
+/* What a queued URL costs in memory, allocator overhead included. */
+static size_t cost(const acr_crawl_url *u)
+{
+    return sizeof *u + strlen(u->url) + 1 + (u->parent ? strlen(u->parent) + 1 : 0) + 48;
+}
+
 static acr_crawl_url *shift(acr_frontier *f, acr_origin *o)
 {
     acr_crawl_url *u = o->head;
@@ -130,6 +147,7 @@ static acr_crawl_url *shift(acr_frontier *f, acr_origin *o)
     u->next = NULL;
     o->queued--;
     f->queued--;
+    f->mem -= cost(u);
     return u;
 }
 
@@ -157,6 +175,7 @@ int acr_frontier_new(acr_frontier **out, const acr_frontier_opts *o)
     if (f->o.per_host == 0)
         f->o.per_host = 1;
     f->rng = (unsigned)acr_now();
+    f->spill.fd = -1;
     acr__heap_init(&f->ready, due_less, due_moved);
     f->changed = acr_cond_new();
     if (!f->changed || acr__strmap_init(&f->origins) != 0) {
@@ -183,6 +202,8 @@ void acr_frontier_free(acr_frontier *f)
     acr__strmap_release(&f->origins);
     acr__heap_release(&f->ready);
     acr_cond_free(f->changed);
+    if (f->spill.fd >= 0)
+        close(f->spill.fd);
     free(f);
 }
 
@@ -207,18 +228,15 @@ static acr_origin *origin_get(acr_frontier *f, const char *name)
     return o;
 }
 
-static int push(acr_frontier *f, const char *url, const char *origin, unsigned depth, const char *parent,
-                acr_via via, uint64_t line, bool sitemap)
+/* Queues u (its origin set, already counted in f->queued) in memory, or skips it
+ * when its origin's robots.txt was given up on. */
+static void enqueue(acr_frontier *f, acr_crawl_url *u)
 {
-    acr_origin *o = origin_get(f, origin);
-    acr_crawl_url *u = o ? url_new(url, parent, depth, via, line) : NULL;
-    if (!u)
-        return -ENOMEM;
-    u->origin = o;
-    u->sitemap = sitemap;
+    acr_origin *o = u->origin;
     if (o->rstate == R_GIVEN_UP) {
+        f->queued--;
         skip(f, u, "robots-unavailable");
-        return 0;
+        return;
     }
     if (o->tail)
         o->tail->next = u;
@@ -226,9 +244,114 @@ static int push(acr_frontier *f, const char *url, const char *origin, unsigned d
         o->head = u;
     o->tail = u;
     o->queued++;
+    f->mem += cost(u);
+    if (f->mem > f->mem_peak)
+        f->mem_peak = f->mem;
+    update(f, o);
+}
+
+/* ---- spill: URLs queued past mem_limit wait in a file, in order ----
+ * A record: origin, url and parent lengths (parent UINT32_MAX: none), depth, via,
+ * sitemap, line, then the three strings. Once one URL is in the file, every later one
+ * goes there too until it is read back, so each origin's queue stays in order. */
+
+struct spill_head {
+    uint32_t lorigin, lurl, lparent, depth;
+    uint8_t via, sitemap;
+    uint64_t line;
+};
+
+static int spill_open(acr_frontier *f)
+{
+    const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    f->spill.fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    return f->spill.fd < 0 ? -errno : 0;
+}
+
+static int spill_write(acr_frontier *f, const char *url, const char *origin, unsigned depth, const char *parent,
+                       acr_via via, uint64_t line, bool sitemap)
+{
+    if (f->spill.fd < 0 && spill_open(f) != 0)
+        return -errno;
+    struct spill_head h = {.lorigin = (uint32_t)strlen(origin), .lurl = (uint32_t)strlen(url),
+                           .lparent = parent ? (uint32_t)strlen(parent) : UINT32_MAX, .depth = depth,
+                           .via = (uint8_t)via, .sitemap = sitemap, .line = line};
+    struct iovec v[4] = {{&h, sizeof h}, {(void *)origin, h.lorigin}, {(void *)url, h.lurl},
+                         {(void *)(parent ? parent : ""), parent ? h.lparent : 0}};
+    size_t n = sizeof h + h.lorigin + h.lurl + (parent ? h.lparent : 0);
+    if (pwritev(f->spill.fd, v, 4, f->spill.wr) != (ssize_t)n)
+        return -EIO;
+    f->spill.wr += (off_t)n;
+    f->spill.count++;
+    f->spill.total++;
+    return 0;
+}
+
+/* Reads the next spilled URL back into memory (*o: its origin). 0, or -errno. */
+static int spill_read(acr_frontier *f, acr_origin **out)
+{
+    struct spill_head h;
+    if (pread(f->spill.fd, &h, sizeof h, f->spill.rd) != (ssize_t)sizeof h)
+        return -EIO;
+    size_t lp = h.lparent == UINT32_MAX ? 0 : h.lparent;
+    size_t n = (size_t)h.lorigin + h.lurl + lp;
+    char *buf = acr_malloc(n + 3);
+    if (!buf)
+        return -ENOMEM;
+    int rc = pread(f->spill.fd, buf, n, f->spill.rd + (off_t)sizeof h) == (ssize_t)n ? 0 : -EIO;
+    char *origin = buf, *url = buf + h.lorigin + 1, *parent = url + h.lurl + 1;
+    memmove(parent, buf + h.lorigin + h.lurl, lp);
+    memmove(url, buf + h.lorigin, h.lurl);
+    origin[h.lorigin] = url[h.lurl] = parent[lp] = 0;
+    acr_origin *o = rc == 0 ? origin_get(f, origin) : NULL;
+    acr_crawl_url *u = o ? url_new(url, h.lparent == UINT32_MAX ? NULL : parent, h.depth, h.via, h.line) : NULL;
+    free(buf);
+    if (!u)
+        return rc ? rc : -ENOMEM;
+    u->origin = o;
+    u->sitemap = h.sitemap;
+    f->spill.rd += (off_t)(sizeof h + n);
+    f->spill.count--;
+    *out = o;
+    enqueue(f, u);
+    return 0;
+}
+
+/* Brings spilled URLs back while memory is under half the limit. */
+static void refill(acr_frontier *f)
+{
+    acr_origin *o;
+    while (f->spill.count > 0 && f->mem < f->o.mem_limit / 2) {
+        if (spill_read(f, &o) != 0)
+            return; /* tried again at the next pop */
+    }
+    if (f->spill.count == 0 && f->spill.wr > 0) {
+        f->spill.wr = f->spill.rd = 0; /* drained: start the file over */
+        if (ftruncate(f->spill.fd, 0) != 0)
+            return;
+    }
+}
+
+static int push(acr_frontier *f, const char *url, const char *origin, unsigned depth, const char *parent,
+                acr_via via, uint64_t line, bool sitemap)
+{
+    size_t need = sizeof(acr_crawl_url) + strlen(url) + (parent ? strlen(parent) : 0) + 50;
+    if (f->o.mem_limit && (f->spill.count > 0 || f->mem + need > f->o.mem_limit) &&
+        spill_write(f, url, origin, depth, parent, via, line, sitemap) == 0) {
+        if (++f->queued > f->queued_peak)
+            f->queued_peak = f->queued;
+        acr_cond_broadcast(f->changed);
+        return 0; /* a file that fails leaves the URL to memory */
+    }
+    acr_origin *o = origin_get(f, origin);
+    acr_crawl_url *u = o ? url_new(url, parent, depth, via, line) : NULL;
+    if (!u)
+        return -ENOMEM;
+    u->origin = o;
+    u->sitemap = sitemap;
     if (++f->queued > f->queued_peak)
         f->queued_peak = f->queued;
-    update(f, o);
+    enqueue(f, u);
     return 0;
 }
 
@@ -325,6 +448,7 @@ static acr_crawl_url *take(acr_frontier *f, acr_origin *o, int64_t now, int *rc)
 int acr_frontier_pop(acr_frontier *f, int64_t deadline, acr_crawl_url **out)
 {
     for (;;) {
+        refill(f);
         acr_origin *o = acr__heap_top(&f->ready);
         int64_t now = acr_now();
         if (o && due(o) <= now) {
@@ -385,6 +509,10 @@ void acr_frontier_set_robots(acr_frontier *f, acr_origin *o, acr_robots *rules, 
 
 void acr_frontier_drop(acr_frontier *f, const char *reason)
 {
+    /* Spilled URLs come back one at a time, each dropped at once. */
+    acr_origin *so;
+    while (f->spill.count > 0 && spill_read(f, &so) == 0)
+        drop_queue(f, so, reason);
     for (acr_origin *o = acr__heap_pop(&f->ready); o; o = acr__heap_pop(&f->ready))
         o->heap_idx = NO_HEAP;
     /* Origins out of the heap (busy, or waiting for robots.txt) may hold URLs too. */
@@ -400,5 +528,6 @@ unsigned acr_frontier_robots_tries(const acr_origin *o) { return o->robots_tries
 void acr_frontier_stats_get(const acr_frontier *f, acr_frontier_stats *out)
 {
     *out = (acr_frontier_stats){.queued = f->queued, .queued_peak = f->queued_peak, .origins = f->norigins,
-                                .inflight = f->inflight, .robots_skipped = f->robots_skipped};
+                                .inflight = f->inflight, .robots_skipped = f->robots_skipped,
+                                .spilled = f->spill.total, .mem = f->mem, .mem_peak = f->mem_peak};
 }

@@ -41,6 +41,8 @@ typedef struct acr_frontier_opts {
     bool random_wait;           /* wait x [0.5, 1.5) */
     int64_t max_crawl_delay;    /* Crawl-delay is capped at this, ns */
     bool robots;                /* fetch and obey robots.txt (else every origin is ready) */
+    size_t mem_limit;           /* bytes of queued URLs kept in memory; past it, newly
+                                 * queued URLs wait in a temporary file (0: no limit) */
     acr_skip_fn *skip;          /* may be NULL */
     void *skip_arg;
 } acr_frontier_opts;
@@ -83,6 +85,8 @@ void acr_frontier_drop(acr_frontier *f, const char *reason);
 typedef struct acr_frontier_stats {
     size_t queued, queued_peak, origins, inflight;
     uint64_t robots_skipped;    /* URLs robots.txt disallowed */
+    uint64_t spilled;           /* URLs that went through the file */
+    size_t mem, mem_peak;       /* bytes of queued URLs in memory */
 } acr_frontier_stats;
 
 void acr_frontier_stats_get(const acr_frontier *f, acr_frontier_stats *out);

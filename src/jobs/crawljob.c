@@ -782,6 +782,7 @@ static int setup(acr_crawl *c, char *err, size_t errlen)
 {
     acr_frontier_opts fo = {.per_host = c->co->per_host, .wait = c->co->wait, .random_wait = c->co->random_wait,
                             .max_crawl_delay = c->co->max_crawl_delay, .robots = !c->co->no_robots,
+                            .mem_limit = c->co->frontier_mem,
                             .skip = on_skip, .skip_arg = c};
     int rc = acr_record_src_init(&c->src);
     if (rc == 0)
@@ -934,5 +935,6 @@ void acr_crawl_stats_get(const acr_crawl *c, acr_crawl_stats *out)
     acr_frontier_stats fs;
     acr_frontier_stats_get(c->frontier, &fs);
     out->frontier_peak = fs.queued_peak;
+    out->spilled = fs.spilled;
     out->origins = fs.origins;
 }

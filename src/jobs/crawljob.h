@@ -39,7 +39,8 @@ typedef struct acr_crawl_opts {
     int64_t max_crawl_delay;    /* robots.txt Crawl-delay is capped at this */
     size_t max_url_len;         /* crawl-trap guards: longer URLs are skipped, */
     unsigned max_repeats;       /* ... and paths repeating a segment more often, */
-    uint64_t host_page_cap;     /* ... and pages of one host past this */
+    uint64_t host_page_cap;     /* ... and pages of one host past this (0: none) */
+    size_t frontier_mem;        /* bytes of queued URLs in memory; past it, on disk */
     acr_skipped_fn *skipped;
     void *skipped_arg;
 } acr_crawl_opts;
@@ -54,6 +55,7 @@ typedef struct acr_crawl_stats {
     uint64_t skipped_scope, skipped_depth, skipped_pattern, skipped_trap, skipped_robots, skipped_limit;
     uint64_t robots_fetches, robots_ok, robots_4xx, robots_unavailable;
     size_t frontier_peak, origins;
+    uint64_t spilled;                           /* queued URLs that waited on disk */
     struct {
         char host[64];
         uint64_t pages;

@@ -242,3 +242,22 @@ for l in open("out.json"):
   curl -s "$BASE/site/graph/3/1" >want
   cmp want "mirror/$host/site/graph/3/1"
 }
+
+@test "--frontier-mem: past the bound URLs wait on disk; the crawl fetches the same set" {
+  run bash -c "'$ACRAWL' --crawl -l inf -j -q '$BASE/site/graph/200/0' >mem.json"
+  assert_success
+  run bash -c "'$ACRAWL' --crawl -l inf -j --no-progress --frontier-mem 64k '$BASE/site/graph/200/0' >disk.json 2>err.txt"
+  assert_success
+  each_once disk.json
+  assert_equal "$(paths disk.json)" "$(paths mem.json)"
+  run grep -E 'frontier peak [0-9]+ \([1-9][0-9]* went to disk\)' err.txt
+  assert_success
+}
+
+@test "--max-host-pages caps the pages queued for one host" {
+  run bash -c "'$ACRAWL' --crawl -l inf -j -q --max-host-pages 10 --log-skipped skipped.txt '$BASE/site/graph/50/0' >out.json"
+  assert_success
+  assert_equal "$(wc -l <out.json)" 10
+  run grep -c $'^trap-host-cap\t' skipped.txt
+  refute_output 0
+}

@@ -197,3 +197,78 @@ Test(frontier, drop_skips_every_queued_url_even_of_busy_origins)
     struct skips sk = {0};
     run_in_loop(drops, &sk);
 }
+
+static int spills(void *arg)
+{
+    struct skips *sk = arg;
+    acr_frontier *f;
+    acr_frontier_opts o = {.per_host = 1000, .mem_limit = 4096, .skip = on_skip, .skip_arg = sk};
+    cr_assert_eq(acr_frontier_new(&f, &o), 0);
+    enum { N = 600 };
+    for (int i = 0; i < N; i++) {
+        char url[64], origin[64], parent[64];
+        snprintf(url, sizeof url, "http://h%d.test/page/%d", i % 3, i);
+        snprintf(origin, sizeof origin, "http://h%d.test:80", i % 3);
+        snprintf(parent, sizeof parent, "http://h%d.test/", i % 3);
+        cr_assert_eq(acr_frontier_push(f, url, origin, 1 + (unsigned)i % 4, i % 2 ? parent : NULL, ACR_VIA_LINK,
+                                       (uint64_t)i), 0);
+    }
+    acr_frontier_stats st;
+    acr_frontier_stats_get(f, &st);
+    cr_assert_gt(st.spilled, 0, "nothing went to the file");
+    cr_assert_lt(st.mem_peak, 4096 + 512, "memory went past the limit: %zu", st.mem_peak);
+    cr_assert_eq(st.queued, N);
+    acr_frontier_close_input(f);
+    int last[3] = {-1, -1, -1}, got = 0;
+    acr_crawl_url *u;
+    while (acr_frontier_pop(f, acr_deadline_in(ACR_SEC), &u) == 0) {
+        int h, i;
+        cr_assert_eq(sscanf(u->url, "http://h%d.test/page/%d", &h, &i), 2, "%s", u->url);
+        cr_assert_gt(i, last[h], "h%d out of order: %d after %d", h, i, last[h]);
+        cr_assert_eq(u->line, (uint64_t)i);
+        cr_assert_eq(u->depth, 1 + (unsigned)i % 4);
+        cr_assert_eq(u->parent != NULL, i % 2 == 1);
+        last[h] = i;
+        got++;
+        acr_frontier_done(f, u);
+    }
+    cr_assert_eq(got, N);
+    acr_frontier_free(f);
+    return 0;
+}
+
+Test(frontier, past_the_memory_limit_urls_wait_in_a_file_and_come_back_in_order)
+{
+    struct skips sk = {0};
+    run_in_loop(spills, &sk);
+    cr_assert_eq(sk.n, 0);
+}
+
+static int drop_spilled(void *arg)
+{
+    struct skips *sk = arg;
+    acr_frontier *f;
+    acr_frontier_opts o = {.per_host = 1, .mem_limit = 2048, .skip = on_skip, .skip_arg = sk};
+    cr_assert_eq(acr_frontier_new(&f, &o), 0);
+    for (int i = 0; i < 300; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "http://a.test/%d", i);
+        acr_frontier_push(f, url, "http://a.test:80", 0, NULL, ACR_VIA_LINK, 0);
+    }
+    acr_frontier_drop(f, "stopped");
+    acr_frontier_stats st;
+    acr_frontier_stats_get(f, &st);
+    cr_assert_eq(sk->n, 300);
+    cr_assert_eq(st.queued, 0);
+    acr_frontier_close_input(f);
+    acr_crawl_url *u;
+    cr_assert_eq(acr_frontier_pop(f, ACR_FOREVER, &u), ACR_EEMPTY);
+    acr_frontier_free(f);
+    return 0;
+}
+
+Test(frontier, a_drop_reaches_the_spilled_urls_too)
+{
+    struct skips sk = {0};
+    run_in_loop(drop_spilled, &sk);
+}
