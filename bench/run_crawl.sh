@@ -6,6 +6,7 @@
 # BENCH_CRAWL_BIG=1 a 1 000 000-page crawl of the test server at -c 200.
 # Prints one JSON object per peer and a summary on stdout, a table on stderr.
 # PAGES= (20000) sizes the site; SCRAPY_SECONDS= (60) bounds the Scrapy run.
+# shellcheck disable=SC2154  # the per-peer figures are set through eval
 set -eu
 cd "$(dirname "$0")/.."
 B=${BUILD:-build}
@@ -17,7 +18,10 @@ dir=$(mktemp -d /tmp/acrawl-bench-crawl-XXXXXX)
 # wget2 saves what it fetches: to tmpfs, so it pays for the files but not for a disk.
 wout=$(mktemp -d /dev/shm/acrawl-bench-wget2-XXXXXX)
 srv_pids=()
+cur=""
 cleanup() {
+  # the peer being measured: its timeout passes the signal on to the crawler
+  [ -n "$cur" ] && pkill -TERM -P "$cur" 2>/dev/null
   for p in "${srv_pids[@]}"; do kill "$p" 2>/dev/null || true; done
   bash bench/nginx.sh stop "$dir/nginx"
   rm -rf "$dir" "$wout"
@@ -42,7 +46,10 @@ measure() {
   local n0
   n0=$(wc -l <"$log")
   /usr/bin/time -o "$dir/$label.time" -f "%e %U %S %M" \
-    taskset -c 0 timeout -k 5 "$limit" "$@" >"$dir/$label.out" 2>"$dir/$label.err" || true
+    taskset -c 0 timeout -k 5 "$limit" "$@" >"$dir/$label.out" 2>"$dir/$label.err" &
+  cur=$!
+  wait "$cur" || true
+  cur=""
   tail -n "+$((n0 + 1))" "$log" >"$dir/$label.log"
   local wall user sys rss
   read -r wall user sys rss <"$dir/$label.time" || true
