@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# nginx.sh start DIR CERTDIR | stop DIR -- Debian's nginx with a config of our own,
-# listening on 127.0.0.1 only (plain and TLS), one worker pinned to CPU 1.
-# Routes: /ok (2 bytes), /delay?s=SECONDS (echo module's echo_sleep). Prints "PORT TLSPORT".
+# nginx.sh start DIR CERTDIR [ROOT] | stop DIR -- Debian's nginx with a config of our
+# own, listening on 127.0.0.1 only (plain and TLS), one worker pinned to CPU 1.
+# Routes: /ok (2 bytes), /delay?s=SECONDS (echo module's echo_sleep); with ROOT, every
+# other path is a static file under ROOT, logged as "STATUS METHOD URI" to DIR/access.log.
+# Prints "PORT TLSPORT".
 set -eu
 cmd=$1 dir=$2
 case $cmd in
 start)
   certs=$(cd "$3" && pwd)
+  static=""
+  if [ -n "${4:-}" ]; then
+    static="root $(cd "$4" && pwd);
+    location / { types { text/html html; text/plain txt; } access_log $dir/access.log crawl; }"
+  fi
   mkdir -p "$dir"
   port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
   tport=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
@@ -29,6 +36,8 @@ http {
   scgi_temp_path $dir/tmp;
   keepalive_requests 1000000;
   keepalive_timeout 60s;
+  log_format crawl '\$status \$request_method \$request_uri';
+  open_file_cache max=50000 inactive=60s;
   server {
     listen 127.0.0.1:$port backlog=65535;
     listen 127.0.0.1:$tport ssl backlog=65535;
@@ -36,6 +45,7 @@ http {
     ssl_certificate_key $certs/good.key;
     location = /ok { return 200 "ok"; }
     location = /delay { echo_sleep \$arg_s; echo ok; }
+    $static
   }
 }
 CONF

@@ -13,8 +13,9 @@ pkgs=(
   clang libclang-rt-14-dev
   # the AArch64 context switch, cross-built and run under qemu-user
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
-  # benchmarks: nginx as the server, wrk and the asyncio+aiohttp peer
-  nginx-light libnginx-mod-http-echo wrk python3-aiohttp
+  # benchmarks: nginx as the server, wrk and the asyncio+aiohttp peer; wget2 and Scrapy
+  # as the crawl bench's peers
+  nginx-light libnginx-mod-http-echo wrk python3-aiohttp wget2 python3-scrapy
 )
 
 missing=()
