@@ -23,7 +23,7 @@
 #include "sites.h"
 #include "util/buf.h"
 
-#define GRAPH_MAX 100000L
+#define GRAPH_MAX 1000000L
 #define TRAP_MAX 500            /* deepest /site/trap/a/.../a/ served */
 #define CAL_YEAR_MAX 99999L
 #define SITEMAP_N 10            /* the graph the sitemaps list */
