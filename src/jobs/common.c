@@ -115,22 +115,30 @@ int acr__file_restart(void *arg)
     return ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0;
 }
 
-int acr__open_flat(int dirfd, uint64_t n, const char *url, char **saved)
+int acr__create_new(int dirfd, const char *name, char *used, size_t usedlen)
 {
-    char name[256], tryname[272];
-    acr_job_safe_name(name, sizeof name, n, url);
     for (int k = 0; k < 100; k++) {
         if (k == 0)
-            snprintf(tryname, sizeof tryname, "%s", name);
+            snprintf(used, usedlen, "%s", name);
         else
-            snprintf(tryname, sizeof tryname, "%s.%d", name, k);
-        int fd = openat(dirfd, tryname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd >= 0) {
-            *saved = acr_strdup(tryname);
+            snprintf(used, usedlen, "%s.%d", name, k);
+        int fd = openat(dirfd, used, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd >= 0)
             return fd;
-        }
         if (errno != EEXIST)
             return -errno;
     }
     return -EEXIST;
+}
+
+int acr__open_flat(int dirfd, uint64_t n, const char *url, char **saved)
+{
+    char name[256], used[272];
+    acr_job_safe_name(name, sizeof name, n, url);
+    int fd = acr__create_new(dirfd, name, used, sizeof used);
+    if (fd >= 0 && !(*saved = acr_strdup(used))) {
+        close(fd);
+        return -ENOMEM;
+    }
+    return fd;
 }

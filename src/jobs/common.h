@@ -38,6 +38,11 @@ bool acr__admit(acr_sem *slots, double rate, int64_t *next_start, const bool *st
  * -errno with err naming the directory. */
 int acr__open_output_dir(const char *dir, char *err, size_t errlen);
 
+/* Creates a new file name under dirfd, or name.1 ... name.99 when it exists: O_EXCL,
+ * so nothing is overwritten, O_NOFOLLOW, so a planted link is not followed. The fd
+ * with the name used in used (usedlen bytes), or -errno. */
+int acr__create_new(int dirfd, const char *name, char *used, size_t usedlen);
+
 /* Opens a new file under dirfd named by acr_job_safe_name(n, url): O_EXCL, so nothing
  * is overwritten (numbered suffixes on a clash), O_NOFOLLOW, so a planted link is not
  * followed. The fd with *saved (allocated) its name, or -errno. */

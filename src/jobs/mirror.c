@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "acrawl/url.h"
+#include "common.h"
 #include "mirror.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -49,23 +50,11 @@ static int enter(int *dirfd, int base, const char *name)
 
 static int create(int dirfd, acr_buf *path, const char *name)
 {
-    size_t keep = path->len;
-    for (int k = 0; k < 100; k++) {
-        char tryname[MAX_COMPONENT + 8];
-        if (k == 0)
-            snprintf(tryname, sizeof tryname, "%s", name);
-        else
-            snprintf(tryname, sizeof tryname, "%s.%d", name, k);
-        int fd = openat(dirfd, tryname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd >= 0) {
-            path->len = keep;
-            acr_buf_puts(path, tryname);
-            return fd;
-        }
-        if (errno != EEXIST)
-            return -errno;
-    }
-    return -EEXIST;
+    char used[MAX_COMPONENT + 8];
+    int fd = acr__create_new(dirfd, name, used, sizeof used);
+    if (fd >= 0)
+        acr_buf_puts(path, used);
+    return fd;
 }
 
 /* The file name: the last path segment (index.html after a '/'), with the query. */
