@@ -58,8 +58,12 @@ def full_parse(raw, n):
     return o["line"], o["url"].encode(), o["status"], kind
 
 
-def check(list_path, out_path, subset=False, kinds=None, min_ok=None):
+def check(list_path, out_path, subset=False, kinds=None, min_ok=None, crawl=False):
+    """crawl: records of discovered pages carry line 0 and a URL of their own; no URL
+    may have two records, and the seed lines keep the one-record-each rule."""
     want, texts = expected_lines(list_path)
+    seen_urls = set()
+    dup_urls = []
     count = bytearray(len(want))
     msgs, bad_fmt, wrong_url, unexpected, bad_kind = [], [], [], [], []
     stats = {"records": 0, "ok": 0, "http_err": 0}
@@ -93,16 +97,24 @@ def check(list_path, out_path, subset=False, kinds=None, min_ok=None):
         stats[key] = stats.get(key, 0) + 1
         if kinds is not None and kind is not None and kind not in kinds:
             bad_kind.append((line, kind))
+        if crawl:
+            if url in seen_urls:
+                dup_urls.append(url)
+            seen_urls.add(url)
+            if line == 0:
+                continue
         if line <= 0 or line >= len(want) or not want[line]:
             unexpected.append((line, url))
             continue
         if count[line] < 255:
             count[line] += 1
-        if url != texts[line - 1].strip() and b"\\" not in url:
+        if not crawl and url != texts[line - 1].strip() and b"\\" not in url:
             wrong_url.append((line, url, texts[line - 1].strip()))
     missing = [] if subset else [i for i in range(1, len(want)) if want[i] and not count[i]]
     dups = [i for i in range(1, len(want)) if count[i] > 1]
     stats["url_lines"] = sum(want)
+    if dup_urls:
+        msgs.append(f"{len(dup_urls)} URLs fetched twice, e.g. {dup_urls[0][:120]!r}")
     stats["missing"] = len(missing)
     stats["duplicated"] = len(dups)
 
@@ -135,11 +147,12 @@ def main():
     ap.add_argument("list")
     ap.add_argument("out")
     ap.add_argument("--subset", action="store_true")
+    ap.add_argument("--crawl", action="store_true")
     ap.add_argument("--kinds", help="comma-separated error kinds allowed (default: any)")
     ap.add_argument("--min-ok", type=int)
     a = ap.parse_args()
     kinds = set(a.kinds.split(",")) if a.kinds else None
-    ok, msgs, stats = check(a.list, a.out, a.subset, kinds, a.min_ok)
+    ok, msgs, stats = check(a.list, a.out, a.subset, kinds, a.min_ok, a.crawl)
     for m in msgs:
         print(m)
     print(" ".join(f"{k}={v}" for k, v in sorted(stats.items())), file=sys.stderr)

@@ -23,10 +23,10 @@ usage() {
 }
 
 SCENARIOS=(first deadline-fast sigint sigint2 t-dns deadline-slow retry curl-first curl-deadline
-           curl-sigint t-connect t-tls t-headers t-body t-mixed)
+           curl-sigint t-connect t-tls t-headers t-body t-mixed crawl)
 declare -A SHORT_RUNS=([first]=3 [deadline-fast]=1 [sigint]=2 [sigint2]=2 [t-dns]=2 [deadline-slow]=1
                        [retry]=2 [curl-first]=1 [curl-deadline]=1 [curl-sigint]=2 [t-connect]=1
-                       [t-tls]=1 [t-headers]=1 [t-body]=1 [t-mixed]=1)
+                       [t-tls]=1 [t-headers]=1 [t-body]=1 [t-mixed]=1 [crawl]=2)
 declare -A ABOUT=(
   [first]="--first N (1..50) on 1k/10k/100k URLs (--short: 1k/2k/10k) delayed 50-1500 ms, random -c"
   [deadline-fast]="--deadline at a random point (0.2-3 s) of 1 000 000 fast URLs"
@@ -43,6 +43,7 @@ declare -A ABOUT=(
   [curl-first]="--engine curl with --first N"
   [curl-deadline]="--engine curl with --deadline at a random point"
   [curl-sigint]="--engine curl with ^C (once, or twice) at a random point"
+  [crawl]="--crawl of 20 000- and 5 000-page graphs cut by --deadline or ^C: seeds once each, no URL twice"
 )
 
 while [ $# -gt 0 ]; do
@@ -303,13 +304,26 @@ sc_curl-sigint() {
   if (( RANDOM % 2 )); then rnd 0 500; SIG2=$R EXPECT=sig2,130 SUBSET=1; fi
 }
 
+sc_crawl() {
+  LIST=$OUT/crawl-seeds.txt
+  printf '%s\n' "http://$HTTP/site/graph/20000/0" "# a comment" "http://$HTTP/site/graph/5000/7" >"$LIST"
+  pick 10 50 200 1000
+  ARGS=(--crawl -l inf --page-requisites -c "$R")
+  if (( RANDOM % 2 )); then
+    rnd 200 3000; ARGS+=(--deadline "$(secs "$R")"); EXPECT=124,0
+  else
+    rnd 20 2500; SIG1=$R EXPECT=130,0
+  fi
+  CRAWL=1 WATCHDOG=90
+}
+
 # ---- running ----
 declare -A NRUN NFAIL
 FAILS=()
 run_one() { # SCENARIO SEED
   local sc=$1 seed=$2 out
   RANDOM=$seed
-  LIST= ARGS=() EXPECT= SIG1= SIG2= KINDS= MINOK= SUBSET= WATCHDOG=40
+  LIST= ARGS=() EXPECT= SIG1= SIG2= KINDS= MINOK= SUBSET= CRAWL= WATCHDOG=40
   "sc_$sc"
   local opt=()
   [ -n "$SIG1" ] && opt+=(--sigint "$SIG1")
@@ -317,6 +331,7 @@ run_one() { # SCENARIO SEED
   [ -n "$KINDS" ] && opt+=(--kinds "$KINDS")
   [ -n "$MINOK" ] && opt+=(--min-ok "$MINOK")
   [ -n "$SUBSET" ] && opt+=(--subset)
+  [ -n "$CRAWL" ] && opt+=(--crawl)
   out=$(python3 "$HERE/runone.py" --label "$sc seed=$seed" --dir "$OUT/$sc-$seed" --list "$LIST" \
     --expect "$EXPECT" --watchdog "$WATCHDOG" "${opt[@]}" -- "$ACRAWL" -j --no-progress "${ARGS[@]}" "$LIST")
   local rc=$?

@@ -104,6 +104,7 @@ def main():
     ap.add_argument("--sigint", type=float, help="ms after the handler is in place")
     ap.add_argument("--sigint2", type=float, help="ms after the first ^C")
     ap.add_argument("--subset", action="store_true")
+    ap.add_argument("--crawl", action="store_true", help="records of a crawl (check_records --crawl)")
     ap.add_argument("--kinds")
     ap.add_argument("--min-ok", type=int)
     ap.add_argument("--watchdog", type=float, default=120)
@@ -161,7 +162,8 @@ def main():
     # A leak report comes after the output is flushed: the records are still whole.
     subset = a.subset or hung or p.returncode < 0 or bool(san and "LeakSanitizer" not in san)
     kinds = set(a.kinds.split(",")) if a.kinds else None
-    ok, msgs, stats = check_records.check(a.list, out_path, subset, kinds, a.min_ok if rc == "0" else None)
+    ok, msgs, stats = check_records.check(a.list, out_path, subset, kinds, a.min_ok if rc == "0" else None,
+                                          a.crawl)
     if not ok:
         fails.append("record check:\n" + "\n".join(msgs))
     elif subset and not (a.subset or sent == 2):
