@@ -5,14 +5,13 @@
  * each origin's rules before its first page. Records go to the program as in list
  * mode; the ownership rules of fetchjob.c (struct item) hold here too. */
 #include <errno.h>
-#include <limits.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #include "acrawl/error.h"
 #include "acrawl/task.h"
@@ -46,6 +45,13 @@ struct seedhost {
     size_t ndirs;
 };
 
+/* A number per host name. */
+struct hostcount {
+    acr__strmap_node node;      /* keyed by host */
+    char *host;
+    uint64_t n;
+};
+
 struct acr_crawl {
     acr_job_opts o;
     const acr_crawl_opts *co;   /* &o.crawl */
@@ -58,8 +64,8 @@ struct acr_crawl {
     acr_frontier *frontier;
     acr__fpset seen;            /* fingerprints of every URL ever queued */
     acr__strmap seeds;          /* struct seedhost */
-    acr__strmap host_pages;     /* struct seedhost reused as a counter: ndirs */
-    acr__strmap host_fetched;   /* pages fetched per host: the same, for the report */
+    acr__strmap host_pages;     /* struct hostcount: pages queued per host (the cap) */
+    acr__strmap host_fetched;   /* struct hostcount: pages fetched per host (the report) */
     uint32_t *per_tick;         /* pages done in each TICK since the start */
     size_t nticks;
     int64_t t0;
@@ -136,6 +142,35 @@ static void hosts_release(acr__strmap *m)
             free(h->dirs[i]);
         free(h->dirs);
         free(h->key);
+        free(h);
+    }
+    acr__strmap_release(m);
+}
+
+/* host's count in m, made (at 0) on first use; NULL when out of memory. */
+static uint64_t *host_count(acr__strmap *m, const char *host)
+{
+    acr__strmap_node *n = acr__strmap_get(m, host);
+    if (n)
+        return &acr__container_of(n, struct hostcount, node)->n;
+    struct hostcount *h = acr_calloc(1, sizeof *h);
+    if (!h)
+        return NULL;
+    h->host = acr_strdup(host);
+    if (!h->host) {
+        free(h);
+        return NULL;
+    }
+    h->node.key = h->host;
+    acr__strmap_put(m, &h->node);
+    return &h->n;
+}
+
+static void counts_release(acr__strmap *m)
+{
+    for (acr__strmap_node *n = acr__strmap_shift(m); n; n = acr__strmap_shift(m)) {
+        struct hostcount *h = acr__container_of(n, struct hostcount, node);
+        free(h->host);
         free(h);
     }
     acr__strmap_release(m);
@@ -240,10 +275,15 @@ static bool host_has_room(acr_crawl *c, const acr_url *u)
 {
     if (!c->co->host_page_cap)
         return true;
-    struct seedhost *h = host_get(&c->host_pages, u->host, true);
-    if (!h)
-        return true;
-    return ++h->ndirs <= c->co->host_page_cap; /* ndirs serves as the count here */
+    uint64_t *n = host_count(&c->host_pages, u->host);
+    return !n || ++*n <= c->co->host_page_cap; /* out of memory: no cap rather than no page */
+}
+
+/* True the first time the crawl meets u (its fingerprint goes into the seen-set);
+ * out of memory counts as a first time: a repeat may be fetched, nothing is lost. */
+static bool first_time(acr_crawl *c, const acr_url *u)
+{
+    return acr__fpset_add(&c->seen, acr__hash64(u->href, strlen(u->href))) != 0;
 }
 
 /* The report's counter for a reason a URL was skipped. */
@@ -281,7 +321,7 @@ static void consider(acr_crawl *c, const char *text, const char *parent, unsigne
         uint64_t *n = skip_counter(c, why);
         if (n)
             (*n)++;
-    } else if (acr__fpset_add(&c->seen, acr__hash64(u.href, strlen(u.href))) == 0) {
+    } else if (!first_time(c, &u)) {
         c->st.dedup_hits++; /* seen before: queued or fetched already */
     } else if (!host_has_room(c, &u)) {
         why = "trap-host-cap";
@@ -302,8 +342,7 @@ static void consider_sitemap(acr_crawl *c, const char *text, const char *parent)
     if (acr_url_parse(&u, text, NULL, 0) != 0)
         return;
     const char *why = acr_url_normalize(&u) != 0 ? "out-of-memory" : out_of_scope(c, &u);
-    if (!why && acr__fpset_add(&c->seen, acr__hash64(u.href, strlen(u.href))) != 0 &&
-        acr_frontier_push_sitemap(c->frontier, u.href, u.origin, parent) != 0)
+    if (!why && first_time(c, &u) && acr_frontier_push_sitemap(c->frontier, u.href, u.origin, parent) != 0)
         why = "out-of-memory";
     if (why)
         skipped(c, u.href, parent, why);
@@ -355,8 +394,8 @@ static void on_sitemap_url(void *arg, const char *url, bool is_index)
 static int open_file(struct page *pg)
 {
     acr_crawl *c = pg->c;
-    if (c->dirfd < 0 || pg->resp->status < 200 || pg->resp->status >= 300)
-        return 0;
+    if (pg->fd >= 0 || c->dirfd < 0 || pg->resp->status < 200 || pg->resp->status >= 300)
+        return 0; /* a retry writes into the file its first attempt opened */
     pg->fd = acr_mirror_open(c->dirfd, pg->u->url, &pg->saved);
     if (pg->fd == -ENOTDIR || pg->fd == -EEXIST)
         pg->fd = acr__open_flat(c->dirfd, ++c->files, pg->u->url, &pg->saved);
@@ -410,7 +449,8 @@ static int page_sink(void *arg, const char *data, size_t len, char *msg, size_t 
     return 0;
 }
 
-/* A retry starts the page afresh. */
+/* A retry starts the page afresh: the first chunk of its response decides again
+ * what reads the body (this one's status and Content-Type, not the last one's). */
 static int page_restart(void *arg)
 {
     struct page *pg = arg;
@@ -418,13 +458,9 @@ static int page_restart(void *arg)
     pg->links = NULL;
     acr_sitemap_free(pg->sitemap);
     pg->sitemap = NULL;
-    if (pg->fd >= 0 && acr__file_restart((void *)(intptr_t)pg->fd) != 0)
-        return -1;
-    pg->decided = pg->fd >= 0; /* the file stays; the parsers start again */
-    if (pg->decided && page_start(pg) != 0)
-        return -1;
+    pg->decided = false;
     pg->found = 0;
-    return 0;
+    return pg->fd >= 0 && acr__file_restart((void *)(intptr_t)pg->fd) != 0 ? -1 : 0;
 }
 
 /* After the response: the rest of the links, and a redirect's target. */
@@ -447,15 +483,10 @@ static void follow_up(struct page *pg)
     }
 }
 
-static void fetch_page(acr_crawl *c, const acr_crawl_url *u, acr_record *r)
+static void fetch_page(acr_crawl *c, const acr_crawl_url *u, const acr_url *base, acr_record *r)
 {
-    acr_url base;
-    if (acr_url_parse(&base, u->url, NULL, 0) != 0) {
-        acr_record_fail(r, -ENOMEM, "out of memory");
-        return;
-    }
     acr_response resp = {0};
-    struct page pg = {.c = c, .u = u, .base = &base, .resp = &resp, .fd = -1};
+    struct page pg = {.c = c, .u = u, .base = base, .resp = &resp, .fd = -1};
     acr_request rq = c->o.req;
     rq.url = u->url;
     rq.follow = false; /* redirect targets go through the frontier: each URL once */
@@ -475,7 +506,6 @@ static void fetch_page(acr_crawl *c, const acr_crawl_url *u, acr_record *r)
         close(pg.fd);
     r->saved = pg.saved;
     acr_response_release(&resp);
-    acr_url_release(&base);
 }
 
 /* Counts a page in the tick it ended in, for pages/s over time (4 bytes a tick:
@@ -497,26 +527,18 @@ static void count_tick(acr_crawl *c, int64_t end)
     c->per_tick[tick]++;
 }
 
+/* host: NULL when it could not be known (out of memory). */
 static void count_page(acr_crawl *c, const acr_record *r, const char *host)
 {
     c->st.pages++;
     unsigned d = r->depth < ACR_CRAWL_MAX_DEPTHS ? r->depth : ACR_CRAWL_MAX_DEPTHS - 1;
     c->st.by_depth[d]++;
-    struct seedhost *h = host_get(&c->host_fetched, host, true);
-    if (h)
-        h->ndirs++;
+    uint64_t *n = host ? host_count(&c->host_fetched, host) : NULL;
+    if (n)
+        ++*n;
     count_tick(c, r->end);
 }
 
-/* The host of an absolute URL, into buf. */
-static const char *host_of(const char *url, char *buf, size_t len)
-{
-    const char *p = strstr(url, "://");
-    p = p ? p + 3 : url;
-    size_t n = strcspn(p, ":/?#");
-    snprintf(buf, len, "%.*s", (int)(n < len ? n : len - 1), p);
-    return buf;
-}
 
 static int page_main(void *arg)
 {
@@ -525,14 +547,19 @@ static int page_main(void *arg)
     acr_crawl_url *u = w->u;
     free(w);
     acr_record *r = crawl_record(c, u);
+    acr_url base; /* u->url, normalised already: parsing fails only for memory */
+    bool parsed = r && acr_url_parse(&base, u->url, NULL, 0) == 0;
+    if (r && !r->error && !parsed)
+        acr_record_fail(r, -ENOMEM, "out of memory");
+    if (r && !r->error)
+        fetch_page(c, u, &base, r);
     if (r) {
-        if (!r->error)
-            fetch_page(c, u, r);
         r->end = acr_now();
-        char host[256];
-        count_page(c, r, host_of(u->url, host, sizeof host));
+        count_page(c, r, parsed ? base.host : NULL);
         emit(c, r);
     }
+    if (parsed)
+        acr_url_release(&base);
     acr_frontier_done(c->frontier, u);
     c->inflight--;
     acr_sem_release(c->slots);
@@ -878,8 +905,8 @@ void acr_crawl_free(acr_crawl *c)
     if (c->has_exclude)
         regfree(&c->exclude);
     hosts_release(&c->seeds);
-    hosts_release(&c->host_pages);
-    hosts_release(&c->host_fetched);
+    counts_release(&c->host_pages);
+    counts_release(&c->host_fetched);
     free(c->per_tick);
     acr__fpset_release(&c->seen);
     acr_record_src_release(&c->src);
@@ -897,15 +924,15 @@ static void top_hosts(const acr_crawl *c, acr_crawl_stats *out)
 {
     for (size_t i = 0; i < c->host_fetched.nbuckets; i++) {
         for (acr__strmap_node *n = c->host_fetched.buckets[i]; n; n = n->next) {
-            const struct seedhost *h = acr__container_of(n, struct seedhost, node);
+            const struct hostcount *h = acr__container_of(n, struct hostcount, node);
             size_t k = 10;
-            while (k > 0 && (out->top_hosts[k - 1].host[0] == 0 || out->top_hosts[k - 1].pages < h->ndirs))
+            while (k > 0 && (out->top_hosts[k - 1].host[0] == 0 || out->top_hosts[k - 1].pages < h->n))
                 k--;
             if (k == 10)
                 continue;
             memmove(&out->top_hosts[k + 1], &out->top_hosts[k], (9 - k) * sizeof out->top_hosts[0]);
-            snprintf(out->top_hosts[k].host, sizeof out->top_hosts[k].host, "%s", h->key);
-            out->top_hosts[k].pages = h->ndirs;
+            snprintf(out->top_hosts[k].host, sizeof out->top_hosts[k].host, "%s", h->host);
+            out->top_hosts[k].pages = h->n;
         }
     }
 }
