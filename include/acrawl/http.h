@@ -72,6 +72,26 @@ void acr_response_release(acr_response *r);
  * fails the request with the message it wrote into msg. Must not suspend. */
 typedef int acr_body_sink(void *arg, const char *data, size_t len, char *msg, size_t msglen);
 
+/* Sees each hop's exchange as it crosses the wire, for archiving (--warc). Every
+ * callback may be NULL and none may suspend. Per attempt: begin, then request (the
+ * bytes written: head, then body), response (the bytes read, status line to the end
+ * of the message; a 1xx response is given whole, then interim), payload (the body
+ * with its transfer coding removed and its content coding kept: RFC 9110's content),
+ * and end once. A failed attempt ends with what was seen so far: a connect error has
+ * no request bytes. */
+typedef struct acr_tap {
+    void (*begin)(void *arg, const char *url);
+    void (*request)(void *arg, const char *data, size_t len);
+    void (*response)(void *arg, const char *data, size_t len);
+    /* The response bytes given since begin or the last interim were a 1xx response. */
+    void (*interim)(void *arg);
+    void (*payload)(void *arg, const char *data, size_t len);
+    /* error: 0 or the attempt's error code with message; ip: the peer's address ("" if
+     * no connection was made); again: nothing came back on a pooled connection and the
+     * request goes again on a fresh one, so this attempt is better forgotten. */
+    void (*end)(void *arg, int error, const char *message, const char *ip, bool again);
+} acr_tap;
+
 typedef struct acr_request {
     const char *method;         /* NULL: GET */
     const char *url;            /* absolute http(s) URL */
@@ -85,6 +105,8 @@ typedef struct acr_request {
     bool keep_body;             /* keep the decoded body in the response */
     acr_body_sink *sink;        /* NULL: the body is only counted (and kept with keep_body) */
     void *sink_arg;
+    const acr_tap *tap;         /* NULL: nobody watches the wire */
+    void *tap_arg;
 } acr_request;
 
 typedef struct acr_client_opts {
