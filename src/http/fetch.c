@@ -207,6 +207,12 @@ static int exchange(acr_client *c, acr_conn *conn, const struct hop *h, const ac
     acr_buf head = {0};
     int rc = acr_http1_request(&head, h->method, h->u, h->h, h->nh, c->ua, req->decode, h->body_len,
                                resp->message, sizeof resp->message);
+    const acr_tap *tap = req->tap;
+    if (rc == 0 && tap && tap->request) {
+        tap->request(req->tap_arg, head.p, head.len);
+        if (h->body_len)
+            tap->request(req->tap_arg, h->body, h->body_len);
+    }
     if (rc == 0)
         rc = acr_stream_write(&conn->s, head.p, head.len, deadline);
     bool unsent = rc != 0;
@@ -221,7 +227,8 @@ static int exchange(acr_client *c, acr_conn *conn, const struct hop *h, const ac
         return rc;
     }
     acr_http1_read rd = {.method = h->method, .decode = req->decode, .keep_body = req->keep_body,
-                         .sink = req->sink, .sink_arg = req->sink_arg, .follow = req->follow, .lim = &c->lim};
+                         .sink = req->sink, .sink_arg = req->sink_arg, .follow = req->follow, .lim = &c->lim,
+                         .tap = req->tap, .tap_arg = req->tap_arg};
     rc = acr_http1_response(&conn->s, &rd, deadline, resp, res);
     if (res->got_bytes)
         resp->t.ttfb = res->first_byte - start;
@@ -240,13 +247,19 @@ static int do_hop(acr_client *c, const struct hop *h, const acr_request *req, in
             return rc;
     }
     int rc = 0;
+    const acr_tap *tap = req->tap;
     for (int attempt = 0; attempt < 2; attempt++) {
+        if (tap && tap->begin)
+            tap->begin(req->tap_arg, h->u->href);
         acr_conn *conn = attempt == 0 ? acr_pool_take(&c->pool, o) : NULL;
         resp->reused = conn != NULL;
         if (!conn)
             rc = open_conn(c, o, h->u, deadline, resp, &conn);
-        if (!conn)
+        if (!conn) {
+            if (tap && tap->end)
+                tap->end(req->tap_arg, rc, resp->message[0] ? resp->message : acr_strerror(rc), "", false);
             break;
+        }
         if (resp->reused)
             c->st.reused++;
         note_peer(conn, h->u->tls, resp);
@@ -261,7 +274,11 @@ static int do_hop(acr_client *c, const struct hop *h, const acr_request *req, in
          * request can go again on a fresh one, once, if idempotent or if its head
          * never fully left (RFC 9112 §9.3.1, as Go's transport does). */
         bool stale = rc == ACR_ERESET && resp->reused && !res.got_bytes;
-        if (!(stale && (idempotent(h->method) || res.unsent)))
+        bool again = stale && (idempotent(h->method) || res.unsent);
+        if (tap && tap->end)
+            tap->end(req->tap_arg, rc, rc == 0 ? "" : resp->message[0] ? resp->message : acr_strerror(rc),
+                     resp->remote_ip, again);
+        if (!again)
             break;
         resp->retries++;
         reset_partial(resp);

@@ -108,7 +108,17 @@ struct rp {
     bool chunk_line;        /* llhttp is paused where a chunk-size line starts */
     bool last_chunk;        /* the 0-size chunk was seen: no more size lines */
     acr_buf line;           /* a chunk-size line split across reads */
+    bool interim_done;      /* llhttp is paused after a 1xx response */
+    const acr_tap *tap;
+    void *tap_arg;
 };
+
+/* The tap sees every byte the parser consumed, in order. */
+static void tap_bytes(struct rp *r, const char *p, size_t n)
+{
+    if (r->tap && r->tap->response && n > 0)
+        r->tap->response(r->tap_arg, p, n);
+}
 
 static int fail_oom(struct rp *r)
 {
@@ -248,6 +258,8 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
 {
     struct rp *r = p->data;
     r->resp->raw_bytes += len;
+    if (r->tap && r->tap->payload)
+        r->tap->payload(r->tap_arg, at, len);
     if (!r->dec.active)
         return sink(r, at, len);
     /* Per thread, not per task: decoding never suspends, and a 16 KiB array on
@@ -279,7 +291,10 @@ static int on_message_complete(llhttp_t *p)
         acr_headers_release(&r->resp->headers); /* 100 Continue and friends: skip */
         r->resp->status = 0;
         r->header_bytes = 0;
-        return 0;
+        if (!r->tap)
+            return 0;
+        r->interim_done = true; /* the tap is told where the 1xx response ends */
+        return HPE_PAUSED;
     }
     r->complete = true;
     return HPE_PAUSED;
@@ -478,8 +493,9 @@ static int feed(struct rp *r, const char *buf, size_t n, acr_http1_result *res)
 {
     while (n > 0) {
         if (r->chunk_line) {
-            size_t used;
+            size_t used = 0;
             int rc = chunk_line(r, buf, n, &used);
+            tap_bytes(r, buf, used);
             if (rc != 0)
                 return rc;
             buf += used;
@@ -487,11 +503,19 @@ static int feed(struct rp *r, const char *buf, size_t n, acr_http1_result *res)
             continue;
         }
         llhttp_errno_t e = llhttp_execute(&r->p, buf, n);
-        if (e == HPE_OK)
+        if (e == HPE_OK) {
+            tap_bytes(r, buf, n);
             return 0;
+        }
+        const char *pos = llhttp_get_error_pos(&r->p);
+        tap_bytes(r, buf, pos && pos >= buf && pos <= buf + n ? (size_t)(pos - buf) : 0);
         if (e != HPE_PAUSED)
             return parse_error(r, e);
-        const char *pos = llhttp_get_error_pos(&r->p);
+        if (r->interim_done) {
+            r->interim_done = false;
+            if (r->tap->interim)
+                r->tap->interim(r->tap_arg);
+        }
         if (r->complete) {
             /* Bytes past the response on a connection we did not pipeline: unsafe to reuse. */
             res->keep_alive = pos == buf + n && llhttp_should_keep_alive(&r->p);
@@ -544,7 +568,8 @@ int acr_http1_response(acr_stream *s, const acr_http1_read *rd, int64_t deadline
                        acr_http1_result *res)
 {
     struct rp r = {.resp = resp, .lim = rd->lim, .head = !strcmp(rd->method, "HEAD"), .decode = rd->decode,
-                   .keep_body = rd->keep_body, .sink = rd->sink, .sink_arg = rd->sink_arg, .follow = rd->follow};
+                   .keep_body = rd->keep_body, .sink = rd->sink, .sink_arg = rd->sink_arg, .follow = rd->follow,
+                   .tap = rd->tap, .tap_arg = rd->tap_arg};
     llhttp_init(&r.p, HTTP_RESPONSE, settings());
     r.p.data = &r;
     memset(res, 0, sizeof *res);

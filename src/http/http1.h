@@ -39,6 +39,8 @@ typedef struct acr_http1_read {
     void *sink_arg;
     bool follow;            /* bodies of redirects we will follow are dropped */
     const acr_http1_limits *lim;
+    const acr_tap *tap;     /* sees the bytes read and the payload (acrawl/http.h), or NULL */
+    void *tap_arg;
 } acr_http1_read;
 
 /* Reads one response into resp (status, headers, counts, body). 0 or an error code

@@ -1,11 +1,13 @@
 /* test_fetch.c -- the HTTP client end to end against the test server, real TLS
  * certificates and dnsmasq: every route and error kind, each under a deadline. */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
 #include "acrawl/http.h"
 #include "app/kind.h"
+#include "util/buf.h"
 #include "fixtures.h"
 #include "helpers.h"
 
@@ -812,4 +814,115 @@ Test(fetch, reused_connection_has_no_connect_phase_but_its_peer)
     cr_assert_eq(r[1].remote_port, srv.http);
     acr_response_release(&r[0]);
     acr_response_release(&r[1]);
+}
+
+/* What a tap saw: every callback in order, as one log line each, and the bytes. */
+struct seen {
+    acr_buf log, req, resp, payload;
+};
+
+static void seen_log(struct seen *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void seen_log(struct seen *s, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    acr_buf_puts(&s->log, line);
+}
+
+static void t_begin(void *arg, const char *u)
+{
+    struct seen *s = arg;
+    seen_log(s, "begin %s\n", strchr(u + 8, '/'));
+    s->req.len = s->resp.len = s->payload.len = 0;
+}
+static void t_request(void *arg, const char *p, size_t n) { acr_buf_add(&((struct seen *)arg)->req, p, n); }
+static void t_response(void *arg, const char *p, size_t n) { acr_buf_add(&((struct seen *)arg)->resp, p, n); }
+static void t_payload(void *arg, const char *p, size_t n) { acr_buf_add(&((struct seen *)arg)->payload, p, n); }
+static void t_interim(void *arg)
+{
+    struct seen *s = arg;
+    seen_log(s, "interim %.12s\n", s->resp.p);
+    s->resp.len = 0;
+}
+static void t_end(void *arg, int error, const char *msg, const char *ip, bool again)
+{
+    struct seen *s = arg;
+    seen_log(s, "end %s ip=%s req=%zu resp=%zu payload=%zu%s%s\n", acr_error_kind(error), ip, s->req.len,
+         s->resp.len, s->payload.len, again ? " again" : "", error && !msg[0] ? " (no message)" : "");
+}
+static const acr_tap seen_tap = {t_begin, t_request, t_response, t_interim, t_payload, t_end};
+
+static void seen_release(struct seen *s)
+{
+    acr_buf_release(&s->log);
+    acr_buf_release(&s->req);
+    acr_buf_release(&s->resp);
+    acr_buf_release(&s->payload);
+}
+
+static bool ends_with(const acr_buf *b, const char *tail)
+{
+    size_t n = strlen(tail);
+    return b->len >= n && !memcmp(b->p + b->len - n, tail, n);
+}
+
+Test(fetch, tap_sees_the_wire_bytes_and_the_payload)
+{
+    struct seen s = {0};
+    struct one x = {.rq.url = url(0, "http://127.0.0.1:%d/chunked/2500", srv.http), .rq.tap = &seen_tap,
+                    .rq.tap_arg = &s};
+    fetch_one(&x);
+    cr_assert_eq(x.r.error, 0, "%s", x.r.message);
+    acr_buf_add(&s.log, "", 1);
+    char want[256];
+    snprintf(want, sizeof want, "begin /chunked/2500\nend ok ip=127.0.0.1 req=%zu resp=%zu payload=2500\n",
+             s.req.len, s.resp.len);
+    cr_assert_str_eq(s.log.p, want);
+    cr_assert(s.req.len > 30 && !memcmp(s.req.p, "GET /chunked/2500 HTTP/1.1\r\n", 28));
+    cr_assert(ends_with(&s.req, "\r\n\r\n"));
+    cr_assert(!memcmp(s.resp.p, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked", 43));
+    cr_assert(ends_with(&s.resp, "0\r\nX-Trailer: done\r\n\r\n") || ends_with(&s.resp, "0\r\n\r\n"),
+              "the last chunk and trailers are on the wire: %.*s", (int)s.resp.len, s.resp.p);
+    cr_assert_gt(s.resp.len, 2500 + 3 * 7, "chunk framing is part of the response bytes");
+    for (size_t i = 0; i < s.payload.len; i++)
+        cr_assert_eq(s.payload.p[i], 'c', "the payload is de-chunked");
+    acr_response_release(&x.r);
+    seen_release(&s);
+}
+
+Test(fetch, tap_sees_interim_responses_redirect_hops_and_failures)
+{
+    struct seen s = {0};
+    struct one x = {.rq.url = url(0, "http://127.0.0.1:%d/1xx", srv.http), .rq.tap = &seen_tap, .rq.tap_arg = &s};
+    fetch_one(&x);
+    cr_assert_eq(x.r.error, 0, "%s", x.r.message);
+    cr_assert(ends_with(&s.resp, "\r\n\r\nafter 1xx\n"), "only the final response after the interims");
+    acr_buf_add(&s.log, "", 1);
+    cr_assert(!strncmp(s.log.p, "begin /1xx\ninterim HTTP/1.1 100\ninterim HTTP/1.1 103\nend ok ip=127.0.0.1", 72),
+              "%s", s.log.p);
+    acr_response_release(&x.r);
+    seen_release(&s);
+
+    struct seen t = {0};
+    struct one y = {.rq.url = url(1, "http://127.0.0.1:%d/redirect/2", srv.http), .rq.follow = true,
+                    .rq.tap = &seen_tap, .rq.tap_arg = &t};
+    fetch_one(&y);
+    cr_assert_eq(y.r.error, 0, "%s", y.r.message);
+    acr_buf_add(&t.log, "", 1);
+    cr_assert_eq(strstr(t.log.p, "begin /redirect/2\nend ok") == t.log.p, true, "%s", t.log.p);
+    cr_assert(strstr(t.log.p, "begin /redirect/1\nend ok"), "%s", t.log.p);
+    cr_assert(strstr(t.log.p, "begin /ok\nend ok"), "%s", t.log.p);
+    acr_response_release(&y.r);
+    seen_release(&t);
+
+    struct seen u = {0};
+    struct one z = {.rq.url = url(2, "http://127.0.0.1:%d/", free_port(SOCK_STREAM)), .rq.tap = &seen_tap, .rq.tap_arg = &u};
+    fetch_one(&z);
+    acr_buf_add(&u.log, "", 1);
+    cr_assert_str_eq(u.log.p, "begin /\nend refused ip= req=0 resp=0 payload=0\n");
+    acr_response_release(&z.r);
+    seen_release(&u);
 }
