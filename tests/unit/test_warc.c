@@ -510,3 +510,235 @@ Test(warc, gzip_by_flag)
 {
     scenario_in("flagged.warc", true, true);
 }
+
+/* ---- Rotation ---- */
+
+static void small_capture(acr_warc *w, unsigned i)
+{
+    char url[64], req[128], resp[128], body[32];
+    snprintf(url, sizeof url, "http://a.test/%u", i);
+    snprintf(req, sizeof req, "GET /%u HTTP/1.1\r\nHost: a.test\r\n\r\n", i);
+    snprintf(body, sizeof body, "body %u", i);
+    snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n%s", strlen(body), body);
+    acr_warc_capture *c = acr_warc_capture_new();
+    cr_assert_not_null(c);
+    hop(c, url, req, resp, strlen(resp), body, strlen(body), 0, "10.0.0.1");
+    write_one(w, c);
+}
+
+static void big_capture(acr_warc *w)
+{
+    char *body = big_body();
+    const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 3145728\r\n\r\n";
+    acr_warc_capture *c = acr_warc_capture_new();
+    T->begin(c, "http://a.test/big");
+    T->request(c, S(GET("/big")));
+    T->response(c, head, strlen(head));
+    T->response(c, body, BIG);
+    T->payload(c, body, BIG);
+    T->end(c, 0, NULL, "127.0.0.1", false);
+    write_one(w, c);
+    free(body);
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static uint64_t file_size(const char *path)
+{
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0, "%s: %s", path, strerror(errno));
+    return (uint64_t)st.st_size;
+}
+
+/* Reads rotation files root/stem-00001ext ... up to the first missing one; checks
+ * each starts with its own warcinfo, holds whole records, and passes max only when
+ * it holds a single record. Returns the files; *records the records besides warcinfo. */
+static unsigned check_rotated(const char *stem, const char *ext, bool gzip, uint64_t max, size_t *records)
+{
+    unsigned files = 0;
+    *records = 0;
+    for (unsigned i = 1;; i++) {
+        char path[512], name[128];
+        snprintf(name, sizeof name, "%s-%05u%s", stem, i, ext);
+        snprintf(path, sizeof path, "%s/%s", root, name);
+        if (!exists(path))
+            break;
+        files++;
+        struct warc got = {0};
+        read_warc(path, gzip, &got);
+        cr_assert_geq(got.n, 1);
+        cr_assert_str_eq(hget(&got.v[0], "WARC-Type"), "warcinfo", "%s", name);
+        cr_assert_str_eq(hget(&got.v[0], "WARC-Filename"), name);
+        for (size_t k = 0; k < got.n; k++) {
+            check_common(&got.v[k]);
+            if (k > 0)
+                cr_assert_str_neq(hget(&got.v[k], "WARC-Type"), "warcinfo");
+        }
+        if (file_size(path) > max)
+            cr_assert_eq(got.n, 2, "%s: %ju bytes over %ju with %zu records", name, (uintmax_t)file_size(path),
+                         (uintmax_t)max, got.n);
+        *records += got.n - 1;
+        free_warc(&got);
+    }
+    return files;
+}
+
+static void rotation(const char *name, const char *stem, const char *ext, bool gzip)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", root, name);
+    uint64_t max = gzip ? 2500 : 4000;
+    acr_warc_opts o = {.path = path, .max_size = max};
+    acr_warc *w = open_ok(&o, NULL);
+    for (unsigned i = 0; i < 20; i++)
+        small_capture(w, i);
+    big_capture(w);
+    for (unsigned i = 20; i < 30; i++)
+        small_capture(w, i);
+    acr_warc_pos pos;
+    acr_warc_pos_get(w, &pos);
+    close_ok(w);
+    cr_assert(!exists(path), "the unrotated name %s is not used", path);
+    size_t records;
+    unsigned files = check_rotated(stem, ext, gzip, max, &records);
+    cr_assert_geq(files, 4, "%u files", files);
+    cr_assert_eq(pos.file, files);
+    cr_assert_eq(records, 30 * 2 + 2);
+}
+
+Test(warc, rotation_plain)
+{
+    rotation("out.warc", "out", ".warc", false);
+}
+
+Test(warc, rotation_gzip)
+{
+    rotation("out.warc.gz", "out", ".warc.gz", true);
+}
+
+Test(warc, rotation_names)
+{
+    static const char *const cases[][2] = {
+        {"out", "out-00001"},       {"out.gz", "out-00001.gz"}, {"x.tar", "x-00001.tar"},
+        {"d.d/out", "d.d/out-00001"}, {".hidden", ".hidden-00001"}, {"a.WARC.GZ", "a-00001.WARC.GZ"},
+    };
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/d.d", root);
+    cr_assert_eq(mkdir(dir, 0755), 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[512], want[512];
+        snprintf(path, sizeof path, "%s/%s", root, cases[i][0]);
+        snprintf(want, sizeof want, "%s/%s", root, cases[i][1]);
+        acr_warc_opts o = {.path = path, .max_size = 100};
+        acr_warc *w = open_ok(&o, NULL);
+        small_capture(w, 1);
+        close_ok(w);
+        cr_assert(exists(want), "%s: no %s", cases[i][0], want);
+    }
+}
+
+/* ---- Resume after a crash ---- */
+
+static void append(const char *path, const char *junk)
+{
+    int fd = open(path, O_WRONLY | O_APPEND);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, junk, strlen(junk)), (ssize_t)strlen(junk));
+    close(fd);
+}
+
+static void resume_plain_or_gzip(const char *name, bool gzip)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", root, name);
+    acr_warc_opts o = {.path = path};
+    acr_warc *w = open_ok(&o, NULL);
+    small_capture(w, 1);
+    small_capture(w, 2);
+    acr_warc_pos pos;
+    acr_warc_pos_get(w, &pos);
+    cr_assert_eq(acr_warc_sync(w), 0);
+    close_ok(w);
+    append(path, "WARC/1.1\r\nWARC-Type: resp");    /* a record torn by the crash */
+    w = open_ok(&o, &pos);
+    cr_assert_eq(file_size(path), pos.offset, "torn tail cut");
+    small_capture(w, 3);
+    close_ok(w);
+    struct warc got = {0};
+    read_warc(path, gzip, &got);
+    cr_assert_eq(got.n, 1 + 3 * 2, "one warcinfo and three exchanges: %zu records", got.n);
+    for (size_t k = 0; k < got.n; k++)
+        check_common(&got.v[k]);
+    cr_assert_str_eq(hget(&got.v[6], "WARC-Target-URI"), "http://a.test/3");
+    free_warc(&got);
+}
+
+Test(warc, resume_cuts_torn_tail_plain)
+{
+    resume_plain_or_gzip("r.warc", false);
+}
+
+Test(warc, resume_cuts_torn_tail_gzip)
+{
+    resume_plain_or_gzip("r.warc.gz", true);
+}
+
+Test(warc, resume_with_rotation_removes_later_files)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/r.warc.gz", root);
+    acr_warc_opts o = {.path = path, .max_size = 2000, .gzip = true};
+    acr_warc *w = open_ok(&o, NULL);
+    acr_warc_pos pos = {0}, mid = {0};
+    unsigned i = 0;
+    while (pos.file < 2 || mid.file == 0) {
+        small_capture(w, i++);
+        acr_warc_pos_get(w, &pos);
+        if (pos.file == 2 && mid.file == 0)
+            mid = pos;    /* file 2 with its first exchange */
+    }
+    while (pos.file < 4) {
+        small_capture(w, i++);
+        acr_warc_pos_get(w, &pos);
+    }
+    close_ok(w);
+    char f2[512], f3[512], f4[512];
+    snprintf(f2, sizeof f2, "%s/r-00002.warc.gz", root);
+    snprintf(f3, sizeof f3, "%s/r-00003.warc.gz", root);
+    snprintf(f4, sizeof f4, "%s/r-00004.warc.gz", root);
+    cr_assert(exists(f3) && exists(f4));
+    append(f2, "\x1f\x8b\x08 torn");
+    w = open_ok(&o, &mid);
+    cr_assert(!exists(f3) && !exists(f4), "later rotation files removed");
+    cr_assert_eq(file_size(f2), mid.offset);
+    small_capture(w, 1000);
+    close_ok(w);
+    size_t records;
+    unsigned files = check_rotated("r", ".warc.gz", true, 2000, &records);
+    cr_assert_geq(files, 2);
+}
+
+Test(warc, resume_positions_that_cannot_be)
+{
+    char path[512], err[256];
+    snprintf(path, sizeof path, "%s/x.warc", root);
+    acr_warc *w = NULL;
+    acr_warc_opts plain = {.path = path}, rot = {.path = path, .max_size = 1000};
+    acr_warc_pos p1 = {1, 0}, p0 = {0, 0}, past = {0, 1u << 20};
+    cr_assert_eq(acr_warc_open(&w, &plain, &p1, err, sizeof err), -EINVAL);
+    cr_assert_eq(acr_warc_open(&w, &rot, &p0, err, sizeof err), -EINVAL);
+    cr_assert_eq(acr_warc_open(&w, &plain, &past, err, sizeof err), -EINVAL);
+    cr_assert_not_null(strstr(err, "x.warc"), "%s", err);
+    cr_assert_null(w);
+    /* Resuming a file that had not a single record starts it afresh. */
+    w = open_ok(&plain, &p0);
+    close_ok(w);
+    struct warc got = {0};
+    read_warc(path, false, &got);
+    cr_assert_eq(got.n, 1);
+    free_warc(&got);
+}
