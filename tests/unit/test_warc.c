@@ -19,6 +19,7 @@
 
 #include "acrawl/error.h"
 #include "archive/warc.h"
+#include "util/alloc.h"
 
 static char root[64];
 static char keep[256];   /* ACR_WARC_OUT: files are copied there, for a look or a checker */
@@ -34,6 +35,8 @@ static void setup(void)
 static void teardown(void)
 {
     char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s/mnt", root);
+    umount2(cmd, MNT_DETACH);    /* a full-disk test that failed before its umount */
     if (keep[0]) {
         snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp -r %s/. '%s/'", keep, root, keep);
         cr_assert_eq(system(cmd), 0);
@@ -740,5 +743,150 @@ Test(warc, resume_positions_that_cannot_be)
     struct warc got = {0};
     read_warc(path, false, &got);
     cr_assert_eq(got.n, 1);
+    free_warc(&got);
+}
+
+/* ---- Errors ---- */
+
+Test(warc, open_on_a_full_device_names_it)
+{
+    if (!exists("/dev/full"))
+        cr_skip_test("no /dev/full");
+    acr_warc *w = NULL;
+    char err[256] = "";
+    acr_warc_opts o = {.path = "/dev/full"};
+    int rc = acr_warc_open(&w, &o, NULL, err, sizeof err);
+    cr_assert_eq(rc, -ENOSPC, "%d %s", rc, err);
+    cr_assert_null(w);
+    cr_assert_not_null(strstr(err, "/dev/full"), "%s", err);
+}
+
+/* A 64 KiB tmpfs (root only, where mount works): the writer fills it, reports
+ * -ENOSPC with the file's name, stays failed, and leaves whole records. */
+Test(warc, full_disk_is_sticky_and_leaves_whole_records)
+{
+    char mnt[128], path[256];
+    snprintf(mnt, sizeof mnt, "%s/mnt", root);
+    cr_assert_eq(mkdir(mnt, 0755), 0);
+    if (geteuid() != 0 || mount("tmpfs", mnt, "tmpfs", 0, "size=64k") != 0)
+        cr_skip_test("cannot mount a tmpfs here");
+    snprintf(path, sizeof path, "%s/full.warc", mnt);
+    acr_warc_opts o = {.path = path};
+    acr_warc *w = open_ok(&o, NULL);
+    int rc = 0;
+    unsigned i;
+    for (i = 0; i < 10000 && rc == 0; i++) {
+        acr_warc_capture *c = acr_warc_capture_new();
+        char body[2048];
+        memset(body, 'x', sizeof body);
+        T->begin(c, "http://a.test/fill");
+        T->request(c, S(GET("/fill")));
+        T->response(c, S("HTTP/1.1 200 OK\r\nContent-Length: 2048\r\n\r\n"));
+        T->response(c, body, sizeof body);
+        T->payload(c, body, sizeof body);
+        T->end(c, 0, NULL, "10.0.0.1", false);
+        rc = acr_warc_write(w, c);
+        acr_warc_capture_free(c);
+    }
+    cr_assert_eq(rc, -ENOSPC, "after %u captures: %d", i, rc);
+    acr_warc_capture *c = acr_warc_capture_new();
+    cr_assert_eq(acr_warc_write(w, c), -ENOSPC, "sticky");
+    acr_warc_capture_free(c);
+    cr_assert_eq(acr_warc_sync(w), -ENOSPC);
+    acr_warc_pos pos;
+    acr_warc_pos_get(w, &pos);
+    char err[256] = "";
+    cr_assert_eq(acr_warc_close(w, err, sizeof err), -ENOSPC);
+    cr_assert_not_null(strstr(err, "full.warc"), "%s", err);
+    cr_assert_eq(file_size(path), pos.offset, "the cut record is cut off");
+    struct warc got = {0};
+    read_warc(path, false, &got);
+    for (size_t k = 0; k < got.n; k++)
+        check_common(&got.v[k]);
+    free_warc(&got);
+    cr_assert_eq(umount2(mnt, MNT_DETACH), 0, "%s", strerror(errno));
+}
+
+/* A capture that ran out of memory reports it at write, and only it fails. */
+Test(warc, capture_oom_reported_at_write)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/o.warc", root);
+    acr_warc_opts o = {.path = path};
+    acr_warc *w = open_ok(&o, NULL);
+    acr_warc_capture *c = acr_warc_capture_new();
+    acr_alloc_fail_nth(1);
+    T->begin(c, "http://a.test/oom");
+    acr_alloc_fail_nth(0);
+    T->request(c, S(GET("/oom")));
+    T->end(c, 0, NULL, "", false);
+    cr_assert_eq(acr_warc_write(w, c), -ENOMEM);
+    acr_warc_capture_free(c);
+    small_capture(w, 1);
+    close_ok(w);
+    struct warc got = {0};
+    read_warc(path, false, &got);
+    cr_assert_eq(got.n, 3);
+    free_warc(&got);
+}
+
+/* Every allocation of open, a capture and a write fails in turn: an error or
+ * success, never a leak or a crash (ASan watches). */
+Test(warc, allocation_failures)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/a.warc.gz", root);
+    acr_warc_opts o = {.path = path, .command_line = "acrawl x"};
+    for (uint64_t n = 1; n < 200; n++) {
+        acr_alloc_fail_nth(n);
+        acr_warc *w = NULL;
+        char err[256];
+        int rc = acr_warc_open(&w, &o, NULL, err, sizeof err);
+        if (rc < 0) {
+            acr_alloc_fail_nth(0);
+            cr_assert_eq(rc, -ENOMEM, "%s", err);
+            continue;
+        }
+        acr_warc_capture *c = acr_warc_capture_new();
+        if (c != NULL) {
+            hop(c, "http://a.test/", GET("/"), S("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"), S("hi"),
+                ACR_ERESET, "1.2.3.4");
+            acr_warc_capture_fail(c, "http://a.test/", ACR_EREDIRLOOP, NULL, NULL);
+            rc = acr_warc_write(w, c);
+            cr_assert(rc == 0 || rc == -ENOMEM, "%d", rc);
+            acr_warc_capture_free(c);
+        }
+        acr_alloc_fail_nth(0);
+        acr_warc_close(w, err, sizeof err);
+    }
+}
+
+/* A fetch that failed after its hops gets its own metadata record, unless its
+ * last hop already said so. */
+Test(warc, fail_after_hops)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/f.warc", root);
+    acr_warc_opts o = {.path = path};
+    acr_warc *w = open_ok(&o, NULL);
+    acr_warc_capture *c = acr_warc_capture_new();
+    hop(c, "http://a.test/loop", GET("/loop"), S("HTTP/1.1 302 Found\r\nLocation: /loop\r\nContent-Length: 0\r\n\r\n"),
+        "", 0, 0, "127.0.0.1");
+    cr_assert_eq(acr_warc_capture_fail(c, "http://a.test/loop", ACR_EREDIRLOOP, "redirect-loop", "too many"), 0);
+    write_one(w, c);
+    c = acr_warc_capture_new();
+    hop(c, "http://a.test/t", GET("/t"), NULL, 0, NULL, 0, ACR_ETIMEOUT, "127.0.0.1");
+    cr_assert_eq(acr_warc_capture_fail(c, "http://a.test/t", ACR_ETIMEOUT, "timeout", "deadline elapsed"), 0);
+    write_one(w, c);
+    close_ok(w);
+    struct warc got = {0};
+    read_warc(path, false, &got);
+    cr_assert_eq(got.n, 1 + 3 + 2, "%zu records", got.n);
+    cr_assert_str_eq(hget(&got.v[3], "WARC-Type"), "metadata");
+    cr_assert_not_null(strstr(got.v[3].block, "error-kind: redirect-loop\r\n"));
+    cr_assert_eq(hcount(&got.v[3], "WARC-Concurrent-To"), 2);
+    cr_assert_not_null(hget(&got.v[2], "WARC-Payload-Digest"), "a whole 302 keeps its payload digest");
+    cr_assert_str_eq(hget(&got.v[5], "WARC-Type"), "metadata");
+    cr_assert_eq(hcount(&got.v[5], "WARC-Concurrent-To"), 1, "the request only: nothing came back");
     free_warc(&got);
 }
