@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -889,4 +890,91 @@ Test(warc, fail_after_hops)
     cr_assert_str_eq(hget(&got.v[5], "WARC-Type"), "metadata");
     cr_assert_eq(hcount(&got.v[5], "WARC-Concurrent-To"), 1, "the request only: nothing came back");
     free_warc(&got);
+}
+
+/* ---- The independent checker (tests/warc/check_warc.mjs, warcio.js) ---- */
+
+#define CHECKER "tests/warc/check_warc.mjs"
+
+/* Its exit status; quiet: its complaints (expected) not shown. */
+static int run_checker(const char *files, bool quiet)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "node " CHECKER " %s >/dev/null%s", files, quiet ? " 2>&1" : "");
+    int st = system(cmd);
+    cr_assert(WIFEXITED(st), "%s", cmd);
+    return WEXITSTATUS(st);
+}
+
+static void write_file(const char *path, const char *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f, "%s", path);
+    cr_assert_eq(fwrite(p, 1, n, f), n);
+    fclose(f);
+}
+
+/* A copy of good under bad/ (same name: its WARC-Filename stays right) with the
+ * first `from` replaced by `to` (same length). */
+static void corrupt(const char *name, const char *from, const char *to)
+{
+    char src[512], dst[512];
+    snprintf(src, sizeof src, "%s/good/%s", root, name);
+    snprintf(dst, sizeof dst, "%s/bad/%s", root, name);
+    size_t n;
+    char *p = slurp(src, &n);
+    char *at = (char *)memfind(p, n, from);
+    cr_assert_not_null(at, "%s not in %s", from, name);
+    memcpy(at, to, strlen(to));
+    write_file(dst, p, n);
+    free(p);
+}
+
+Test(warc, independent_checker_accepts_ours_and_rejects_corruption)
+{
+    if (system("command -v node >/dev/null 2>&1") != 0 || !exists("tests/warc/node_modules/warcio/package.json"))
+        cr_skip_test("node or tests/warc/node_modules missing (scripts/deps.sh installs them)");
+    char dir[256], path[512];
+    snprintf(dir, sizeof dir, "%s/good", root);
+    cr_assert_eq(mkdir(dir, 0755), 0);
+    snprintf(dir, sizeof dir, "%s/bad", root);
+    cr_assert_eq(mkdir(dir, 0755), 0);
+    static const char *const names[] = {"out.warc", "out.warc.gz"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/good/%s", root, names[i]);
+        acr_warc_opts o = {.path = path, .command_line = "acrawl --warc x"};
+        acr_warc *w = open_ok(&o, NULL);
+        write_scenario(w);
+        close_ok(w);
+    }
+    snprintf(path, sizeof path, "%s/good/rot.warc.gz", root);
+    acr_warc_opts o = {.path = path, .max_size = 2500};
+    acr_warc *w = open_ok(&o, NULL);
+    for (unsigned i = 0; i < 20; i++)
+        small_capture(w, i);
+    close_ok(w);
+
+    char files[1024];
+    snprintf(files, sizeof files, "%s/good/out.warc %s/good/out.warc.gz %s/good/rot-*.warc.gz", root, root, root);
+    cr_assert_eq(run_checker(files, false), 0, "the checker rejects what we wrote");
+
+    /* A body byte changed: the block digest no longer matches. */
+    corrupt("out.warc", "\r\n\r\nhello", "\r\n\r\nhellO");
+    snprintf(files, sizeof files, "%s/bad/out.warc", root);
+    cr_assert_eq(run_checker(files, true), 1, "a corrupted block passed");
+    /* A payload digest changed (block intact): caught by the payload recomputation. */
+    corrupt("out.warc", "WARC-Payload-Digest: sha1:", "WARC-Payload-Digest: sha1:7");
+    cr_assert_eq(run_checker(files, true), 1, "a corrupted payload digest passed");
+    /* All records in a single gzip member. */
+    size_t n;
+    snprintf(path, sizeof path, "%s/good/out.warc", root);
+    char *plain = slurp(path, &n);
+    snprintf(path, sizeof path, "%s/bad/out.warc.gz", root);
+    gzFile gz = gzopen(path, "wb");
+    cr_assert_not_null(gz);
+    cr_assert_eq(gzwrite(gz, plain, (unsigned)n), (int)n);
+    gzclose(gz);
+    free(plain);
+    snprintf(files, sizeof files, "%s/bad/out.warc.gz", root);
+    cr_assert_eq(run_checker(files, true), 1, "records sharing a gzip member passed");
 }

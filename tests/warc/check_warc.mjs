@@ -262,7 +262,8 @@ async function checkFile(file) {
       const off = parser.offset;
       const where = `${file}: record ${n} at ${off}`;
       const block = Buffer.from(await rec.readFully(false));
-      if (members && members[n] !== off) fail(where, `starts at ${off}, its gzip member at ${members[n]}`);
+      if (members && members[n] !== off)
+        fail(where, members[n] === undefined ? 'not at the start of a gzip member of its own' : `starts at ${off}, its gzip member at ${members[n]}`);
       checkRecord(where, rec, block, n === 0, file);
       n++;
     }
