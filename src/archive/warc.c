@@ -134,9 +134,15 @@ static struct hop *cur(acr_warc_capture *c)
     return c->open ? &c->hops[c->n - 1] : NULL;
 }
 
+static void hop_end(acr_warc_capture *c, struct hop *h, int error, const char *message, const char *ip);
+
+#define UNENDED "the attempt was cut off before its end"
+
 static void tap_begin(void *arg, const char *url)
 {
     acr_warc_capture *c = arg;
+    if (c->open)
+        hop_end(c, &c->hops[c->n - 1], ACR_ECANCELED, UNENDED, "");
     c->open = false;
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 4;
@@ -212,7 +218,10 @@ static void hop_end(acr_warc_capture *c, struct hop *h, int error, const char *m
         if (h->message == NULL)
             cap_error(c, -ENOMEM);
     }
-    snprintf(h->ip, sizeof h->ip, "%s", ip ? ip : "");
+    /* No stdio here: this runs on a task's stack. */
+    size_t n = ip ? strnlen(ip, sizeof h->ip - 1) : 0;
+    memcpy(h->ip, ip ? ip : "", n);
+    h->ip[n] = 0;
     md_done(c, &h->req_md, h->req_sha);
     md_done(c, &h->resp_md, h->resp_sha);
     md_done(c, &h->pay_md, h->pay_sha);
@@ -1035,7 +1044,7 @@ int acr_warc_write(acr_warc *w, acr_warc_capture *c)
         return w->err;
     if (c->open) {
         c->open = false;
-        hop_end(c, &c->hops[c->n - 1], ACR_ECANCELED, "the attempt was cut off before its end", "");
+        hop_end(c, &c->hops[c->n - 1], ACR_ECANCELED, UNENDED, "");
     }
     if (c->err)
         return c->err;

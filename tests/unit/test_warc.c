@@ -978,3 +978,31 @@ Test(warc, independent_checker_accepts_ours_and_rejects_corruption)
     snprintf(files, sizeof files, "%s/bad/out.warc.gz", root);
     cr_assert_eq(run_checker(files, true), 1, "records sharing a gzip member passed");
 }
+
+/* A hop the tap never ended (a begin without end, then another begin; or a write
+ * while one is open) is written as cancelled, its digests still right. */
+Test(warc, unended_hops_are_cancelled)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/u.warc", root);
+    acr_warc_opts o = {.path = path};
+    acr_warc *w = open_ok(&o, NULL);
+    acr_warc_capture *c = acr_warc_capture_new();
+    T->begin(c, "http://a.test/1");
+    T->request(c, S(GET("/1")));
+    T->response(c, S("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\npar"));
+    T->begin(c, "http://a.test/2");
+    T->request(c, S(GET("/2")));
+    write_one(w, c);
+    close_ok(w);
+    struct warc got = {0};
+    read_warc(path, false, &got);
+    cr_assert_eq(got.n, 1 + 3 + 2, "%zu records", got.n);
+    for (size_t k = 0; k < got.n; k++)
+        check_common(&got.v[k]);
+    cr_assert_str_eq(hget(&got.v[2], "WARC-Truncated"), "unspecified");
+    cr_assert_not_null(strstr(got.v[3].block, "error-kind: cancelled\r\n"));
+    cr_assert_str_eq(hget(&got.v[4], "WARC-Target-URI"), "http://a.test/2");
+    cr_assert_str_eq(hget(&got.v[5], "WARC-Type"), "metadata");
+    free_warc(&got);
+}
