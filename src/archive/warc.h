@@ -86,8 +86,10 @@ int acr_warc_capture_fail(acr_warc_capture *c, const char *url, int code, const 
  * carry WARC-Block-Digest (sha1, base32); a response that completed carries
  * WARC-Payload-Digest: the sha1 of the body with its transfer coding removed and its
  * content coding kept (WARC 1.1 §6.3.2), not of the chunked bytes in the block.
- * Each record is one gzip member with gzip. Blocking writes (partial writes and
- * EINTR handled); the position moves after each whole record.
+ * Each record is one gzip member with gzip (staged whole, in memory up to 1 MiB or
+ * in a temporary file, so its size is known before rotation is decided). Blocking
+ * writes (partial writes and EINTR handled); never suspends, so writes of
+ * concurrent tasks never interleave. The position moves after each whole record.
  * Returns 0; the capture's own error (-ENOMEM, a spool error), then nothing of it
  * is written and the writer stays usable; or the writer's sticky error (-ENOSPC,
  * -EIO ...; a record cut short is cut off the file), returned again by every
