@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# deps.sh -- install the Debian packages acrawl's build, tests and benchmarks need.
-# Idempotent: checks each package with dpkg and runs apt-get only for what is missing.
+# deps.sh -- install the Debian packages acrawl's build, tests and benchmarks need,
+# then the npm packages of the WARC checker (tests/warc). Idempotent: checks each
+# package with dpkg and runs apt-get only for what is missing; runs npm ci only when
+# tests/warc/node_modules lacks warcio.
 set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
 
 pkgs=(
   # build
@@ -17,13 +20,32 @@ pkgs=(
   # as the crawl bench's peers
   nginx-light libnginx-mod-http-echo wrk python3-aiohttp wget2 python3-scrapy
 )
+# the WARC checker runs on node (preinstalled on most machines: only asked for if absent)
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  pkgs+=(nodejs npm)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do
   st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [ "$st" = "install ok installed" ] || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+
+# The WARC checker's warcio.js, at the versions of tests/warc/package-lock.json.
+npm_deps() {
+  [ -f "$root/tests/warc/node_modules/warcio/package.json" ] && return 0
+  echo "deps.sh: npm ci in tests/warc" >&2
+  if ! npm ci --no-audit --no-fund --prefix "$root/tests/warc" >/dev/null; then
+    echo "deps.sh: npm ci failed; run by hand:" >&2
+    echo "  npm ci --no-audit --no-fund --prefix $root/tests/warc" >&2
+    exit 1
+  fi
+}
+
+if [ ${#missing[@]} -eq 0 ]; then
+  npm_deps
+  exit 0
+fi
 
 echo "deps.sh: installing: ${missing[*]}" >&2
 sudo=""
@@ -42,3 +64,4 @@ if ! $sudo apt-get update -qq || ! $sudo apt-get install -y -qq --no-install-rec
   echo "  $sudo apt-get update && $sudo apt-get install -y ${missing[*]}" >&2
   exit 1
 fi
+npm_deps
