@@ -802,7 +802,11 @@ int acr_state_open(acr_state **out, const char *dir, const char *options, char *
 
 bool acr_state_resuming(const acr_state *s) { return s->resuming; }
 
-void acr_state_set_compact_bytes(acr_state *s, uint64_t n) { s->compact_bytes = n ? n : ACR_STATE_COMPACT_BYTES; }
+void acr_state_set_compact_bytes(acr_state *s, uint64_t n)
+{
+    s->compact_bytes = n ? n : ACR_STATE_COMPACT_BYTES;
+    s->compact_at = s->jlen + s->compact_bytes;
+}
 
 /* ---- load ---- */
 
@@ -1289,6 +1293,8 @@ static void sw_seen(struct swriter *w, const uint64_t *fp, size_t n)
 /* SEEN: the old snapshot's as they are, then the journal's QUEUED fingerprints. */
 static void write_seen(struct swriter *w, const struct snap *old, const struct map *jm, size_t jend)
 {
+    if (w->rc != 0)
+        return;
     struct rd r = {old->m.p, old->robots, old->seen};
     struct ent en;
     while (old->m.exists && next_entry(&r, &en, false) == N_OK) {
