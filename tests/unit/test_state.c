@@ -867,3 +867,87 @@ Test(state, failed_allocations_fail_cleanly_and_leave_a_state_that_loads)
         nftw(d, rm_one, 8, FTW_DEPTH | FTW_PHYS);
     }
 }
+
+/* ---- speed (ACR_STATE_BENCH=1; figures printed, not asserted) ---- */
+
+static double secs_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void on_count(void *arg, uint64_t fp) { (void)fp, ++*(size_t *)arg; }
+static void on_count_pending(void *arg, const acr_state_url *u) { (void)u, ++((size_t *)arg)[1]; }
+static void on_count_robots(void *arg, const char *o, int st, const char *b, size_t n) { (void)o, (void)st, (void)b, (void)n, ++((size_t *)arg)[2]; }
+
+/* 1 000 000 URLs queued, all but 1 % done, a commit every `batch` pages; then a load. */
+static void bench(const char *name, uint64_t compact, int batch)
+{
+    char d[160];
+    snprintf(d, sizeof d, "%s/%s", root, name);
+    enum { N = 1000000 };
+    acr_state *s = open_ok(d, OPTS);
+    acr_state_set_compact_bytes(s, compact);
+    load_ok(s, NULL, NULL, NULL);
+    char url[128], parent[128], origin[64];
+    struct timespec t0;
+    double worst = 0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < N; i++) { /* the strings alone, to subtract */
+        snprintf(url, sizeof url, "https://host%d.example.com/section/%d/page-%d.html", i % 997, i % 31, i);
+        snprintf(parent, sizeof parent, "https://host%d.example.com/section/%d/page-%d.html", (i / 10) % 997, (i / 10) % 31,
+                 i / 10);
+        snprintf(url, sizeof url, "https://host%d.example.com/section/%d/page-%d.html", i % 997, i % 31, i - 100);
+    }
+    double tfmt = secs_since(&t0);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < N; i++) {
+        snprintf(url, sizeof url, "https://host%d.example.com/section/%d/page-%d.html", i % 997, i % 31, i);
+        snprintf(parent, sizeof parent, "https://host%d.example.com/section/%d/page-%d.html", (i / 10) % 997, (i / 10) % 31,
+                 i / 10);
+        queue(s, url, parent, 3, 1, 0, false);
+        if (i < 997) {
+            snprintf(origin, sizeof origin, "https://host%d.example.com:443", i);
+            cr_assert_eq(acr_state_robots(s, origin, 200, "User-agent: *\nDisallow: /private\n", 34), 0);
+        }
+        int dn = i - 100;
+        if (dn >= 0 && dn % 100 != 0) {
+            snprintf(url, sizeof url, "https://host%d.example.com/section/%d/page-%d.html", dn % 997, dn % 31, dn);
+            cr_assert_eq(acr_state_done(s, url, true, 20000, &(acr_state_pos){.records_off = (uint64_t)dn * 300}), 0);
+        }
+        if (i % batch == batch - 1) {
+            struct timespec tc;
+            clock_gettime(CLOCK_MONOTONIC, &tc);
+            commit_ok(s);
+            double dt = secs_since(&tc);
+            worst = dt > worst ? dt : worst;
+        }
+    }
+    cr_assert_eq(acr_state_close(s, err, sizeof err), 0);
+    double tw = secs_since(&t0);
+    off_t js = file_size(path_in(d, "journal")), ss = file_size(path_in(d, "snapshot"));
+
+    size_t counts[3] = {0};
+    static const acr_state_visit v = {.seen = on_count, .pending = on_count_pending, .robots = on_count_robots};
+    s = open_ok(d, OPTS);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_assert_eq(acr_state_load(s, &v, counts, NULL, NULL, err, sizeof err), 0, "%s", err);
+    double tl = secs_since(&t0);
+    acr_state_close(s, NULL, 0);
+    cr_assert_eq(counts[0], N);
+    cr_assert_eq(counts[2], 997);
+    fprintf(stderr,
+            "state bench %-8s commit every %3d page(s): %.2f us/page (a queued and a done, compactions included), "
+            "slowest commit %.3f s; journal %lld B, snapshot %lld B; load %.3f s (%zu seen, %zu pending, %zu robots)\n",
+            name, batch, (tw - tfmt) * 1e6 / N, worst, (long long)js, (long long)ss, tl, counts[0], counts[1], counts[2]);
+}
+
+Test(state, bench_a_million_urls, .timeout = 600)
+{
+    if (!getenv("ACR_STATE_BENCH"))
+        cr_skip_test("set ACR_STATE_BENCH=1 to run");
+    bench("journal", UINT64_MAX / 2, 1);    /* no compaction: all of it replayed from the journal */
+    bench("default", 0, 1);                 /* the default 64 MiB threshold */
+    bench("batched", 0, 100);
+}
