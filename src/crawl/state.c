@@ -1452,8 +1452,8 @@ static int compact(acr_state *s, char *err, size_t errlen)
     int rc = s->has_snap ? map_file(s, "snapshot", &old.m) : 0;
     if (rc == 0)
         rc = map_file(s, "journal", &jm);
-    if (rc != 0 || jm.len < s->jlen)
-        rc = io_fail(s, err, errlen, rc ? rc : -EIO, "reading it to compact it");
+    if (rc != 0 || jm.len < s->jlen || old.m.exists != s->has_snap)
+        rc = io_fail(s, err, errlen, rc ? rc : -EIO, "reading it to compact it (a file changed under it?)");
     if (rc == 0 && old.m.exists)
         rc = snap_check(s, &old, &rp.acc, err, errlen);
     if (rc == 0)
