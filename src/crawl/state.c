@@ -847,6 +847,21 @@ static bool header_ok(const struct map *m, const char *magic, uint64_t *gen)
     return true;
 }
 
+/* Where the snapshot's section of entries of type begins (TOTALS: none, at the header's end). */
+static size_t *section_start(struct snap *sn, unsigned type)
+{
+    switch (type) {
+    case E_SEEN:
+        return &sn->seen;
+    case E_ROBOTS:
+        return &sn->robots;
+    case E_QUEUED:
+        return &sn->pending;
+    default:
+        return &sn->end;
+    }
+}
+
 /* Checks a snapshot entry by entry and finds its sections; reads its totals. */
 static int snap_check(acr_state *s, struct snap *sn, struct acc *a, char *err, size_t errlen)
 {
@@ -868,7 +883,7 @@ static int snap_check(acr_state *s, struct snap *sn, struct acc *a, char *err, s
             return corrupt(s, err, errlen, "snapshot", en.off, "an entry out of place");
         if (en.type != section) {
             section = en.type;
-            *(en.type == E_SEEN ? &sn->seen : en.type == E_ROBOTS ? &sn->robots : en.type == E_QUEUED ? &sn->pending : &sn->end) = en.off;
+            *section_start(sn, en.type) = en.off;
         }
         bool ok = true;
         struct queued q;
@@ -1405,8 +1420,8 @@ static int compact_replay(acr_state *s, const struct map *jm, struct replay *rp,
 {
     struct rd r = {jm->p, s->jlen, FILE_HDR};
     struct ent en;
-    int k;
-    while ((k = next_entry(&r, &en, true)) == N_OK) {
+    int k = next_entry(&r, &en, true);
+    for (; k == N_OK; k = next_entry(&r, &en, true)) {
         int rc = 0;
         if (!replay_entry(rp, &en, &rc))
             return corrupt(s, err, errlen, "journal", en.off, "an entry does not parse");
