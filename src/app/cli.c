@@ -13,6 +13,7 @@
 #include "acrawl/url.h"
 #include "args.h"
 #include "cli.h"
+#include "util/buf.h"
 #include "jobs/curlengine.h"
 #include "util/alloc.h"
 
@@ -24,7 +25,7 @@ enum {
     O_REPORT, O_REPORT_FILE, O_TIMELINE, O_QUIET, O_NO_PROGRESS, O_FAIL, O_HELP, O_VERSION, O_LIST_OPTIONS,
     O_CRAWL, O_LEVEL, O_MAX_PAGES, O_SPAN_HOSTS, O_DOMAINS, O_EXCLUDE_DOMAINS, O_INCLUDE, O_EXCLUDE, O_NO_PARENT,
     O_PAGE_REQUISITES, O_NO_ROBOTS, O_WAIT, O_RANDOM_WAIT, O_MAX_CRAWL_DELAY, O_LOG_SKIPPED, O_SITEMAP,
-    O_NO_SITEMAPS, O_FRONTIER_MEM, O_MAX_HOST_PAGES,
+    O_NO_SITEMAPS, O_FRONTIER_MEM, O_MAX_HOST_PAGES, O_WARC, O_WARC_GZIP, O_WARC_MAX_SIZE, O_STATE,
 };
 
 /* Which engines honour a flag (acr_opt.engines): bit 1 << acr_engine. */
@@ -46,6 +47,8 @@ static const acr_num_spec n_pages = {ACR_NUM_COUNT, 1, 1e12, "a whole number"};
 static const acr_num_spec n_host_pages = {ACR_NUM_COUNT, 0, 1e12, "a whole number (0: no cap)"};
 static const acr_num_spec n_frontier_mem = {ACR_NUM_SIZE, 1, 1099511627776.0,
                                             "a whole number of bytes (k, M, G: x1024)"};
+static const acr_num_spec n_warc_size = {ACR_NUM_SIZE, 1024, 1099511627776.0,
+                                         "a whole number of bytes, 1k at least (k, M, G: x1024)"};
 static const acr_num_spec n_wait = {ACR_NUM_REAL, 0, 86400, "seconds"};
 static const acr_num_spec n_filesize = {ACR_NUM_SIZE, 1, 1099511627776.0 /* 1024G */,
                                         "a whole number of bytes (k, M, G: x1024)"};
@@ -160,6 +163,14 @@ static const acr_opt opts[] = {
      "robots.txt Crawl-delay is capped at this (default 30)"},
     {"log-skipped", 0, O_LOG_SKIPPED, REQ, NULL, "FILE", CRAWL, ON_ACRAWL, IN_CRAWL, 0,
      "a line per URL found but not fetched, with the reason (- for stderr)"},
+    {"state", 0, O_STATE, REQ, NULL, "DIR", CRAWL, ON_ACRAWL, IN_CRAWL, 0,
+     "keep the crawl's state in DIR: the same command again resumes it"},
+    {"warc", 0, O_WARC, REQ, NULL, "FILE", OUT, ON_ACRAWL, IN_BOTH, 0,
+     "archive every exchange in FILE as WARC 1.1 (gzip when it ends in .gz)"},
+    {"warc-gzip", 0, O_WARC_GZIP, NONE, NULL, NULL, OUT, ON_ACRAWL, IN_BOTH, 0,
+     "gzip the WARC file whatever its name (a member per record)"},
+    {"warc-max-size", 0, O_WARC_MAX_SIZE, REQ, &n_warc_size, "SIZE", OUT, ON_ACRAWL, IN_BOTH, 0,
+     "start a new WARC file (NAME-00001.warc.gz, ...) before one passes SIZE"},
     {"json", 'j', O_JSON, NONE, NULL, NULL, OUT, ON_BOTH, IN_BOTH, 0,
      "JSON Lines records"},
     {"write-out", 'w', O_WRITE_OUT, REQ, NULL, "FMT", OUT, ON_BOTH, IN_BOTH, 0,
@@ -367,6 +378,7 @@ static void set_number(acr_config *c, int id, double v)
     case O_MAX_PAGES: c->job.crawl.max_pages = (uint64_t)v; break;
     case O_MAX_HOST_PAGES: c->job.crawl.host_page_cap = (uint64_t)v; break;
     case O_FRONTIER_MEM: c->job.crawl.frontier_mem = (size_t)v; break;
+    case O_WARC_MAX_SIZE: c->warc_max_size = (uint64_t)v; break;
     case O_WAIT: c->job.crawl.wait = (int64_t)(v * 1e9); break;
     case O_MAX_CRAWL_DELAY: c->job.crawl.max_crawl_delay = (int64_t)(v * 1e9); break;
     default: break;
@@ -455,6 +467,7 @@ static int parse_crawl(acr_config *c, const acr_arg *a)
     case O_NO_ROBOTS: co->no_robots = true; return 0;
     case O_RANDOM_WAIT: co->random_wait = true; return 0;
     case O_LOG_SKIPPED: c->log_skipped = arg; return 0;
+    case O_STATE: c->state_dir = arg; return 0;
     case O_SITEMAP: return add_sitemap(c, arg);
     case O_NO_SITEMAPS: co->no_sitemaps = true; return 0;
     default: return 2;
@@ -493,6 +506,8 @@ static int parse_one(acr_config *c, const acr_arg *a)
     case O_QUIET: c->quiet = true; return 0;
     case O_NO_PROGRESS: c->no_progress = true; return 0;
     case O_FAIL: c->fail = true; return 0;
+    case O_WARC: c->warc = arg; return 0;
+    case O_WARC_GZIP: c->warc_gzip = true; return 0;
     default: return parse_crawl(c, a);
     }
 }
@@ -578,6 +593,20 @@ static int finish_crawl(acr_config *c)
     return 0;
 }
 
+/* --warc and its companions: the libcurl engine does not show acrawl the bytes on
+ * the wire, so an archive from it would be silently missing: refused instead. */
+static int check_warc(const acr_config *c)
+{
+    if (!c->warc && (c->warc_gzip || c->warc_max_size))
+        return usage_error("%s", c->warc_gzip ? "--warc-gzip needs --warc FILE" : "--warc-max-size needs --warc FILE");
+    if (c->warc && (c->engine == ACR_ENGINE_CURL || c->compare))
+        return usage_error("%s", "--warc archives what the acrawl engine puts on the wire: drop --engine curl "
+                                 "and --compare");
+    if (c->warc && !c->warc[0])
+        return usage_error("%s", "--warc needs a file name");
+    return 0;
+}
+
 static int finish_config(acr_config *c, char **operands, int noperands)
 {
     if (check_modes(c) != 0 || (c->job.crawl.on && finish_crawl(c) != 0))
@@ -604,7 +633,7 @@ static int finish_config(acr_config *c, char **operands, int noperands)
         return usage_error("%s", "--compare runs every engine; drop --engine");
     if (c->compare && c->sync)
         return usage_error("%s", "--compare runs --sync itself; drop --sync");
-    return 0;
+    return check_warc(c);
 }
 
 /* ---- the table for tests and notes ---- */
@@ -717,9 +746,39 @@ static void mark_given(acr_config *c, const acr_arg *a)
         c->given[row] = a->flag[1] == '-' ? GIVEN_LONG : GIVEN_SHORT;
 }
 
+/* argv as a shell would read it back: words of safe characters as they are, the
+ * rest in single quotes. NULL when memory runs out. */
+static char *shell_line(int argc, char **argv)
+{
+    acr_buf b = {0};
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (i)
+            acr_buf_putc(&b, ' ');
+        if (a[0] && strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_./:=@%+,") == strlen(a)) {
+            acr_buf_puts(&b, a);
+            continue;
+        }
+        acr_buf_putc(&b, '\'');
+        for (const char *p = a; *p; p++) {
+            if (*p == '\'')
+                acr_buf_puts(&b, "'\\''");
+            else
+                acr_buf_putc(&b, *p);
+        }
+        acr_buf_putc(&b, '\'');
+    }
+    acr_buf_putc(&b, '\0');
+    if (!b.oom)
+        return b.p;
+    acr_buf_release(&b);
+    return NULL;
+}
+
 int acr_cli_parse(acr_config *c, int argc, char **argv)
 {
     memset(c, 0, sizeof *c);
+    c->command_line = shell_line(argc, argv); /* before the parser reorders argv */
     c->job.concurrency = 50;
     c->job.timeout = 30 * ACR_SEC;
     c->job.client.connect_timeout = 10 * ACR_SEC;
@@ -758,6 +817,7 @@ void acr_cli_release(acr_config *c)
     free(c->sitemaps);
     free(c->data);
     free(c->writeout_buf);
+    free(c->command_line);
 }
 
 void acr_cli_fit_fd_limit(acr_config *c)

@@ -33,6 +33,11 @@ typedef struct acr_config {
     acr_report_kind report;
     const char *report_file;
     const char *log_skipped;    /* --log-skipped FILE, "-" for stderr */
+    const char *warc;           /* --warc FILE, or NULL */
+    bool warc_gzip;             /* --warc-gzip */
+    uint64_t warc_max_size;     /* --warc-max-size; 0: one file */
+    const char *state_dir;      /* --state DIR, or NULL */
+    char *command_line;         /* as typed, shell-quoted, for the WARC's warcinfo */
     const char **sitemaps;      /* --sitemap URLs */
     size_t nsitemaps;
     int64_t deadline;           /* --deadline for the whole run; 0: none */

@@ -32,12 +32,14 @@ int acr_output_flush(acr_output *o)
             continue;
         if (n <= 0) {
             o->broken = true;
+            o->error = n < 0 ? errno : ENOSPC;
             break;
         }
         off += (size_t)n;
+        o->flushed += (uint64_t)n;
     }
     o->len = 0;
-    return o->broken ? -EPIPE : 0;
+    return o->broken ? -o->error : 0;
 }
 
 static void put(acr_output *o, const char *s, size_t n)
@@ -580,5 +582,5 @@ int acr_output_record(acr_output *o, const acr_record *r)
         writeout(o, o->wfmt, r, NULL, 0, NULL);
     else
         text_record(o, r);
-    return o->broken ? -EPIPE : 0;
+    return o->broken ? -o->error : 0;
 }

@@ -16,13 +16,18 @@ typedef struct acr_output {
     const char *wfmt;       /* -w template */
     char buf[65536];
     size_t len;
-    bool broken;            /* the reader went away (EPIPE) */
+    uint64_t flushed;       /* bytes written to fd so far */
+    bool broken;            /* a write failed: nothing more is written */
+    int error;              /* why: EPIPE (the reader went away), ENOSPC ... */
 } acr_output;
 
 void acr_output_init(acr_output *o, int fd, acr_format fmt, const char *wfmt);
-/* Formats and buffers one record. 0, or -EPIPE once the reader has gone. */
+/* Formats and buffers one record. 0, or -EPIPE once the reader has gone, or the
+ * -errno of a write that failed otherwise (a full disk). */
 int acr_output_record(acr_output *o, const acr_record *r);
 int acr_output_flush(acr_output *o);
+/* Bytes of records given so far, written or buffered. */
+static inline uint64_t acr_output_bytes(const acr_output *o) { return o->flushed + o->len; }
 /* Checks a -w template: NULL if fine, else the unknown variable's name. */
 const char *acr_output_check_writeout(const char *fmt, char *buf, size_t len);
 /* True when the template shows response headers (%{content_type}, %{header_json},

@@ -268,7 +268,14 @@ static void crawl_json(FILE *f, const acr_crawl_stats *c)
     fprintf(f, "},\"pages_per_s_by_tenth\":[");
     for (int t = 0; t < 10; t++)
         fprintf(f, "%s%.1f", t ? "," : "", c->rate_by_tenth[t]);
-    fprintf(f, "]},");
+    fprintf(f, "]");
+    if (c->state)
+        fprintf(f, ",\"state\":{\"runs_before\":%llu,\"pages_before\":%llu,\"errors_before\":%llu,"
+                   "\"bytes_before\":%llu,\"wall_before_s\":%.3f,\"pages_all_runs\":%llu,\"deferred\":%llu}",
+                (unsigned long long)c->runs_before, (unsigned long long)c->pages_before,
+                (unsigned long long)c->errors_before, (unsigned long long)c->bytes_before, c->wall_before_s,
+                (unsigned long long)(c->pages_before + c->pages - c->deferred), (unsigned long long)c->deferred);
+    fprintf(f, "},");
 }
 
 void acr_report_crawl(FILE *f, const acr_crawl_stats *c)
@@ -301,6 +308,13 @@ void acr_report_crawl(FILE *f, const acr_crawl_stats *c)
             fprintf(f, " %.0f", c->rate_by_tenth[t]);
     }
     fprintf(f, "\n");
+    if (c->state)
+        fprintf(f, "  state: this run %llu pages, all %llu run%s %llu pages (%llu errors, %.1f s before this one); "
+                   "%llu left for the next run\n",
+                (unsigned long long)(c->pages - c->deferred), (unsigned long long)(c->runs_before + 1),
+                c->runs_before ? "s" : "", (unsigned long long)(c->pages_before + c->pages - c->deferred),
+                (unsigned long long)c->errors_before,
+                c->wall_before_s, (unsigned long long)c->deferred);
 }
 
 void acr_report_json(FILE *f, const acr_summary *s, const acr_crawl_stats *crawl)

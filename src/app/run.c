@@ -17,13 +17,14 @@
 #include "jobs/curlengine.h"
 #include "jobs/fetchjob.h"
 #include "jobs/input.h"
+#include "keep.h"
 #include "output.h"
 #include "progress.h"
 #include "report.h"
 #include "run.h"
 #include "util/heap.h"
 
-enum why { RUN_DONE, RUN_FIRST, RUN_DEADLINE, RUN_INTERRUPTED };
+enum why { RUN_DONE, RUN_FIRST, RUN_DEADLINE, RUN_INTERRUPTED, RUN_FAILED };
 
 /* What the program keeps for one run, whatever the engine. */
 struct session {
@@ -37,6 +38,7 @@ struct session {
     unsigned first_ok;
     acr__heap held;             /* --ordered: records waiting for their turn, by seq */
     uint64_t next_seq;
+    acr_keep keep;              /* --warc, --state */
 };
 
 /* ---- records ---- */
@@ -52,11 +54,24 @@ static void hold(struct session *s, acr_record *r)
         acr_record_free(r); /* cannot hold it: it was counted, its line is lost */
 }
 
+/* A write of records that failed for another reason than a reader gone away. */
+static void output_failed(struct session *s, int rc)
+{
+    if (rc == -EPIPE)
+        exit(ACR_EXIT_PIPE); /* the reader went away (| head): end quietly, at once */
+    acr_keep_fail(&s->keep, rc, "writing the records: %s", strerror(-rc));
+}
+
 static void write_record(struct session *s, acr_record *r)
 {
     acr_progress_hold(&s->prog); /* a shared terminal: the line steps aside until the flush */
-    if (acr_output_record(&s->out, r) == -EPIPE)
-        exit(ACR_EXIT_PIPE); /* the reader went away (| head): end quietly, at once */
+    if (acr_keep_before(&s->keep, r)) {
+        int rc = acr_output_record(&s->out, r);
+        if (rc != 0)
+            output_failed(s, rc);
+        else
+            acr_keep_after(&s->keep, r, &s->out);
+    }
     acr_record_free(r);
 }
 
@@ -103,8 +118,10 @@ static int64_t next_wake(const struct session *s, int64_t deadline)
 static void flush_output(void *arg)
 {
     struct session *s = arg;
-    if (acr_output_flush(&s->out) == -EPIPE)
-        exit(ACR_EXIT_PIPE);
+    int rc = acr_output_flush(&s->out);
+    if (rc != 0)
+        output_failed(s, rc);
+    acr_keep_commit(&s->keep); /* after the records it points into */
     acr_progress_release(&s->prog);
 }
 
@@ -165,6 +182,12 @@ static int acrawl_main(void *arg)
         return 0;
     }
     acr_loop_on_block(acr_loop_current(), flush_output, s);
+    rc = acr_keep_start(&s->keep, a->job); /* before any task of the job runs */
+    if (rc != 0) {
+        a->rc = rc;
+        s->why = RUN_FAILED;
+        acr_job_stop(a->job);
+    }
     acr_task *sig = NULL;
     if (a->sigfd >= 0)
         acr_spawn(NULL, &sig, sigint_main, a);
@@ -182,6 +205,10 @@ static int acrawl_main(void *arg)
             s->why = RUN_DEADLINE;
             acr_job_stop(a->job);
         }
+        if (s->keep.error && s->why != RUN_FAILED) {
+            s->why = RUN_FAILED; /* the disk is full, say: what is fetched could not be kept */
+            acr_job_stop(a->job);
+        }
         acr_progress_update(&s->prog, &s->sum, acr_job_inflight(a->job), acr_job_urls_read(a->job),
                             acr_job_input_done(a->job));
     }
@@ -194,8 +221,10 @@ static int acrawl_main(void *arg)
         a->rc = ACR_EXIT_USAGE;
     }
     acr_loop_on_block(acr_loop_current(), NULL, NULL);
-    if (acr_job_crawl(a->job))
+    if (acr_job_crawl(a->job)) {
         acr_crawl_stats_get(acr_job_crawl(a->job), &s->crawl);
+        s->crawl.deferred = s->keep.deferred;
+    }
     acr_job_free(a->job);
     acr_chan_free(records);
     return 0;
@@ -301,6 +330,8 @@ static int exit_code(const struct session *s, int rc)
 {
     if (rc != 0)
         return rc;
+    if (s->keep.error)
+        return ACR_EXIT_FAILED;
     switch (s->why) {
     case RUN_INTERRUPTED:
         return ACR_EXIT_INTERRUPTED;
@@ -410,6 +441,17 @@ static int run_once(acr_config *c, int out_fd, const char *label, acr_summary *s
         return ACR_EXIT_USAGE;
     }
     struct session s = {.c = c};
+    int krc = acr_keep_open(&s.keep, c, out_fd);
+    if (krc != 0) {
+        if (rep && rep != stderr)
+            fclose(rep);
+        close_skip_log(skips);
+        acr_input_free(in);
+        return krc;
+    }
+    c->job.capture = c->warc != NULL;
+    c->job.archive = acr_keep_archive;
+    c->job.archive_arg = &s.keep;
     acr__heap_init(&s.held, seq_less, NULL);
     acr_output_init(&s.out, out_fd, c->format, c->writeout);
     acr_summary_init(&s.sum, label, c->job.concurrency, acr_now());
@@ -418,6 +460,7 @@ static int run_once(acr_config *c, int out_fd, const char *label, acr_summary *s
     int rc = c->engine == ACR_ENGINE_CURL ? run_curl(&s, in) : run_acrawl(&s, in);
     flush_held(&s);
     flush_output(&s);
+    acr_keep_close(&s.keep);
     acr_progress_clear(&s.prog);
     s.sum.input_wait_ns = acr_input_wait_ns(in);
     acr_summary_finish(&s.sum);

@@ -2,6 +2,7 @@
  * with their digests known up front, one gzip member each, files that rotate and
  * that hold only whole records up to the last sync. */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -763,6 +764,22 @@ static int open_file(acr_warc *w, unsigned idx, uint64_t offset, bool resume)
     return offset == 0 ? write_info(w) : 0;
 }
 
+/* For the crash tests (tests/cli/state.bats): ACRAWL_TEST_KILL_IN_ROTATION=N kills
+ * the process with SIGKILL in its Nth rotation, the new file created with a torn
+ * warcinfo in it: the worst moment for a resume to find. */
+static void crash_test(acr_warc *w)
+{
+    static unsigned rotations;
+    const char *at = getenv("ACRAWL_TEST_KILL_IN_ROTATION");
+    if (!at || strtoul(at, NULL, 10) != ++rotations)
+        return;
+    char *name = file_name(w->path, w->file + 1);
+    int fd = name ? open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+    ssize_t torn = fd >= 0 ? write(fd, "WARC/1.1\r\nWARC-Type: warc", 25) : 0;
+    (void)torn; /* killed all the same */
+    kill(getpid(), SIGKILL);
+}
+
 /* Leaves a full file for the next one. The old file is made durable first: the
  * position moves past it, and acr_warc_sync syncs only the current file. */
 static int rotate(acr_warc *w)
@@ -773,6 +790,7 @@ static int rotate(acr_warc *w)
     w->fd = -1;
     if (close(fd) < 0)
         return fail(w, -errno, "close");
+    crash_test(w);
     return open_file(w, w->file + 1, 0, false);
 }
 

@@ -507,6 +507,17 @@ void acr_frontier_set_robots(acr_frontier *f, acr_origin *o, acr_robots *rules, 
     update(f, o);
 }
 
+int acr_frontier_preset_robots(acr_frontier *f, const char *origin, acr_robots *rules)
+{
+    acr_origin *o = origin_get(f, origin);
+    if (!o) {
+        acr_robots_free(rules);
+        return -ENOMEM;
+    }
+    acr_frontier_set_robots(f, o, rules, 0);
+    return 0;
+}
+
 void acr_frontier_drop(acr_frontier *f, const char *reason)
 {
     /* Spilled URLs come back one at a time, each dropped at once. */
@@ -524,6 +535,7 @@ void acr_frontier_drop(acr_frontier *f, const char *reason)
 }
 
 unsigned acr_frontier_robots_tries(const acr_origin *o) { return o->robots_tries; }
+const char *acr_frontier_origin_name(const acr_origin *o) { return o->name; }
 
 void acr_frontier_stats_get(const acr_frontier *f, acr_frontier_stats *out)
 {

@@ -76,6 +76,13 @@ void acr_frontier_done(acr_frontier *f, acr_crawl_url *u);
  * retry_at; NULL with retry_at 0: given up, its URLs are skipped ("robots-unavailable"). */
 void acr_frontier_set_robots(acr_frontier *f, acr_origin *o, struct acr_robots *rules, int64_t retry_at);
 
+/* origin's robots.txt is known already (a resumed crawl): its URLs follow rules
+ * (owned by the frontier from now on) without a fetch. 0 or -ENOMEM (rules freed). */
+int acr_frontier_preset_robots(acr_frontier *f, const char *origin, struct acr_robots *rules);
+
+/* o's name: "scheme://host:port". */
+const char *acr_frontier_origin_name(const acr_origin *o);
+
 /* How many times o's robots.txt has been asked for so far (1 during the first fetch). */
 unsigned acr_frontier_robots_tries(const acr_origin *o);
 

@@ -50,7 +50,7 @@
 #define WBUF_FLUSH (1u << 20)   /* the snapshot writer writes in pieces this big */
 #define POS_SIZE 36             /* an encoded acr_state_pos */
 
-enum { E_RUN = 1, E_QUEUED, E_DONE, E_ROBOTS, E_END, E_TOTALS = 10, E_SEEN, E_SNAPEND };
+enum { E_RUN = 1, E_QUEUED, E_DONE, E_ROBOTS, E_END, E_MARK, E_TOTALS = 10, E_SEEN, E_SNAPEND };
 enum { F_SITEMAP = 1, F_PARENT = 2 };
 
 /* Bytes of an entry in memory, growable; no sticky failure (unlike acr_buf): a failed
@@ -344,6 +344,13 @@ static bool parse_done(const struct ent *en, struct done *o)
     dec_pos(&d, &o->pos);
     o->ok = ok == 1;
     return dend(&d) && ok <= 1;
+}
+
+static bool parse_mark(const struct ent *en, acr_state_pos *pos)
+{
+    struct dec d = {en->body, en->len, false};
+    dec_pos(&d, pos);
+    return dend(&d);
 }
 
 static bool parse_time(const struct ent *en, int64_t *t)
@@ -947,6 +954,8 @@ static bool replay_entry(struct replay *rp, const struct ent *en, int *rc)
             return false;
         *rc = omap_put(&rp->robots, acr__hash64(rb.origin, rb.lorigin), 1 + en->off);
         return true;
+    case E_MARK:
+        return parse_mark(en, &rp->acc.pos);
     default:
         return false;
     }
@@ -1239,6 +1248,19 @@ int acr_state_done(acr_state *s, const char *url, bool ok, uint64_t bytes, const
     return 0;
 }
 
+int acr_state_mark(acr_state *s, const acr_state_pos *pos)
+{
+    if (!s->loaded || !pos)
+        return -EINVAL;
+    struct enc e;
+    int rc = entry_begin(&s->out, E_MARK, POS_SIZE, &e);
+    if (rc != 0)
+        return rc;
+    enc_pos(&e, pos);
+    entry_end(&s->out, &e);
+    return 0;
+}
+
 int acr_state_robots(acr_state *s, const char *origin, int status, const char *body, size_t len)
 {
     if (!s->loaded || !origin || (len && !body))
@@ -1518,6 +1540,12 @@ int acr_state_sync(acr_state *s)
     if (s->jfd < 0)
         return 0;
     return fdatasync(s->jfd) == 0 ? 0 : -errno;
+}
+
+void acr_state_discard(acr_state *s)
+{
+    if (s)
+        s->out.len = 0;
 }
 
 int acr_state_close(acr_state *s, char *err, size_t errlen)

@@ -102,6 +102,11 @@ int acr_state_queued(acr_state *s, const acr_state_url *u);
  * in any order. 0; -EINVAL (not loaded); -ENOMEM. */
 int acr_state_done(acr_state *s, const char *url, bool ok, uint64_t bytes, const acr_state_pos *pos);
 
+/* Buffers a move of the outputs that is not a page (a robots.txt exchange written to
+ * the WARC): loads give the latest of marks and done entries as the position.
+ * 0; -EINVAL (not loaded); -ENOMEM. */
+int acr_state_mark(acr_state *s, const acr_state_pos *pos);
+
 /* Buffers origin's robots.txt outcome (status: HTTP status or the caller's code).
  * 0; -E2BIG (origin over ACR_STATE_STR_MAX or len over ACR_STATE_ROBOTS_MAX: the caller
  * stores a truncated body or none); -EINVAL (not loaded); -ENOMEM. */
@@ -127,6 +132,12 @@ int acr_state_sync(acr_state *s);
 /* Commits, journals the end of this run, syncs, unlocks DIR and frees s (always, even
  * on error). 0 or -errno with err set. s may be NULL. */
 int acr_state_close(acr_state *s, char *err, size_t errlen);
+
+/* Forgets the entries not committed yet, for a run that could not write its outputs:
+ * their done entries may point past what was written. Safe: a URL queued among them
+ * was found by a page whose done is among them too (or never came), and that page is
+ * fetched again on resume. */
+void acr_state_discard(acr_state *s);
 
 /* For tests: compact once the journal has grown past n bytes (0: the default). */
 void acr_state_set_compact_bytes(acr_state *s, uint64_t n);

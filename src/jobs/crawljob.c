@@ -16,12 +16,14 @@
 #include "acrawl/error.h"
 #include "acrawl/task.h"
 #include "acrawl/url.h"
+#include "archive/warc.h"
 #include "attempts.h"
 #include "common.h"
 #include "crawl/frontier.h"
 #include "crawl/links.h"
 #include "crawl/robots.h"
 #include "crawl/sitemap.h"
+#include "crawl/state.h"
 #include "crawljob.h"
 #include "fetchjob.h"
 #include "mirror.h"
@@ -83,6 +85,10 @@ struct acr_crawl {
     int64_t next_start;
     unsigned rng;
     acr_crawl_stats st;
+    acr_state *state;           /* --state, or NULL */
+    bool resuming;              /* the state held a crawl: seeds are read before pages go */
+    acr_state_pos resume_pos;
+    acr_state_totals resume_tot;
 };
 
 /* A fetch task's work: one URL from the frontier. */
@@ -309,6 +315,18 @@ static const char *refused(acr_crawl *c, const acr_url *u, unsigned depth, acr_v
     return why ? why : trap(c, u);
 }
 
+/* --state: the URL just queued goes into the journal (written at the program's next
+ * commit). A failure to buffer it is memory running out: the URL is still fetched in
+ * this run, only a resume after a crash would not know it. */
+static void journal(acr_crawl *c, const char *url, const char *parent, unsigned depth, acr_via via, uint64_t line,
+                    bool sitemap)
+{
+    if (!c->state)
+        return;
+    acr_state_url su = {.url = url, .parent = parent, .depth = depth, .via = via, .line = line, .sitemap = sitemap};
+    acr_state_queued(c->state, &su);
+}
+
 /* A URL found by the crawl (seed, link, redirect target): queued once if it is in
  * scope and within the limits, else reported skipped. */
 static void consider(acr_crawl *c, const char *text, const char *parent, unsigned depth, acr_via via, uint64_t line)
@@ -328,6 +346,8 @@ static void consider(acr_crawl *c, const char *text, const char *parent, unsigne
         c->st.skipped_trap++;
     } else if (acr_frontier_push(c->frontier, u.href, u.origin, depth, parent, via, line) != 0) {
         why = "out-of-memory";
+    } else {
+        journal(c, u.href, parent, depth, via, line, false);
     }
     if (why)
         skipped(c, u.href, parent, why);
@@ -342,8 +362,12 @@ static void consider_sitemap(acr_crawl *c, const char *text, const char *parent)
     if (acr_url_parse(&u, text, NULL, 0) != 0)
         return;
     const char *why = acr_url_normalize(&u) != 0 ? "out-of-memory" : out_of_scope(c, &u);
-    if (!why && first_time(c, &u) && acr_frontier_push_sitemap(c->frontier, u.href, u.origin, parent) != 0)
-        why = "out-of-memory";
+    if (!why && first_time(c, &u)) {
+        if (acr_frontier_push_sitemap(c->frontier, u.href, u.origin, parent) != 0)
+            why = "out-of-memory";
+        else
+            journal(c, u.href, parent, 0, ACR_VIA_SITEMAP, 0, true);
+    }
     if (why)
         skipped(c, u.href, parent, why);
     acr_url_release(&u);
@@ -492,6 +516,15 @@ static void fetch_page(acr_crawl *c, const acr_crawl_url *u, const acr_url *base
     rq.follow = false; /* redirect targets go through the frontier: each URL once */
     rq.sink = page_sink;
     rq.sink_arg = &pg;
+    if (c->o.capture) {
+        r->warc = acr_warc_capture_new();
+        if (!r->warc) {
+            acr_record_fail(r, -ENOMEM, "out of memory (WARC capture)");
+            return;
+        }
+        rq.tap = &acr_warc_tap;
+        rq.tap_arg = r->warc;
+    }
     acr_attempts a = {.client = c->client, .timeout = c->o.timeout, .retry = c->o.retry, .rng = &c->rng,
                       .restart = page_restart, .restart_arg = &pg};
     r->start = acr_now();
@@ -584,6 +617,9 @@ static void robots_outcome(acr_crawl *c, acr_crawl_url *u, const acr_response *r
 {
     acr_robots *rules = NULL;
     int64_t retry_at = 0;
+    bool known = resp->error == 0 && resp->status >= 200 && resp->status < 500;
+    if (known && c->state) /* kept for a resumed crawl; unavailable ones are asked again */
+        acr_state_robots(c->state, acr_frontier_origin_name(u->origin), resp->status, body->p ? body->p : "", body->len);
     if (resp->error == 0 && resp->status >= 200 && resp->status < 300) {
         c->st.robots_ok++;
         acr_robots_parse(&rules, body->p ? body->p : "", body->len, AGENT);
@@ -621,7 +657,15 @@ static int robots_main(void *arg)
     rq.max_redirs = 5;
     rq.sink = robots_sink;
     rq.sink_arg = &body;
+    acr_warc_capture *cap = c->o.capture ? acr_warc_capture_new() : NULL;
+    if (cap) {
+        rq.tap = &acr_warc_tap;
+        rq.tap_arg = cap;
+    }
     acr_fetch(c->client, &rq, acr_deadline_in(c->o.timeout), &resp);
+    if (cap && c->o.archive)
+        c->o.archive(c->o.archive_arg, cap); /* not a page: no record carries it */
+    acr_warc_capture_free(cap);
     if (!acr_cancelled())
         robots_outcome(c, u, &resp, &body);
     acr_response_release(&resp);
@@ -771,7 +815,11 @@ static void dispatch(acr_crawl *c)
 static int dispatcher_main(void *arg)
 {
     acr_crawl *c = arg;
-    dispatch(c);
+    /* A resumed crawl's pages find links whose scope the seeds decide: the seeds
+     * (the same as before, or the state would have refused them) are read first. */
+    bool joined = c->resuming && acr_task_join(c->reader, ACR_FOREVER, NULL) == 0;
+    if (!c->resuming || joined)
+        dispatch(c);
     /* Stopping, or nothing left: every task hands over its record first. */
     acr_shield(1);
     if (c->reader)
@@ -805,6 +853,62 @@ static int compile(regex_t *re, bool *has, const char *pattern, const char *what
     return 0;
 }
 
+/* ---- --state: a resumed crawl ---- */
+
+static void resume_seen(void *arg, uint64_t fp) { acr__fpset_add(&((acr_crawl *)arg)->seen, fp); }
+
+static void resume_robots(void *arg, const char *origin, int status, const char *body, size_t len)
+{
+    acr_crawl *c = arg;
+    acr_robots *rules = NULL;
+    if (status >= 200 && status < 300)
+        acr_robots_parse(&rules, body, len, AGENT);
+    else
+        acr_robots_allow_all(&rules);
+    if (rules)
+        acr_frontier_preset_robots(c->frontier, origin, rules);
+}
+
+/* A URL queued in an earlier run and not done (in flight at the stop, or waiting):
+ * queued again, not journaled again. */
+static void resume_pending(void *arg, const acr_state_url *su)
+{
+    acr_crawl *c = arg;
+    acr_url u;
+    if (acr_url_parse(&u, su->url, NULL, 0) != 0)
+        return; /* it parsed when it was queued: only memory can fail here */
+    if (c->co->host_page_cap) {
+        uint64_t *n = host_count(&c->host_pages, u.host);
+        if (n)
+            ++*n;
+    }
+    if (su->sitemap)
+        acr_frontier_push_sitemap(c->frontier, su->url, u.origin, su->parent);
+    else
+        acr_frontier_push(c->frontier, su->url, u.origin, su->depth, su->parent, (acr_via)su->via, su->line);
+    acr_url_release(&u);
+}
+
+static int resume(acr_crawl *c, char *err, size_t errlen)
+{
+    c->state = c->co->state;
+    if (!c->state)
+        return 0;
+    c->resuming = acr_state_resuming(c->state);
+    acr_state_visit v = {.seen = resume_seen, .robots = resume_robots, .pending = resume_pending};
+    int rc = acr_state_load(c->state, &v, c, &c->resume_pos, &c->resume_tot, err, errlen);
+    c->pages_started = c->resume_tot.pages; /* --max-pages counts every run's pages */
+    return rc;
+}
+
+void acr_crawl_resumed(const acr_crawl *c, acr_state_pos *pos, acr_state_totals *tot)
+{
+    if (pos)
+        *pos = c->resume_pos;
+    if (tot)
+        *tot = c->resume_tot;
+}
+
 static int setup(acr_crawl *c, char *err, size_t errlen)
 {
     acr_frontier_opts fo = {.per_host = c->co->per_host, .wait = c->co->wait, .random_wait = c->co->random_wait,
@@ -834,6 +938,8 @@ static int setup(acr_crawl *c, char *err, size_t errlen)
     c->fetches = acr_group_new();
     if (rc == 0 && (!c->slots || !c->fetches))
         rc = -ENOMEM;
+    if (rc == 0)
+        rc = resume(c, err, errlen);
     return rc;
 }
 
@@ -964,4 +1070,10 @@ void acr_crawl_stats_get(const acr_crawl *c, acr_crawl_stats *out)
     out->frontier_peak = fs.queued_peak;
     out->spilled = fs.spilled;
     out->origins = fs.origins;
+    out->state = c->state != NULL;
+    out->runs_before = c->resume_tot.runs;
+    out->pages_before = c->resume_tot.pages;
+    out->errors_before = c->resume_tot.errors;
+    out->bytes_before = c->resume_tot.bytes;
+    out->wall_before_s = (double)c->resume_tot.elapsed_ns / 1e9;
 }

@@ -43,6 +43,7 @@ typedef struct acr_crawl_opts {
     size_t frontier_mem;        /* bytes of queued URLs in memory; past it, on disk */
     acr_skipped_fn *skipped;
     void *skipped_arg;
+    struct acr_state *state;    /* --state: opened (crawl/state.h); loaded and journaled here */
 } acr_crawl_opts;
 
 /* What the report shows of a crawl. */
@@ -61,6 +62,11 @@ typedef struct acr_crawl_stats {
         uint64_t pages;
     } top_hosts[10];                            /* most pages first; host "" ends it */
     double rate_by_tenth[10];                   /* pages/s in each tenth of the run */
+    /* --state: the earlier runs on the state, and this run's pages a stop left for
+     * the next (the program fills deferred). */
+    bool state;
+    uint64_t runs_before, pages_before, errors_before, bytes_before, deferred;
+    double wall_before_s;
 } acr_crawl_stats;
 
 struct acr_job_opts;
@@ -77,5 +83,11 @@ bool acr_crawl_input_done(const acr_crawl *c);
 const char *acr_crawl_input_error(const acr_crawl *c);
 uint64_t acr_crawl_lines_lost(const acr_crawl *c);
 void acr_crawl_stats_get(const acr_crawl *c, acr_crawl_stats *out);
+
+struct acr_state_pos;
+struct acr_state_totals;
+/* With --state: where the outputs stood at the last page the state recorded as done,
+ * and the totals of earlier runs (zeros for a new state). */
+void acr_crawl_resumed(const acr_crawl *c, struct acr_state_pos *pos, struct acr_state_totals *tot);
 
 #endif

@@ -14,6 +14,7 @@
 #include "acrawl/error.h"
 #include "acrawl/task.h"
 #include "acrawl/url.h"
+#include "archive/warc.h"
 #include "attempts.h"
 #include "common.h"
 #include "fetchjob.h"
@@ -118,6 +119,10 @@ static int fetch_main(void *arg)
     } else {
         rq.sink = fd >= 0 ? acr__file_sink : NULL;
         rq.sink_arg = (void *)(intptr_t)fd;
+        if (j->o.capture && (r->warc = acr_warc_capture_new()) != NULL) {
+            rq.tap = &acr_warc_tap;
+            rq.tap_arg = r->warc;
+        }
         acr_response resp = {0};
         acr_attempts a = {.client = j->client, .timeout = j->o.timeout, .retry = j->o.retry, .rng = &j->rng,
                           .restart = fd >= 0 ? acr__file_restart : NULL, .restart_arg = (void *)(intptr_t)fd};

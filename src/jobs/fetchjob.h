@@ -12,6 +12,8 @@
 #include "crawljob.h"
 #include "input.h"
 
+struct acr_warc_capture;
+
 typedef struct acr_job_opts {
     unsigned concurrency;       /* requests in flight at most */
     int64_t timeout;            /* per attempt, from when it leaves the queue; ns */
@@ -23,6 +25,11 @@ typedef struct acr_job_opts {
     acr_request req;            /* template: method, headers, body, follow, decode */
     acr_client_opts client;
     acr_crawl_opts crawl;       /* crawl.on: seeds, links followed (crawljob.h) */
+    /* --warc: each record carries its exchanges (acr_record.warc) for the program to
+     * write; fetches without a record (robots.txt) are handed to archive. */
+    bool capture;
+    void (*archive)(void *arg, struct acr_warc_capture *cap);
+    void *archive_arg;
 } acr_job_opts;
 
 typedef struct acr_job acr_job;

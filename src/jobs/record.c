@@ -8,6 +8,7 @@
 
 #include "acrawl/error.h"
 #include "record.h"
+#include "archive/warc.h"
 #include "util/alloc.h"
 
 acr_record *acr_record_new(uint64_t line, uint64_t seq, const char *url)
@@ -66,6 +67,7 @@ void acr_record_free(acr_record *r)
     free(r->saved);
     free(r->parent);
     free(r->headers);
+    acr_warc_capture_free(r->warc);
     free(r);
 }
 

@@ -39,6 +39,8 @@ typedef struct acr_record {
     unsigned depth;             /* seeds 0 */
     unsigned links;             /* links found on the page */
     char *parent;               /* the page that linked it; NULL for seeds */
+    /* --warc: what this URL's fetch put on the wire (archive/warc.h), owned. */
+    struct acr_warc_capture *warc;
 } acr_record;
 
 acr_record *acr_record_new(uint64_t line, uint64_t seq, const char *url);

@@ -5,32 +5,6 @@
 
 load helpers
 
-# The URL paths of the records in out.json (JSON Lines), sorted.
-paths() { python3 -c '
-import json, sys, urllib.parse
-for l in open(sys.argv[1]):
-    print(urllib.parse.urlsplit(json.loads(l)["url"]).path)' "${1:-out.json}" | sort; }
-
-# No URL has two records.
-each_once() {
-  local dups
-  dups=$(python3 -c '
-import json, sys, collections
-c = collections.Counter(json.loads(l)["url"] for l in open(sys.argv[1]))
-print(" ".join(u for u, n in c.items() if n > 1))' "${1:-out.json}")
-  [ -z "$dups" ] || { echo "fetched twice: $dups"; return 1; }
-}
-
-# What a crawl of /site/graph/N/0 fetches with the defaults (pages, no requisites):
-# the pages, and every same-origin non-requisite they link.
-graph_set() {
-  local n=$1
-  for ((i = 0; i < n; i++)); do
-    printf '%s\n' "/site/graph/$n/$i" "/site/redir/$n/$i" "/site/private/$i" "/site/private/open/$i" \
-      "/site/file/$i.pdf" "/site/data/$i.json"
-  done | sort
-}
-
 @test "a crawl of the graph fetches exactly its pages and links, each once, nothing off-site" {
   run bash -c "'$ACRAWL' --crawl -l inf -j -q '$BASE/site/graph/12/0' >out.json"
   assert_success

@@ -54,6 +54,34 @@ stop_extras() {
   fi
 }
 
+# ---- crawl records (JSON Lines) ----
+
+# The URL paths of the records in out.json (JSON Lines), sorted.
+paths() { python3 -c '
+import json, sys, urllib.parse
+for l in open(sys.argv[1]):
+    print(urllib.parse.urlsplit(json.loads(l)["url"]).path)' "${1:-out.json}" | sort; }
+
+# No URL has two records.
+each_once() {
+  local dups
+  dups=$(python3 -c '
+import json, sys, collections
+c = collections.Counter(json.loads(l)["url"] for l in open(sys.argv[1]))
+print(" ".join(u for u, n in c.items() if n > 1))' "${1:-out.json}")
+  [ -z "$dups" ] || { echo "fetched twice: $dups"; return 1; }
+}
+
+# What a crawl of /site/graph/N/0 fetches with the defaults (pages, no requisites):
+# the pages, and every same-origin non-requisite they link.
+graph_set() {
+  local n=$1
+  for ((i = 0; i < n; i++)); do
+    printf '%s\n' "/site/graph/$n/$i" "/site/redir/$n/$i" "/site/private/$i" "/site/private/open/$i" \
+      "/site/file/$i.pdf" "/site/data/$i.json"
+  done | sort
+}
+
 # The usual hooks, for files that `load helpers` at their top: one test server per
 # file, each test in its own temporary directory. A file that needs more defines its
 # own hook after the load and calls start_server / stop_server itself.

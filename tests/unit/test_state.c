@@ -953,3 +953,31 @@ Test(state, bench_a_million_urls, .timeout = 600)
     bench("default", 0, 1);                 /* the default 64 MiB threshold */
     bench("batched", 0, 100);
 }
+
+Test(state, a_mark_moves_the_position_without_a_page_and_discard_forgets_the_buffer)
+{
+    acr_state *s = open_ok(dir, OPTS);
+    load_ok(s, NULL, NULL, NULL);
+    queue(s, "http://a.test/", NULL, 0, 0, 1, false);
+    acr_state_pos p1 = {.records_off = 100, .warc_file = 1, .warc_off = 50};
+    acr_state_pos p2 = {.records_off = 100, .warc_file = 2, .warc_off = 700};
+    cr_assert_eq(acr_state_done(s, "http://a.test/", true, 10, &p1), 0);
+    cr_assert_eq(acr_state_mark(s, &p2), 0);
+    commit_ok(s);
+    /* what a run that could not write its outputs had buffered is not journaled */
+    queue(s, "http://a.test/lost", "http://a.test/", 1, 1, 0, false);
+    acr_state_pos p3 = {.records_off = 900, .warc_file = 2, .warc_off = 900};
+    cr_assert_eq(acr_state_done(s, "http://a.test/lost", true, 10, &p3), 0);
+    acr_state_discard(s);
+    cr_assert_eq(acr_state_close(s, err, sizeof err), 0, "%s", err);
+
+    struct rec r;
+    acr_state_pos pos;
+    acr_state_totals tot;
+    reload(dir, &r, &pos, &tot);
+    pos_eq(&pos, &p2);
+    cr_assert_eq(tot.pages, 1, "a mark is not a page");
+    cr_assert_eq(r.nseen, 1);
+    cr_assert_str_eq(r.pend, "");
+    rec_free(&r);
+}

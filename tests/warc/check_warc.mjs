@@ -20,7 +20,8 @@
 // URL whose path is /P (content coding undone), else a violation.
 //
 // Prints a JSON summary on stdout: files, records, counts by type, and per target URL
-// its last response (status, payload bytes, payload sha1 in hex, truncated).
+// its last response (status, payload bytes, payload sha1 in hex, truncated) and how many
+// responses the files hold for it (count).
 // Exit status: 0 all good; 1 violations (each on stderr); 2 usage.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -219,7 +220,8 @@ function checkResponse(where, h, http, uri, to) {
     else if (requestUsed.has(t)) fail(where, `request ${t} already has a response`);
     requestUsed.add(t);
   }
-  const entry = { status: null, truncated: truncated || null, payload_bytes: null, payload_sha1: null };
+  const count = (summary.responses[uri] ? summary.responses[uri].count : 0) + 1;
+  const entry = { status: null, truncated: truncated || null, payload_bytes: null, payload_sha1: null, count };
   summary.responses[uri] = entry;
   if (!http) {
     if (!truncated) fail(where, 'response without a whole head and not WARC-Truncated');
