@@ -113,13 +113,16 @@ static int fetch_main(void *arg)
     free(it);
     acr_request rq = j->o.req;
     rq.url = r->url;
-    int fd = j->dirfd >= 0 ? acr__open_flat(j->dirfd, r->line, r->url, &r->saved) : -1;
-    if (j->dirfd >= 0 && fd < 0) {
+    bool no_capture = j->o.capture && !(r->warc = acr_warc_capture_new());
+    int fd = j->dirfd >= 0 && !no_capture ? acr__open_flat(j->dirfd, r->line, r->url, &r->saved) : -1;
+    if (no_capture) {
+        acr_record_fail(r, -ENOMEM, "out of memory (WARC capture)");
+    } else if (j->dirfd >= 0 && fd < 0) {
         fail_output_file(r, fd);
     } else {
         rq.sink = fd >= 0 ? acr__file_sink : NULL;
         rq.sink_arg = (void *)(intptr_t)fd;
-        if (j->o.capture && (r->warc = acr_warc_capture_new()) != NULL) {
+        if (r->warc) {
             rq.tap = &acr_warc_tap;
             rq.tap_arg = r->warc;
         }
