@@ -87,6 +87,26 @@ static char *state_options(const acr_config *c)
     return b.p;
 }
 
+/* Opens the WARC: afresh, or (resume non-NULL) continuing where the state says the
+ * last page done left it. 0, or an exit code with the reason printed. */
+static int open_warc(acr_keep *k, const acr_warc_pos *resume)
+{
+    char software[256];
+    snprintf(software, sizeof software, "acrawl/%s (%s)", ACRAWL_VERSION, acr_client_versions());
+    acr_warc_opts wo = {.path = k->c->warc, .gzip = k->c->warc_gzip, .max_size = k->c->warc_max_size,
+                        .software = software, .command_line = k->c->command_line};
+    char err[512] = "";
+    int rc = acr_warc_open(&k->warc, &wo, resume, err, sizeof err);
+    if (rc == 0)
+        return 0;
+    fprintf(stderr, "acrawl: --warc: %s\n", err[0] ? err : acr_strerror(rc));
+    /* A name that cannot be a file here is a usage error, as for --report-file; a
+     * disk that fails is not. */
+    bool bad_name = rc == -EINVAL || rc == -ENOENT || rc == -EACCES || rc == -EISDIR || rc == -ENOTDIR ||
+                    rc == -EROFS || rc == -ENAMETOOLONG;
+    return bad_name ? ACR_EXIT_USAGE : ACR_EXIT_FAILED;
+}
+
 int acr_keep_open(acr_keep *k, acr_config *c, int out_fd)
 {
     memset(k, 0, sizeof *k);
@@ -99,8 +119,8 @@ int acr_keep_open(acr_keep *k, acr_config *c, int out_fd)
         k->out_ino = (uint64_t)st.st_ino;
         k->out_base = (uint64_t)st.st_size;
     }
-    if (!c->state_dir)
-        return 0;
+    if (!c->state_dir || !c->job.crawl.on)
+        return c->warc ? open_warc(k, NULL) : 0; /* before anything is fetched */
     char *opts = state_options(c);
     if (!opts) {
         fprintf(stderr, "acrawl: --state %s: out of memory\n", c->state_dir);
@@ -138,31 +158,24 @@ static void cut_records(acr_keep *k, const acr_state_pos *pos)
 
 int acr_keep_start(acr_keep *k, acr_job *job)
 {
-    acr_state_pos pos = {0};
     const acr_crawl *crawl = acr_job_crawl(job);
-    if (k->state && crawl) {
-        acr_crawl_resumed(crawl, &pos, &k->before);
-        cut_records(k, &pos);
-        if (acr_state_resuming(k->state))
-            fprintf(stderr, "acrawl: --state %s: resuming after %llu run%s: %llu pages done\n", k->c->state_dir,
-                    (unsigned long long)k->before.runs, k->before.runs == 1 ? "" : "s",
-                    (unsigned long long)k->before.pages);
-    }
+    if (!k->state || !crawl)
+        return 0;
+    acr_state_pos pos = {0};
+    acr_crawl_resumed(crawl, &pos, &k->before);
+    cut_records(k, &pos);
+    bool resuming = acr_state_resuming(k->state);
+    if (resuming)
+        fprintf(stderr, "acrawl: --state %s: resuming after %llu run%s: %llu pages done\n", k->c->state_dir,
+                (unsigned long long)k->before.runs, k->before.runs == 1 ? "" : "s",
+                (unsigned long long)k->before.pages);
+    if (k->error)
+        return ACR_EXIT_FAILED;
     if (!k->c->warc)
-        return k->error ? ACR_EXIT_FAILED : 0;
-    char software[256];
-    snprintf(software, sizeof software, "acrawl/%s (%s)", ACRAWL_VERSION, acr_client_versions());
-    acr_warc_opts wo = {.path = k->c->warc, .gzip = k->c->warc_gzip, .max_size = k->c->warc_max_size,
-                        .software = software, .command_line = k->c->command_line};
+        return 0;
+    /* Before the first page was done, there is nothing of the WARC to keep. */
     acr_warc_pos wp = {.file = pos.warc_file, .offset = pos.warc_off};
-    bool resume = k->state && acr_state_resuming(k->state);
-    char err[512] = "";
-    int rc = acr_warc_open(&k->warc, &wo, resume ? &wp : NULL, err, sizeof err);
-    if (rc != 0) {
-        fprintf(stderr, "acrawl: --warc: %s\n", err[0] ? err : acr_strerror(rc));
-        return rc == -EINVAL ? ACR_EXIT_USAGE : ACR_EXIT_FAILED;
-    }
-    return k->error ? ACR_EXIT_FAILED : 0;
+    return open_warc(k, resuming && (wp.file || wp.offset) ? &wp : NULL);
 }
 
 static void warc_write(acr_keep *k, acr_warc_capture *cap)

@@ -37,11 +37,12 @@ typedef struct acr_keep {
 } acr_keep;
 
 /* Before the job starts: opens and locks --state DIR (refused when it holds another
- * crawl's options). 0, or ACR_EXIT_USAGE / ACR_EXIT_FAILED with the reason printed. */
+ * crawl's options), or without a state opens the WARC. 0, or ACR_EXIT_USAGE /
+ * ACR_EXIT_FAILED with the reason printed. */
 int acr_keep_open(acr_keep *k, acr_config *c, int out_fd);
-/* After the job started and before it runs: cuts the records file and the WARC back
- * to where a resumed state says they were, and opens the WARC. 0, or an exit code
- * with the reason printed. */
+/* With a state, after the job started (it loaded the state) and before it runs: cuts
+ * the records file and the WARC back to where the state says they were, and opens
+ * the WARC. 0, or an exit code with the reason printed. */
 int acr_keep_start(acr_keep *k, acr_job *job);
 /* Before r is printed: writes its WARC records. False when r is not to be printed: a
  * crawl page that a stop cancelled is left in the state for the next run. */

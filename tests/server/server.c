@@ -353,6 +353,20 @@ static int send_truncated(struct conn *c)
     return ACR_ECLOSED;
 }
 
+/* /eof/N: N bytes (as /bytes/N) whose end is the end of the connection: no
+ * Content-Length, no chunking (RFC 9112 §6.3, item 8). */
+static int send_until_close(struct conn *c, long n)
+{
+    acr_buf b = {0};
+    acr_buf_puts(&b, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n");
+    for (long i = 0; i < n; i++)
+        acr_buf_putc(&b, (char)('a' + i % 26));
+    if (!b.oom)
+        acr_stream_write(&c->s, b.p, b.len, acr_deadline_in(IDLE_TIMEOUT));
+    acr_buf_release(&b);
+    return ACR_ECLOSED;
+}
+
 static int send_garbage(struct conn *c)
 {
     const char *msg = "HELLO THIS IS NOT HTTP\r\n\r\n";
@@ -493,6 +507,8 @@ static int route(struct conn *c, const struct req *r)
         return send_bytes(c, r, n);
     if ((n = path_num(path, "/chunked/", 0, 1L << 30)) >= 0)
         return send_chunked(c, n);
+    if ((n = path_num(path, "/eof/", 0, 1L << 26)) >= 0)
+        return send_until_close(c, n);
     if ((n = path_num(path, "/gzip/", 0, 1L << 28)) >= 0)
         return send_compressed(c, r, n, 16 + MAX_WBITS, "gzip", 0);
     if ((n = path_num(path, "/deflate/", 0, 1L << 28)) >= 0)
