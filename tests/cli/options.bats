@@ -182,12 +182,16 @@ check_doc() {
 }
 
 @test "every acrawl-only flag of list mode is named by the note" {
-  # Crawl-mode flags never get that far: the libcurl engine cannot crawl.
-  for f in $(awk -F'\t' 'NR > 1 && $4 == "acrawl" && $5 ~ /list/ { print $1 }' table.tsv); do
+  # Crawl-mode flags never get that far: the libcurl engine cannot crawl. The --warc
+  # flags are refused instead: an archive silently missing would be worse.
+  for f in $(awk -F'\t' 'NR > 1 && $4 == "acrawl" && $5 ~ /list/ && $1 !~ /^--warc/ { print $1 }' table.tsv); do
     value=$(awk -F'\t' -v f="$f" '$1 == f && $3 != "" { print "1" }' table.tsv)
     run bash -c "'$ACRAWL' -q --engine curl $f $value '$BASE/ok' 2>&1 >/dev/null"
     assert_output "acrawl: note: $f applies to the acrawl engine only"
   done
+  run "$ACRAWL" -q --engine curl --warc x.warc --warc-gzip --warc-max-size 1M "$BASE/ok"
+  assert_failure 2
+  assert_output --partial "--warc archives what the acrawl engine puts on the wire"
 }
 
 @test "crawl-mode flags are refused in list mode, and --crawl with the libcurl engine" {
