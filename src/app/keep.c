@@ -156,6 +156,25 @@ static void cut_records(acr_keep *k, const acr_state_pos *pos)
     k->out_base = pos->records_off;
 }
 
+static void position(const acr_keep *k, const acr_output *out, acr_state_pos *pos);
+
+/* Where this run's outputs begin goes into the journal before any record is written:
+ * a run stopped before its first page was journaled done has then still told a
+ * resume which file to cut back, and where. */
+static int mark_start(acr_keep *k)
+{
+    acr_state_pos now;
+    position(k, NULL, &now);
+    char err[512] = "";
+    int rc = acr_state_mark(k->state, &now);
+    if (rc == 0)
+        rc = acr_state_commit(k->state, err, sizeof err);
+    if (rc == 0)
+        return 0;
+    fprintf(stderr, "acrawl: %s\n", err[0] ? err : acr_strerror(rc));
+    return ACR_EXIT_FAILED;
+}
+
 int acr_keep_start(acr_keep *k, acr_job *job)
 {
     const acr_crawl *crawl = acr_job_crawl(job);
@@ -171,11 +190,10 @@ int acr_keep_start(acr_keep *k, acr_job *job)
                 (unsigned long long)k->before.pages);
     if (k->error)
         return ACR_EXIT_FAILED;
-    if (!k->c->warc)
-        return 0;
     /* Before the first page was done, there is nothing of the WARC to keep. */
     acr_warc_pos wp = {.file = pos.warc_file, .offset = pos.warc_off};
-    return open_warc(k, resuming && (wp.file || wp.offset) ? &wp : NULL);
+    int rc = k->c->warc ? open_warc(k, resuming && (wp.file || wp.offset) ? &wp : NULL) : 0;
+    return rc ? rc : mark_start(k);
 }
 
 static void warc_write(acr_keep *k, acr_warc_capture *cap)
