@@ -55,8 +55,9 @@ all: acrawl $(if $(SERVER_SRC),$(SERVER_BIN)) $(EXAMPLE_BIN)
 deps:
 	@bash scripts/deps.sh
 
+# Through a new file: a running ./acrawl (a test, a bench) keeps its old inode.
 acrawl: $(BUILD)/acrawl
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/acrawl: $(BUILD)/main.o $(PROG_LIB) $(LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # run.sh -- acrawl's stress suite: the ASan+UBSan build cancelled at random points
 # (--first, --deadline, ^C once and twice, request timeouts in every phase, --retry
-# backoff, the libcurl engine) against real servers on loopback. Every run must end with
-# no sanitizer report, an expected exit, and exactly one record per URL line.
+# backoff, the libcurl engine, WARC output, resumable crawls killed with SIGKILL) against
+# real servers on loopback. Every run must end with no sanitizer report, an expected
+# exit, and exactly one record per URL line (a crawl: per page); a WARC must be valid to
+# tests/warc/check_warc.mjs and agree with the records.
 #
 #   tests/stress/run.sh [--short | --full] [--scenario NAME[,NAME...]] [--seed S] [--runs N]
 #   tests/stress/run.sh --scenarios          # list the scenarios
@@ -23,10 +25,11 @@ usage() {
 }
 
 SCENARIOS=(first deadline-fast sigint sigint2 t-dns deadline-slow retry curl-first curl-deadline
-           curl-sigint t-connect t-tls t-headers t-body t-mixed crawl)
+           curl-sigint t-connect t-tls t-headers t-body t-mixed crawl warc-cancel state-kill)
 declare -A SHORT_RUNS=([first]=3 [deadline-fast]=1 [sigint]=2 [sigint2]=2 [t-dns]=2 [deadline-slow]=1
                        [retry]=2 [curl-first]=1 [curl-deadline]=1 [curl-sigint]=2 [t-connect]=1
-                       [t-tls]=1 [t-headers]=1 [t-body]=1 [t-mixed]=1 [crawl]=2)
+                       [t-tls]=1 [t-headers]=1 [t-body]=1 [t-mixed]=1 [crawl]=2 [warc-cancel]=2
+                       [state-kill]=1)
 declare -A ABOUT=(
   [first]="--first N (1..50) on 1k/10k/100k URLs (--short: 1k/2k/10k) delayed 50-1500 ms, random -c"
   [deadline-fast]="--deadline at a random point (0.2-3 s) of 1 000 000 fast URLs"
@@ -44,6 +47,8 @@ declare -A ABOUT=(
   [curl-deadline]="--engine curl with --deadline at a random point"
   [curl-sigint]="--engine curl with ^C (once, or twice) at a random point"
   [crawl]="--crawl of 20 000- and 5 000-page graphs cut by --deadline or ^C: seeds once each, no URL twice"
+  [warc-cancel]="--warc (1 in 3 rotating at 64k-1M) on 10k/20k URLs (--full: 10k/100k) cut by --first, --deadline or ^C: WARC valid, a response per status, none past the attempts"
+  [state-kill]="--crawl --state --warc of a graph of 2000-5000 pages (--short: 2000-2200) killed -9 at 3-8 points (one may be ^C or --deadline), resumed to the end: every page once, WARC valid"
 )
 
 while [ $# -gt 0 ]; do
@@ -86,11 +91,25 @@ if ! { make -s -j2 all && make -s -j2 BUILD=build/asan OPT="-O1 -g" SANFLAGS="$S
 fi
 rm -f /tmp/stress-build.$$
 ACRAWL=$ROOT/build/asan/acrawl
+if ! grep -q __asan_init "$ACRAWL"; then
+  echo "stress: $ACRAWL is not the ASan build" >&2
+  exit 2
+fi
 SERVER=$ROOT/build/acrawl-testserver
 CERTS=$ROOT/build/certs
 export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:exitcode=86:handle_abort=1:abort_on_error=0:print_summary=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=87
 export LSAN_OPTIONS=exitcode=86
+
+# The WARC scenarios read the archives back with tests/warc/check_warc.mjs (warcio.js).
+for s in "${SELECTED[@]}"; do
+  case $s in warc-cancel | state-kill)
+    if ! command -v node >/dev/null || ! [ -d "$ROOT/tests/warc/node_modules/warcio" ]; then
+      echo "stress: scenario $s needs node and tests/warc/node_modules (scripts/deps.sh)" >&2
+      exit 2
+    fi ;;
+  esac
+done
 
 # ---- servers on loopback, each with a bounded lifetime, stopped by PID ----
 TMP=$(mktemp -d /tmp/acrawl-stress.XXXXXX)
@@ -202,7 +221,9 @@ list() {
   fi
 }
 
-# ---- scenarios: each sets LIST, ARGS, EXPECT and optionally SIG1, SIG2, KINDS, MINOK ----
+# ---- scenarios: each sets LIST, ARGS, EXPECT and optionally SIG1, SIG2, KINDS, MINOK,
+# WARC (the --warc file, checked), or STATE=1 (runstate.py: GRAPH, KILLS, STOP); DIR is
+# the run's directory ----
 BIG=1000000
 maybe_ordered() { if (( RANDOM % 4 == 0 )); then ARGS+=(--ordered); fi; }
 
@@ -317,13 +338,47 @@ sc_crawl() {
   CRAWL=1 WATCHDOG=90
 }
 
+sc_warc-cancel() {
+  if [ "$MODE" = full ]; then pick delay-10000 delay-100000 fast-100000; else pick delay-10000 fast-20000; fi
+  list "${R%-*}" "${R#*-}"; LIST=$L
+  pick 10 50 200 1000
+  WARC=$DIR/w.warc.gz
+  ARGS=(-c "$R" --cacert "$CERTS/ca.pem" --warc "$WARC")
+  if (( RANDOM % 3 == 0 )); then rnd 64 1024; ARGS+=(--warc-max-size "${R}k"); fi
+  maybe_ordered
+  local cut=3000 # ms; --short: 2000, the archive read back in about 2 s at most
+  [ "$MODE" = full ] || cut=2000
+  case $(( RANDOM % 3 )) in
+  0) rnd 1 50; ARGS+=(--first "$R"); EXPECT=0 MINOK=$R ;;
+  1) rnd 200 $cut; ARGS+=(--deadline "$(secs "$R")"); EXPECT=124,1 ;; # 1: all done first (bad-url lines)
+  *) rnd 20 $cut; SIG1=$R EXPECT=130 ;;
+  esac
+  WATCHDOG=90
+}
+sc_state-kill() {
+  if [ "$MODE" = full ]; then rnd 2000 5000; else rnd 2000 2200; fi
+  GRAPH=$R
+  LIST=$TMP/state-seeds-$GRAPH.txt # copied into the run's directory on a failure
+  printf '%s\n' "# a graph of $GRAPH pages" "http://$HTTP/site/graph/$GRAPH/0" >"$LIST"
+  WARC=$DIR/w.warc.gz
+  ARGS=(--crawl -l inf --state "$DIR/st" --warc "$WARC")
+  if (( RANDOM % 3 == 0 )); then rnd 64 1024; ARGS+=(--warc-max-size "${R}k"); fi
+  rnd 3 8; KILLS=$R
+  case $(( RANDOM % 4 )) in
+  0) STOP=sigint ;;
+  1) STOP=deadline ;;
+  esac
+  STATE=1 WATCHDOG=120
+}
+
 # ---- running ----
-declare -A NRUN NFAIL
+declare -A NRUN NFAIL SECS
 FAILS=()
 run_one() { # SCENARIO SEED
   local sc=$1 seed=$2 out
   RANDOM=$seed
   LIST= ARGS=() EXPECT= SIG1= SIG2= KINDS= MINOK= SUBSET= CRAWL= WATCHDOG=40
+  WARC= STATE= GRAPH= KILLS= STOP= DIR=$OUT/$sc-$seed
   "sc_$sc"
   local opt=()
   [ -n "$SIG1" ] && opt+=(--sigint "$SIG1")
@@ -332,8 +387,16 @@ run_one() { # SCENARIO SEED
   [ -n "$MINOK" ] && opt+=(--min-ok "$MINOK")
   [ -n "$SUBSET" ] && opt+=(--subset)
   [ -n "$CRAWL" ] && opt+=(--crawl)
-  out=$(python3 "$HERE/runone.py" --label "$sc seed=$seed" --dir "$OUT/$sc-$seed" --list "$LIST" \
-    --expect "$EXPECT" --watchdog "$WATCHDOG" "${opt[@]}" -- "$ACRAWL" -j --no-progress "${ARGS[@]}" "$LIST")
+  [ -n "$WARC" ] && opt+=(--warc "$WARC")
+  if [ -n "$STATE" ]; then
+    [ -n "$STOP" ] && opt+=(--stop "$STOP")
+    out=$(python3 "$HERE/runstate.py" --label "$sc seed=$seed" --dir "$DIR" --list "$LIST" --graph "$GRAPH" \
+      --kills "$KILLS" --seed "$seed" --watchdog "$WATCHDOG" "${opt[@]}" -- \
+      "$ACRAWL" -j --no-progress "${ARGS[@]}" "$LIST")
+  else
+    out=$(python3 "$HERE/runone.py" --label "$sc seed=$seed" --dir "$DIR" --list "$LIST" \
+      --expect "$EXPECT" --watchdog "$WATCHDOG" "${opt[@]}" -- "$ACRAWL" -j --no-progress "${ARGS[@]}" "$LIST")
+  fi
   local rc=$?
   NRUN[$sc]=$(( ${NRUN[$sc]:-0} + 1 ))
   if [ $rc -ne 0 ]; then
@@ -372,16 +435,17 @@ for sc in "${SELECTED[@]}"; do
       (( $(date +%s) - t0 >= share )) && break
     done
   fi
-  used=$(( used + $(date +%s) - t0 ))
+  SECS[$sc]=$(( $(date +%s) - t0 ))
+  used=$(( used + SECS[$sc] ))
   left=$(( left - 1 ))
 done
 
 echo
 echo "stress summary (mode $MODE, seed $SEED, $(( $(date +%s) - START )) s):"
-printf '  %-14s %5s %5s\n' scenario runs fails
+printf '  %-14s %5s %5s %6s\n' scenario runs fails secs
 total=0 failed=0
 for sc in "${SELECTED[@]}"; do
-  printf '  %-14s %5d %5d\n' "$sc" "${NRUN[$sc]:-0}" "${NFAIL[$sc]:-0}"
+  printf '  %-14s %5d %5d %6d\n' "$sc" "${NRUN[$sc]:-0}" "${NFAIL[$sc]:-0}" "${SECS[$sc]:-0}"
   total=$(( total + ${NRUN[$sc]:-0} )) failed=$(( failed + ${NFAIL[$sc]:-0} ))
 done
 printf '  %-14s %5d %5d\n' total "$total" "$failed"

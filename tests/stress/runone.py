@@ -4,12 +4,15 @@
 report, the expected exit, and the record invariant (check_records.py).
 
   runone.py --label L --dir D --list F --expect 124[,0] [--sigint MS [--sigint2 MS]]
-            [--subset] [--kinds K,..] [--min-ok N] [--watchdog S] -- ACRAWL ARGS...
+            [--subset] [--kinds K,..] [--min-ok N] [--watchdog S] [--warc FILE]
+            -- ACRAWL ARGS...
 
 --sigint MS counts from the moment acrawl has a SIGINT handler (read from
 /proc/PID/status), so a ^C never lands before the program can take it. Exits are
 written as numbers, a death by signal as sig2, sig11, .... Prints one line,
 "PASS ..." or "FAIL ...", plus the details of a failure; keeps D only on failure.
+--warc FILE (the --warc given to acrawl): the WARC files must also be valid and agree
+with the records (check_warc_records.py --mode list).
 """
 import argparse
 import os
@@ -20,8 +23,10 @@ import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import check_records  # noqa: E402
+import check_warc_records  # noqa: E402
 
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                    "AddressSanitizer:DEADLYSIGNAL", "ERROR: UndefinedBehaviorSanitizer",
@@ -108,6 +113,7 @@ def main():
     ap.add_argument("--kinds")
     ap.add_argument("--min-ok", type=int)
     ap.add_argument("--watchdog", type=float, default=120)
+    ap.add_argument("--warc", help="the --warc FILE of the command: check its files against the records")
     ap.add_argument("cmd", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     cmd = a.cmd[1:] if a.cmd and a.cmd[0] == "--" else a.cmd
@@ -168,6 +174,13 @@ def main():
         fails.append("record check:\n" + "\n".join(msgs))
     elif subset and not (a.subset or sent == 2):
         notes.append("records checked as a subset (the process died)")
+    if a.warc and not hung:
+        t1 = time.monotonic()
+        wok, wmsgs, wstats = check_warc_records.check(a.warc, out_path, a.dir, "list")
+        wstats["warc_check_s"] = f"{time.monotonic() - t1:.1f}"
+        stats.update(wstats)
+        if not wok:
+            fails.append("WARC check:\n" + "\n".join(wmsgs))
     summary = (f"{a.label} exit={rc} sigint_sent={sent} wall={wall:.2f}s records={stats['records']}"
                f"/{stats['url_lines']} " + " ".join(f"{k}={v}" for k, v in sorted(stats.items())
                                                     if k not in ("records", "url_lines", "missing", "duplicated")
