@@ -1,0 +1,130 @@
+/* markup.c -- the link extractor's pre-pass: tags and comments through, character
+ * data out (see markup.h). A small state machine that chunks may split
+ * anywhere; text is skipped with memchr. */
+#include <string.h>
+
+#include "markup.h"
+
+enum {
+    TEXT,       /* character data: dropped up to the next '<' */
+    LT,         /* '<' seen: what follows decides */
+    LT_BANG,    /* "<!" */
+    LT_DASH,    /* "<!-" */
+    TAG,        /* in a tag (or a declaration), copied to its '>' */
+    COMMENT,    /* in "<!--": copied through "-->" (copying too much is always safe:
+                 * libxml2 decides where the comment ends; only text is dropped) */
+};
+
+static bool letter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+static bool blank(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+
+void acr_markup_init(acr_markup *m) { memset(m, 0, sizeof *m); }
+
+/* Copies a tag's bytes from in to out up to and including its '>' (outside quotes);
+ * returns how many bytes of in it took and leaves the state TEXT when the tag ended. */
+static size_t tag(acr_markup *m, const unsigned char *in, size_t n, char *out)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = in[i++];
+        out[i - 1] = (char)c;
+        if (m->quote) {
+            if (c == (unsigned char)m->quote)
+                m->quote = 0;
+        } else if (c == '>') {
+            m->state = TEXT;
+            m->after_eq = false;
+            return i;
+        } else if (c == '=') {
+            m->after_eq = true;
+        } else if (m->after_eq && (c == '"' || c == '\'')) {
+            m->quote = (char)c; /* a value starts quoted only right after '=' (and blanks) */
+            m->after_eq = false;
+        } else if (!blank(c)) {
+            m->after_eq = false;
+        }
+    }
+    return i;
+}
+
+size_t acr_markup_filter(acr_markup *m, const char *data, size_t n, char *out)
+{
+    const unsigned char *in = (const unsigned char *)data;
+    size_t i = 0, o = 0;
+    if (!m->started && n > 0) {
+        m->started = true;
+        /* UTF-16/32 byte order marks: not ASCII-compatible */
+        if ((in[0] == 0xff && n > 1 && in[1] == 0xfe) || (in[0] == 0xfe && n > 1 && in[1] == 0xff))
+            m->raw = true;
+    }
+    if (m->raw || memchr(in, 0, n) || memchr(in, 0x1b, n))
+        m->raw = true; /* a NUL (UTF-16/32) or an ESC (ISO-2022): from here on, everything */
+    if (m->raw) {
+        memcpy(out, in, n);
+        return n;
+    }
+    while (i < n) {
+        switch (m->state) {
+        case TEXT: {
+            const unsigned char *lt = memchr(in + i, '<', n - i);
+            if (!lt)
+                return o;
+            i = (size_t)(lt - in) + 1;
+            m->state = LT;
+            break;
+        }
+        case LT: {
+            unsigned char c = in[i];
+            if (c == '!') {
+                i++;
+                m->state = LT_BANG;
+            } else if (letter(c) || c == '/' || c == '?') {
+                out[o++] = '<';
+                m->state = TAG;
+            } else {
+                m->state = TEXT; /* "<" then anything else is text to HTML too */
+            }
+            break;
+        }
+        case LT_BANG:
+            if (in[i] == '-') {
+                i++;
+                m->state = LT_DASH;
+            } else {
+                out[o++] = '<';
+                out[o++] = '!';
+                m->state = TAG; /* <!DOCTYPE ...>, <![CDATA[ ... */
+            }
+            break;
+        case LT_DASH:
+            if (in[i] == '-') {
+                i++;
+                memcpy(out + o, "<!--", 4);
+                o += 4;
+                m->state = COMMENT;
+                m->dashes = 0;
+            } else {
+                out[o++] = '<';
+                out[o++] = '!';
+                out[o++] = '-';
+                m->state = TAG; /* "<!-x": a bogus comment, to the next '>' */
+            }
+            break;
+        case TAG: {
+            size_t k = tag(m, in + i, n - i, out + o);
+            i += k;
+            o += k;
+            break;
+        }
+        case COMMENT: {
+            unsigned char c = in[i++];
+            out[o++] = (char)c;
+            if (c == '>' && m->dashes >= 2)
+                m->state = TEXT;
+            m->dashes = c == '-' ? (unsigned char)(m->dashes < 2 ? m->dashes + 1 : 2) : 0;
+            break;
+        }
+        }
+    }
+    return o;
+}
