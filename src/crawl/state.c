@@ -725,6 +725,8 @@ static int read_options(acr_state *s, char **out, size_t *len)
     return *out ? 1 : -ENOMEM;
 }
 
+static int new_journal(acr_state *s, uint64_t gen);
+
 static int check_options(acr_state *s, const char *options, char *err, size_t errlen)
 {
     char *stored;
@@ -742,7 +744,11 @@ static int check_options(acr_state *s, const char *options, char *err, size_t er
         return fail(err, errlen, -EBADMSG,
                     "state %s holds a journal but no options file: it is damaged or not acrawl's (move it away, or use another --state directory)",
                     s->dir);
-    rc = replace_file(s, "options", options, strlen(options));
+    /* The journal first: a state with options always has one, so options without a
+     * journal or a snapshot mean one was removed (see load_files). */
+    rc = new_journal(s, 0);
+    if (rc == 0)
+        rc = replace_file(s, "options", options, strlen(options));
     return rc ? io_fail(s, err, errlen, rc, "writing its options file") : 0;
 }
 
@@ -984,7 +990,10 @@ static int journal_check(acr_state *s, struct jrnl *j, struct replay *rp, char *
         if (k == N_BAD) {
             size_t n = get32(r.p + r.off);
             bool last = n > 0 && n <= ENTRY_MAX && r.off + ENT_HDR + n == r.len;
-            if (last || all_zero(r.p + r.off, r.len - r.off))
+            /* zeros from inside this entry on (a power loss): nothing whole follows it */
+            bool fits = n > 0 && n <= ENTRY_MAX && r.off + ENT_HDR + n < r.len;
+            bool zeros_after = fits && all_zero(r.p + r.off + ENT_HDR + n, r.len - (r.off + ENT_HDR + n));
+            if (last || zeros_after || all_zero(r.p + r.off, r.len - r.off))
                 break;
             return corrupt(s, err, errlen, "journal", r.off, "an entry fails its checksum and more follows");
         }
@@ -1119,6 +1128,11 @@ static int load_files(acr_state *s, struct snap *sn, struct jrnl *j, struct repl
         if (rc != 0)
             return rc;
     }
+    if (!j->m.exists && !sn->m.exists && s->resuming)
+        return fail(err, errlen, -EBADMSG,
+                    "state %s holds options but neither a journal nor a snapshot: they were removed, and a crawl "
+                    "started afresh would fetch and record every page again (move DIR away to start afresh)",
+                    s->dir);
     if (!j->m.exists)
         return 0;
     if (!header_ok(&j->m, J_MAGIC, &j->gen))
@@ -1157,7 +1171,8 @@ static int open_journal(acr_state *s, const struct jrnl *j)
         if (ftruncate(s->jfd, (off_t)j->end) != 0 || fdatasync(s->jfd) != 0)
             return -errno;
     }
-    s->compact_at = s->jlen + s->compact_bytes;
+    /* From the journal's start, not this run's: a crawl stopped often still compacts. */
+    s->compact_at = FILE_HDR + s->compact_bytes;
     return 0;
 }
 

@@ -419,6 +419,18 @@ Test(state, damage_in_the_middle_is_an_error_naming_where_damage_at_the_end_is_c
     expect_tail(&r, &pos, 4);
     rec_free(&r);
 
+    /* a power cut: the last 40 bytes zeroed (END and the done entry's end, its length
+     * and checksum intact), then 4 KiB more zeros */
+    char *k = malloc(bounds[NTAIL] + 4096);
+    memcpy(k, j, bounds[NTAIL]);
+    memset(k + bounds[NTAIL] - 40, 0, 40 + 4096);
+    cr_assert_gt(bounds[NTAIL] - 40, bounds[4] + 8, "the zeros start after the done entry's header");
+    spit(path_in(dir, "journal"), k, bounds[NTAIL] + 4096);
+    free(k);
+    reload(dir, &r, &pos, NULL);
+    expect_tail(&r, &pos, 4);
+    rec_free(&r);
+
     j[bounds[4]] = (char)0xff; /* an absurd length with more after it */
     j[bounds[4] + 3] = (char)0x7f;
     j[len - 1] = 1;
