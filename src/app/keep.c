@@ -13,6 +13,7 @@
 #include "keep.h"
 #include "kind.h"
 #include "run.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 
 void acr_keep_fail(acr_keep *k, int code, const char *fmt, ...)
@@ -75,6 +76,15 @@ static char *state_options(const acr_config *c)
     opt_num(&b, "no-sitemaps", co->no_sitemaps);
     for (size_t i = 0; i < co->nsitemaps; i++)
         opt_line(&b, "sitemap", co->sitemaps[i]);
+    opt_line(&b, "format", c->format == ACR_FMT_JSON ? "json" : c->format == ACR_FMT_WRITEOUT ? "write-out" : "text");
+    opt_line(&b, "write-out", c->format == ACR_FMT_WRITEOUT ? c->writeout : NULL);
+    opt_line(&b, "request", c->job.req.method);
+    opt_num(&b, "compressed", c->job.req.decode);
+    for (size_t i = 0; i < c->nheaders; i++) {
+        char h[1024];
+        snprintf(h, sizeof h, "%s: %s", c->headers[i].name, c->headers[i].value);
+        opt_line(&b, "header", h);
+    }
     opt_line(&b, "output-dir", c->job.output_dir);
     opt_line(&b, "warc", c->warc);
     opt_num(&b, "warc-gzip", c->warc_gzip);
@@ -87,10 +97,40 @@ static char *state_options(const acr_config *c)
     return b.p;
 }
 
+/* A WARC that is the records' file, or inside the state's directory, would wreck
+ * the other: refused. True (reason printed) when it clashes. */
+static bool warc_clashes(const acr_keep *k)
+{
+    const acr_config *c = k->c;
+    struct stat st;
+    if (k->out_file && stat(c->warc, &st) == 0 && (uint64_t)st.st_dev == k->out_dev &&
+        (uint64_t)st.st_ino == k->out_ino) {
+        fprintf(stderr, "acrawl: --warc %s is the file the records go to\n", c->warc);
+        return true;
+    }
+    if (!c->state_dir)
+        return false;
+    char *dir = realpath(c->state_dir, NULL);
+    char *copy = acr_strdup(c->warc);
+    char *slash = copy ? strrchr(copy, '/') : NULL;
+    if (slash)
+        *slash = 0;
+    char *wdir = copy ? realpath(slash ? (copy[0] ? copy : "/") : ".", NULL) : NULL;
+    bool inside = dir && wdir && !strcmp(dir, wdir);
+    if (inside)
+        fprintf(stderr, "acrawl: --warc %s is inside the --state directory %s\n", c->warc, c->state_dir);
+    free(dir);
+    free(wdir);
+    free(copy);
+    return inside;
+}
+
 /* Opens the WARC: afresh, or (resume non-NULL) continuing where the state says the
  * last page done left it. 0, or an exit code with the reason printed. */
 static int open_warc(acr_keep *k, const acr_warc_pos *resume)
 {
+    if (warc_clashes(k))
+        return ACR_EXIT_USAGE;
     char software[256];
     snprintf(software, sizeof software, "acrawl/%s (%s)", ACRAWL_VERSION, acr_client_versions());
     acr_warc_opts wo = {.path = k->c->warc, .gzip = k->c->warc_gzip, .max_size = k->c->warc_max_size,
@@ -103,7 +143,7 @@ static int open_warc(acr_keep *k, const acr_warc_pos *resume)
     /* A name that cannot be a file here is a usage error, as for --report-file; a
      * disk that fails is not. */
     bool bad_name = rc == -EINVAL || rc == -ENOENT || rc == -EACCES || rc == -EISDIR || rc == -ENOTDIR ||
-                    rc == -EROFS || rc == -ENAMETOOLONG;
+                    rc == -EROFS || rc == -ENAMETOOLONG || rc == -EBUSY;
     return bad_name ? ACR_EXIT_USAGE : ACR_EXIT_FAILED;
 }
 
@@ -142,8 +182,13 @@ int acr_keep_open(acr_keep *k, acr_config *c, int out_fd)
  * file, and only what lies past that point). */
 static void cut_records(acr_keep *k, const acr_state_pos *pos)
 {
-    if (!k->out_file || pos->records_ino == 0 || pos->records_dev != k->out_dev || pos->records_ino != k->out_ino ||
-        pos->records_off >= k->out_base)
+    if (!k->out_file || pos->records_ino == 0 || pos->records_dev != k->out_dev || pos->records_ino != k->out_ino)
+        return;
+    if (pos->records_off > k->out_base)
+        fprintf(stderr, "acrawl: --state: warning: the records file is %llu bytes shorter than the last run left it: "
+                        "records of pages done before may be missing from it\n",
+                (unsigned long long)(pos->records_off - k->out_base));
+    if (pos->records_off >= k->out_base)
         return;
     if (ftruncate(k->out_fd, (off_t)pos->records_off) != 0) {
         acr_keep_fail(k, -errno, "cannot cut the records file back to the last page done: %s", strerror(errno));
@@ -201,10 +246,18 @@ static void warc_write(acr_keep *k, acr_warc_capture *cap)
     if (!k->warc || !cap || k->error)
         return;
     int rc = acr_warc_write(k->warc, cap);
-    if (rc == -ENOMEM)
-        fprintf(stderr, "acrawl: --warc: out of memory: an exchange is missing from the archive\n");
-    else if (rc != 0)
+    if (rc == 0)
+        return;
+    if (acr_warc_error(k->warc)) {
         acr_keep_fail(k, rc, "--warc %s: %s", k->c->warc, acr_strerror(rc));
+    } else if (rc == -ENOMEM) {
+        fprintf(stderr, "acrawl: --warc: out of memory: an exchange is missing from the archive\n");
+    } else {
+        /* the capture's own spool: every large response would go missing the same way */
+        const char *tmp = getenv("TMPDIR");
+        acr_keep_fail(k, rc, "--warc: cannot keep a response in a temporary file in %s: %s", tmp && *tmp ? tmp : "/tmp",
+                      acr_strerror(rc));
+    }
 }
 
 /* Where the outputs stand now (after the record just given to out, if any). */

@@ -178,7 +178,9 @@ static int acrawl_main(void *arg)
         fprintf(stderr, "acrawl: %s\n", err[0] ? err : acr_strerror(rc));
         acr_chan_free(records);
         s->never_started = true;
-        a->rc = ACR_EXIT_USAGE;
+        /* a disk that fails under --state is not a usage error */
+        bool io = rc == -ENOSPC || rc == -EIO || rc == -EDQUOT || rc == -EPERM;
+        a->rc = io ? ACR_EXIT_FAILED : ACR_EXIT_USAGE;
         return 0;
     }
     acr_loop_on_block(acr_loop_current(), flush_output, s);
@@ -591,8 +593,24 @@ static int run_compare(acr_config *c)
     return rcs[1];
 }
 
+/* A closed standard descriptor would be taken by the next file opened (a WARC on
+ * fd 1 would receive the records): each closed one gets /dev/null. */
+static void std_fds_open(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+            int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+            if (n >= 0 && n != fd) {
+                dup2(n, fd);
+                close(n);
+            }
+        }
+    }
+}
+
 int acr_main(int argc, char **argv)
 {
+    std_fds_open();
     acr_config c;
     int rc = acr_cli_parse(&c, argc, argv);
     if (rc != 0) {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -744,9 +745,21 @@ static int open_file(acr_warc *w, unsigned idx, uint64_t offset, bool resume)
     w->fname = file_name(w->path, w->max_size ? idx : 0);
     if (w->fname == NULL)
         return fail(w, -ENOMEM, "file name");
-    int fd = open(w->fname, O_WRONLY | O_CREAT | O_CLOEXEC | (resume ? 0 : O_TRUNC), 0644);
+    int fd = open(w->fname, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
         return fail(w, -errno, "open");
+    /* Locked before it is cut: a second acrawl on the same file is refused and does
+     * not truncate the first one's archive. */
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno == EWOULDBLOCK ? EBUSY : errno;
+        close(fd);
+        return fail(w, -e, e == EBUSY ? "lock: another process is writing it" : "lock");
+    }
+    if (!resume && ftruncate(fd, 0) != 0) {
+        int e = errno;
+        close(fd);
+        return fail(w, -e, "truncate");
+    }
     w->fd = fd;
     w->file = idx;
     w->offset = offset;
@@ -1055,6 +1068,8 @@ static int write_hop(acr_warc *w, const struct hop *hp, char ids[2][ID_LEN])
         fail(w, rc, "getrandom");
     return rc < 0 ? w->err : 0;
 }
+
+int acr_warc_error(const acr_warc *w) { return w->err; }
 
 int acr_warc_write(acr_warc *w, acr_warc_capture *c)
 {

@@ -45,6 +45,9 @@ typedef struct acr_warc_opts {
  * (dropping a torn tail), the rotation files after it are removed, and records are
  * appended (after a fresh warcinfo if the offset is 0).
  *
+ * Each file is locked (flock) before it is truncated or written: -EBUSY when
+ * another process holds it.
+ *
  * 0 with *out set, or with a message in err: -EINVAL (no path, a resume position
  * that cannot be: a file index with no rotation or 0 with it, an offset past the
  * end), -errno of open/ftruncate/write/unlink (naming the file), -ENOMEM. */
@@ -95,6 +98,10 @@ int acr_warc_capture_fail(acr_warc_capture *c, const char *url, int code, const 
  * -EIO ...; a record cut short is cut off the file), returned again by every
  * later call. */
 int acr_warc_write(acr_warc *w, acr_warc_capture *c);
+/* The writer's sticky error (0 while it is sound): tells a failed acr_warc_write
+ * whose fault it was, the writer's or the capture's. */
+int acr_warc_error(const acr_warc *w);
+
 /* NULL is a no-op. */
 void acr_warc_capture_free(acr_warc_capture *c);
 

@@ -117,6 +117,10 @@ assert not missing and not dup'
   run "$ACRAWL" --crawl -l 3 -q --state st "$BASE/site/graph/$N/1"
   assert_failure 2
   assert_output --partial "seeds"
+  # records in another format would mix two formats in one file
+  run "$ACRAWL" --crawl -l 3 -q -c 8 --state st "$BASE/site/graph/$N/0"
+  assert_failure 2
+  assert_output --partial "format=json"
 }
 
 @test "two runs on one state at once: the second is refused" {

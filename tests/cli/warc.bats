@@ -134,4 +134,32 @@ for l in open("out.json"):
   run "$ACRAWL" --state st "$BASE/ok"
   assert_failure 2
   assert_output --partial "crawl mode only"
+  # the records' own file, a file in the state's directory, a file another acrawl writes
+  run bash -c "'$ACRAWL' -q --warc rec.out '$BASE/ok' >rec.out"
+  assert_failure 2
+  assert_output --partial "is the file the records go to"
+  mkdir st
+  run "$ACRAWL" --crawl -q --state st --warc st/x.warc "$BASE/site/graph/3/0"
+  assert_failure 2
+  assert_output --partial "inside the --state directory"
+  "$ACRAWL" -q --warc busy.warc "$BASE/delay/1500" >/dev/null &
+  sleep 0.5
+  run "$ACRAWL" -q --warc busy.warc "$BASE/ok"
+  wait
+  assert_failure 2
+  assert_output --partial "another process is writing it"
+  run check busy.warc
+  assert_success
+}
+
+@test "HEAD, 204 and closed stdout: bodiless responses stay valid, records never land in the WARC" {
+  run "$ACRAWL" -q -X HEAD --warc h.warc "$BASE/chunked/100" "$BASE/status/204"
+  assert_success
+  run check h.warc
+  assert_success
+  run bash -c "'$ACRAWL' -q -j --warc c.warc '$BASE/ok' >&-"
+  run head -c 8 c.warc
+  assert_output "WARC/1.1"
+  run check c.warc
+  assert_success
 }

@@ -190,7 +190,8 @@ function checkRecord(where, rec, block, first, file) {
   const uri = h('WARC-Target-URI');
   const ctype = h('Content-Type');
   const to = (h('WARC-Concurrent-To') || '').split(',').map((s) => s.trim()).filter(Boolean);
-  byId.set(id, { type, uri, where });
+  const method = type === 'request' ? block.subarray(0, 16).toString('latin1').split(' ')[0] : null;
+  byId.set(id, { type, uri, where, method });
 
   if (type === 'warcinfo') {
     if (h('WARC-Filename') !== path.basename(file))
@@ -213,8 +214,10 @@ function checkResponse(where, h, http, uri, to) {
   const truncated = h('WARC-Truncated');
   const pd = h('WARC-Payload-Digest');
   if (to.length !== 1) fail(where, `response with ${to.length} WARC-Concurrent-To`);
+  let method = null;
   for (const t of to) {
     const req = byId.get(t);
+    if (req) method = req.method;
     if (!req || req.type !== 'request') fail(where, `WARC-Concurrent-To ${t} is no earlier request record`);
     else if (req.uri !== uri) fail(where, `its request is for ${req.uri}`);
     else if (requestUsed.has(t)) fail(where, `request ${t} already has a response`);
@@ -233,7 +236,12 @@ function checkResponse(where, h, http, uri, to) {
     if (pd) fail(where, 'WARC-Payload-Digest on a truncated response');
     return;
   }
-  const payload = payloadOf(http);
+  // RFC 9110 §6.4.1: no content in a response to HEAD, nor in 1xx, 204 and 304,
+  // whatever Transfer-Encoding or Content-Length say
+  const st = entry.status;
+  const bodiless = method === 'HEAD' || (st >= 100 && st < 200) || st === 204 || st === 304;
+  const payload = bodiless ? Buffer.alloc(0) : payloadOf(http);
+  if (bodiless && http.body.length) fail(where, `${http.body.length} body bytes in a response that has none`);
   if (!payload) return fail(where, 'broken chunked framing in a response not marked WARC-Truncated');
   entry.payload_bytes = payload.length;
   entry.payload_sha1 = sha1(payload).toString('hex');
