@@ -32,7 +32,8 @@ typedef struct sink {
 struct acr_links {
     htmlParserCtxtPtr ctxt;
     sink s;
-    acr_url doc;            /* the document's URL */
+    acr_url doc;            /* the document's URL; its strings in doc_mem */
+    char *doc_mem;
     acr_url base;           /* the first <base href>, when it resolved */
     bool base_seen;         /* only the first <base href> counts */
     bool finished;
@@ -597,13 +598,41 @@ static void keep_root_open(htmlParserCtxtPtr c)
         c->depth = INT_MAX / 2;
 }
 
+/* A copy of src whose strings share one allocation (*mem, freed by the caller):
+ * acr_url_copy parses the href again, about ten allocations a page. */
+static int copy_url(acr_url *dst, char **mem, const acr_url *src)
+{
+    if (!src->href || !src->host || !src->target || !src->origin)
+        return -EINVAL;     /* not a parsed URL */
+    const char *const parts[] = {src->href, src->host, src->target, src->origin};
+    size_t len[4], total = 0;
+    for (int i = 0; i < 4; i++) {
+        len[i] = strlen(parts[i]) + 1;
+        total += len[i];
+    }
+    char *p = *mem = acr_malloc(total);
+    if (!p)
+        return -ENOMEM;
+    char *copies[4];
+    for (int i = 0; i < 4; i++) {
+        copies[i] = memcpy(p, parts[i], len[i]);
+        p += len[i];
+    }
+    *dst = *src;
+    dst->href = copies[0];
+    dst->host = copies[1];
+    dst->target = copies[2];
+    dst->origin = copies[3];
+    return 0;
+}
+
 int acr_links_new(acr_links **out, const acr_url *base, acr_link_fn *fn, void *arg)
 {
     *out = NULL;
     acr_links *l = acr_calloc(1, sizeof *l);
     if (!l)
         return -ENOMEM;
-    if (acr_url_copy(&l->doc, base) != 0)
+    if (copy_url(&l->doc, &l->doc_mem, base) != 0)
         goto fail;
     l->s = (sink){.base = &l->doc, .fn = fn, .arg = arg};
     /* Only the start-tag callback: without SAX2's tree builders libxml2 builds no
@@ -663,7 +692,7 @@ void acr_links_free(acr_links *l)
             xmlFreeDoc(l->ctxt->myDoc);    /* none without tree callbacks; defensive */
         htmlFreeParserCtxt(l->ctxt);
     }
-    acr_url_release(&l->doc);
+    free(l->doc_mem);
     if (l->base.href)
         acr_url_release(&l->base);
     acr_buf_release(&l->s.ref);
