@@ -3,7 +3,8 @@
 # back to back on one generated site (same nginx, crawlers on CPU 0, nginx on CPU 1),
 # for comparing builds on a noisy machine: each round runs every ACRAWL binary (default
 # ./acrawl) and wget2 once, in turn; then the median of each per peer.
-# REPS= (5) rounds; PAGES= (20000) site size; NO_WGET2=1 leaves wget2 out.
+# REPS= (5) rounds; PAGES= (20000) site size; NO_WGET2=1 leaves wget2 out; WRAP= a
+# command the acrawl runs go through (WRAP="perf record -g -o /tmp/p.data" profiles).
 # Prints one line per run and a median line per peer: pages/s, CPU us/page, peak RSS,
 # and the ratios of each acrawl to wget2 (pages/s, CPU/page).
 set -eu
@@ -47,7 +48,7 @@ run() {
 for rep in $(seq "$reps"); do
   i=0
   for b in "${bins[@]}"; do
-    run "acrawl$i" "$b" --crawl -l inf -c 50 --per-host 50 -q -j "$seed" | tee -a "$dir/results"
+    run "acrawl$i" ${WRAP:-} "$b" --crawl -l inf -c 50 --per-host 50 -q -j "$seed" | tee -a "$dir/results"
     i=$((i + 1))
   done
   if [ "${NO_WGET2:-0}" != 1 ]; then
