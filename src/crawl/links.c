@@ -14,6 +14,7 @@
 #include "crawl/links.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/fmt.h"
 
 /* Where links go: the base they resolve against, the caller's callback, and a
  * scratch buffer for the cleaned reference. Shared by bodies and headers. */
@@ -23,6 +24,7 @@ typedef struct sink {
     void *arg;
     acr_buf ref;
     acr_buf href;           /* scratch: a plain reference resolved */
+    acr_buf ref2, ref3;     /* scratch: its merged path, without dot-segments */
     size_t count;
     int err;                /* -ENOMEM: sticky */
 } sink;
@@ -30,7 +32,8 @@ typedef struct sink {
 struct acr_links {
     htmlParserCtxtPtr ctxt;
     sink s;
-    acr_url doc;            /* the document's URL */
+    acr_url doc;            /* the document's URL; its strings in doc_mem */
+    char *doc_mem;
     acr_url base;           /* the first <base href>, when it resolved */
     bool base_seen;         /* only the first <base href> counts */
     bool finished;
@@ -101,45 +104,190 @@ static bool plain(char c)
     return is_alpha(c) || is_digit(c) || (c != 0 && strchr("-._~!$&'()*+,;=:@/%?", c));
 }
 
-/* Length of a plain reference up to its fragment, or 0 if it is not one: a path
- * (absolute or relative, maybe with a query) of plain bytes without dot-segments
- * (conservatively: no segment starting with '.') and without a scheme. */
-static size_t plain_ref(const char *r)
+/* Appends to out what RFC 3986 §5.2.4 (remove_dot_segments) makes of in[0..n), as
+ * url.c does it (rules A to E; "/." and "/.." at the end act as "/"); a popped
+ * segment never goes below where this call started appending. */
+static void add_without_dots(acr_buf *out, const char *in, size_t n)
 {
-    if (r[0] == '.' || r[0] == '?' || (r[0] == '/' && r[1] == '/'))
-        return 0;
-    bool slash = false;
-    size_t n = 0;
-    for (; r[n] && r[n] != '#'; n++) {
-        if (!plain(r[n]) || (r[n] == '/' && r[n + 1] == '.') || (r[n] == ':' && !slash))
-            return 0;
-        slash |= r[n] == '/' || r[n] == '?';
-    }
-    return n;
-}
-
-/* The href acr_url_resolve gives for a plain reference, built without its
- * allocations (~450 ns a link, as much as parsing the link's share of a page):
- * the base's "scheme://host[:port]", then the base's directory for a relative
- * path, then the reference. False: the general way. test_links checks it
- * against acr_url_resolve over a table of references and bases. */
-static bool resolve_plain(acr_buf *out, const acr_url *base, const char *ref)
-{
-    size_t n = plain_ref(ref);
-    if (n == 0)
-        return false;
-    size_t prefix = strlen(base->href) - strlen(base->target);
-    size_t dir = 0;     /* through the last '/' of the base path */
-    if (ref[0] != '/') {
-        for (size_t i = 0; base->target[i] && base->target[i] != '?'; i++) {
-            if (base->target[i] == '/')
-                dir = i + 1;
+    size_t floor = out->len;
+    size_t i = 0;
+    while (i < n && !out->oom) {
+        const char *s = in + i;
+        size_t left = n - i;
+        if (left >= 3 && s[0] == '.' && s[1] == '.' && s[2] == '/') {
+            i += 3;
+        } else if (left >= 2 && s[0] == '.' && s[1] == '/') {
+            i += 2;
+        } else if (left >= 3 && s[0] == '/' && s[1] == '.' && s[2] == '/') {
+            i += 2;
+        } else if (left == 2 && s[0] == '/' && s[1] == '.') {
+            acr_buf_putc(out, '/');
+            i = n;
+        } else if (left >= 3 && s[0] == '/' && s[1] == '.' && s[2] == '.' && (left == 3 || s[3] == '/')) {
+            while (out->len > floor && out->p[out->len - 1] != '/')
+                out->len--;
+            if (out->len > floor)
+                out->len--;
+            if (left == 3) {
+                acr_buf_putc(out, '/');
+                i = n;
+            } else {
+                i += 3;
+            }
+        } else if ((left == 1 && s[0] == '.') || (left == 2 && s[0] == '.' && s[1] == '.')) {
+            i = n;
+        } else {
+            size_t j = s[0] == '/' ? 1 : 0;
+            while (j < left && s[j] != '/')
+                j++;
+            acr_buf_add(out, s, j);
+            i += j;
         }
     }
+    if (out->p)
+        out->p[out->len] = 0;
+}
+
+/* A request target's path as url.c builds it: "/" when empty, else without its
+ * dot-segments and starting with "/". */
+static void add_path(acr_buf *out, const char *path, size_t n)
+{
+    if (n == 0) {
+        acr_buf_putc(out, '/');
+        return;
+    }
+    size_t at = out->len;
+    add_without_dots(out, path, n);
+    if (out->len == at || out->p[at] != '/') {
+        if (!acr_buf_reserve(out, 1))
+            return;
+        memmove(out->p + at + 1, out->p + at, out->len - at + 1);
+        out->p[at] = '/';
+        out->len++;
+    }
+}
+
+/* An authority of a host of letters, digits, '-', '.', '_', '~' and an optional
+ * port, appended as url.c normalises it (host in lower case, default port
+ * dropped); false for any other (IPv6, userinfo, a bad port...): the general way. */
+static bool add_authority(acr_buf *out, const char *a, size_t n, bool tls)
+{
+    const char *colon = memchr(a, ':', n);
+    size_t hn = colon ? (size_t)(colon - a) : n;
+    if (hn == 0)
+        return false;
+    for (size_t i = 0; i < hn; i++) {
+        char c = a[i];
+        if (!is_alpha(c) && !is_digit(c) && c != '-' && c != '.' && c != '_' && c != '~')
+            return false;
+    }
+    unsigned long port = tls ? 443 : 80;
+    if (colon && colon + 1 < a + n) {
+        port = 0;
+        for (const char *p = colon + 1; p < a + n; p++) {
+            if (!is_digit(*p) || port > 65535)
+                return false;
+            port = port * 10 + (unsigned long)(*p - '0');
+        }
+        if (port < 1 || port > 65535)
+            return false;
+    }
+    if (!acr_buf_reserve(out, hn + 8))
+        return true;    /* oom: reported by the caller */
+    for (size_t i = 0; i < hn; i++) {
+        char c = a[i];
+        out->p[out->len++] = c >= 'A' && c <= 'Z' ? (char)(c + 'a' - 'A') : c;
+    }
+    out->p[out->len] = 0;
+    if (port != (tls ? 443u : 80u)) {
+        char digits[24];
+        acr_buf_putc(out, ':');
+        acr_buf_add(out, digits, acr_utoa(digits, port));
+    }
+    return true;
+}
+
+/* The href acr_url_resolve gives for a reference of plain bytes (no fragment
+ * counted) -- absolute http(s), scheme-relative, absolute-path or relative, dot-
+ * segments and all -- built in the sink's scratch buffers without acr_url_resolve's
+ * allocations (~1 us a link, as much as libxml2's parsing of the link's share of a
+ * page). False: the general way (other bytes, IPv6 or userinfo, an empty path, a
+ * reference acr_url_resolve refuses...). test_links checks it against
+ * acr_url_resolve over a table and random references. */
+static bool resolve_plain(sink *s, const char *ref)
+{
+    size_t n = 0;
+    for (; ref[n] && ref[n] != '#'; n++) {
+        if (!plain(ref[n]))
+            return false;
+    }
+    const char *end = ref + n;
+    const char *p = ref;
+    acr_buf *out = &s->href;
     out->len = 0;
-    acr_buf_add(out, base->href, prefix);
-    acr_buf_add(out, base->target, dir);
-    acr_buf_add(out, ref, n);
+    bool tls = s->base->tls;
+    bool has_scheme = false;
+    if (is_alpha(p[0])) {
+        const char *q = p + 1;
+        while (q < end && (is_alpha(*q) || is_digit(*q) || *q == '+' || *q == '-' || *q == '.'))
+            q++;
+        if (q < end && *q == ':') {
+            size_t sn = (size_t)(q - p);
+            if (sn == 4 && !strncasecmp(p, "http", 4))
+                tls = false;
+            else if (sn == 5 && !strncasecmp(p, "https", 5))
+                tls = true;
+            else
+                return false;
+            has_scheme = true;
+            p = q + 1;
+        }
+    }
+    bool has_auth = end - p >= 2 && p[0] == '/' && p[1] == '/';
+    if (has_scheme && !has_auth)
+        return false;
+    const char *path = p;
+    if (has_auth) {
+        const char *a = p + 2;
+        path = a;
+        while (path < end && *path != '/' && *path != '?')
+            path++;
+        acr_buf_puts(out, tls ? "https://" : "http://");
+        if (!add_authority(out, a, (size_t)(path - a), tls))
+            return false;
+    }
+    const char *query = memchr(path, '?', (size_t)(end - path));
+    size_t path_n = (size_t)((query ? query : end) - path);
+    if (has_auth) {
+        add_path(out, path, path_n);
+    } else {
+        if (path_n == 0)
+            return false;   /* "?q" and the like */
+        const acr_url *base = s->base;
+        acr_buf *merged = &s->ref2;
+        merged->len = 0;
+        if (path[0] != '/') {
+            size_t dir = 0;     /* through the last '/' of the base path */
+            for (size_t i = 0; base->target[i] && base->target[i] != '?'; i++) {
+                if (base->target[i] == '/')
+                    dir = i + 1;
+            }
+            if (dir)
+                acr_buf_add(merged, base->target, dir);
+            else
+                acr_buf_putc(merged, '/');
+        }
+        acr_buf_add(merged, path, path_n);
+        acr_buf *clean_path = &s->ref3;
+        clean_path->len = 0;
+        if (merged->p)
+            add_without_dots(clean_path, merged->p, merged->len);
+        out->oom |= merged->oom || clean_path->oom;
+        acr_buf_add(out, base->href, strlen(base->href) - strlen(base->target));
+        add_path(out, clean_path->p ? clean_path->p : "", clean_path->len);
+    }
+    if (query)
+        acr_buf_add(out, query, (size_t)(end - query));
     return true;
 }
 
@@ -165,7 +313,7 @@ static void emit(sink *s, const char *v, size_t n, acr_link_kind kind)
     }
     if (!fetchable(s->ref.p))
         return;
-    if (resolve_plain(&s->href, s->base, s->ref.p)) {
+    if (resolve_plain(s, s->ref.p)) {
         report_plain(s, kind);
         return;
     }
@@ -450,13 +598,41 @@ static void keep_root_open(htmlParserCtxtPtr c)
         c->depth = INT_MAX / 2;
 }
 
+/* A copy of src whose strings share one allocation (*mem, freed by the caller):
+ * acr_url_copy parses the href again, about ten allocations a page. */
+static int copy_url(acr_url *dst, char **mem, const acr_url *src)
+{
+    if (!src->href || !src->host || !src->target || !src->origin)
+        return -EINVAL;     /* not a parsed URL */
+    const char *const parts[] = {src->href, src->host, src->target, src->origin};
+    size_t len[4], total = 0;
+    for (int i = 0; i < 4; i++) {
+        len[i] = strlen(parts[i]) + 1;
+        total += len[i];
+    }
+    char *p = *mem = acr_malloc(total);
+    if (!p)
+        return -ENOMEM;
+    char *copies[4];
+    for (int i = 0; i < 4; i++) {
+        copies[i] = memcpy(p, parts[i], len[i]);
+        p += len[i];
+    }
+    *dst = *src;
+    dst->href = copies[0];
+    dst->host = copies[1];
+    dst->target = copies[2];
+    dst->origin = copies[3];
+    return 0;
+}
+
 int acr_links_new(acr_links **out, const acr_url *base, acr_link_fn *fn, void *arg)
 {
     *out = NULL;
     acr_links *l = acr_calloc(1, sizeof *l);
     if (!l)
         return -ENOMEM;
-    if (acr_url_copy(&l->doc, base) != 0)
+    if (copy_url(&l->doc, &l->doc_mem, base) != 0)
         goto fail;
     l->s = (sink){.base = &l->doc, .fn = fn, .arg = arg};
     /* Only the start-tag callback: without SAX2's tree builders libxml2 builds no
@@ -516,11 +692,13 @@ void acr_links_free(acr_links *l)
             xmlFreeDoc(l->ctxt->myDoc);    /* none without tree callbacks; defensive */
         htmlFreeParserCtxt(l->ctxt);
     }
-    acr_url_release(&l->doc);
+    free(l->doc_mem);
     if (l->base.href)
         acr_url_release(&l->base);
     acr_buf_release(&l->s.ref);
     acr_buf_release(&l->s.href);
+    acr_buf_release(&l->s.ref2);
+    acr_buf_release(&l->s.ref3);
     free(l);
 }
 
@@ -618,4 +796,6 @@ void acr_links_from_headers(const acr_headers *h, const acr_url *base, acr_link_
     }
     acr_buf_release(&s.ref);
     acr_buf_release(&s.href);
+    acr_buf_release(&s.ref2);
+    acr_buf_release(&s.ref3);
 }

@@ -13,6 +13,7 @@ typedef struct acr__strmap_node {
 typedef struct acr__strmap {
     acr__strmap_node **buckets;
     size_t nbuckets, n;
+    size_t scan;                /* shift: every bucket before this one is empty */
 } acr__strmap;
 
 /* 0 or -ENOMEM. */
@@ -23,7 +24,8 @@ acr__strmap_node *acr__strmap_get(const acr__strmap *m, const char *key);
 /* Adds node (its key not already present). Never fails: if the table cannot grow,
  * chains get longer. */
 void acr__strmap_put(acr__strmap *m, acr__strmap_node *node);
-/* Removes and returns some node, or NULL when empty: for tearing the map down. */
+/* Removes and returns some node, or NULL when empty: for tearing the map down (the
+ * whole teardown is one pass over the buckets, not one pass per node). */
 acr__strmap_node *acr__strmap_shift(acr__strmap *m);
 
 #endif

@@ -279,6 +279,15 @@ Test(links, resolves_as_acr_url_resolve_does)
         "~u", "a'b", "a(b)*c", "a!$&=,+", "a@b", "a?", "a?#", "A/B", "/", "a#f", "/#f", "./a", "../a",
         ".a", "a/.b", "a/..", "a/.", "//other.test/x", "?q", "a b", "a\\b", "a{b}", "a|b", "a^b", "a[b]",
         "caf\xc3\xa9", "a\"b", "a`b", "https://X.test:443/p", "http:rel", "HTTPS://h.test", "/a?b#c?d",
+        "../../a", "../../../../a/b", "a/../../b/./c", "./", ".", "..", "../", "a/b/..", "a/b/../", "/./a",
+        "/../a", "/a/./b/../c/", "a/...", "a/.../b", "..a/b", "a/..b", "/a/b/.", "/a/b/..", "a//../b",
+        "http://H.Test/a/../b", "http://h.test:80/x", "http://h.test:8080/x", "https://h.test:80/x",
+        "http://h.test:0080", "http://h.test:/x", "http://h.test:0/x", "http://h.test:65536/x",
+        "http://h.test:99999999999/x", "http://h.test:8x/x", "http://h_t~e-s.t./x", "http://h.test?q=1",
+        "http://h.test/?q", "http://h.test/a?q/../b", "http:///x", "http://u@h.test/x", "http://[::1]:81/x",
+        "http://h%41.test/x", "http://h.test/a/./../../b", "//other.test", "//other.test:443/x",
+        "//Other.Test/a/../b?c", "//other.test?q", "//", "///x", "HtTp://h.test/x", "http//h.test/x",
+        "http:/h.test/x", "a?b?c", "a/..?x", "..?x", ".?x", "/?x", "/a#b/../c", "x:y", "x1+-.y:z",
     };
     for (size_t b = 0; b < sizeof bases / sizeof *bases; b++) {
         acr_url base;
@@ -299,6 +308,57 @@ Test(links, resolves_as_acr_url_resolve_does)
                 acr_url_release(&u);
             }
             cr_expect_str_eq(got, want, "base %s, ref %s: %s, not %s", bases[b], refs[r], got, want);
+            free(got);
+            free(doc.p);
+        }
+        acr_url_release(&base);
+    }
+}
+
+/* References built at random from the pieces that matter to resolution (schemes,
+ * authorities, dot-segments, empty segments, queries, fragments, odd bytes) give
+ * what acr_url_resolve gives, against bases with and without a directory. */
+Test(links, random_references_resolve_as_acr_url_resolve_does)
+{
+    static const char *const bases[] = {"http://h.test/", "http://h.test/d/e/p?q", "https://h.test:8443/d/",
+                                        "http://h.test"};
+    static const char *const heads[] = {"", "", "", "/", "//", "http://", "HTTPS://", "http:", "//h.test",
+                                        "http://a.test:81", "http://A.test:80", "//b.test:0", "x:"};
+    static const char *const pieces[] = {"a", "b", "/", "/", ".", "..", "./", "../", "/.", "/..", "?", "#",
+                                         "%2e", "c.d", ":", "@", " ", "=", "~", "...", "//"};
+    unsigned long long rng = 0x243f6a8885a308d3ull;
+    for (size_t b = 0; b < sizeof bases / sizeof *bases; b++) {
+        acr_url base;
+        parse_base(&base, bases[b]);
+        for (int k = 0; k < 3000; k++) {
+            char ref[256];
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            snprintf(ref, sizeof ref, "%s", heads[rng % (sizeof heads / sizeof *heads)]);
+            for (unsigned i = 0, n = (unsigned)(rng >> 8) % 9; i < n; i++) {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                strncat(ref, pieces[rng % (sizeof pieces / sizeof *pieces)], sizeof ref - strlen(ref) - 1);
+            }
+            acr_buf doc = {0};
+            acr_buf_puts(&doc, "<a href='");
+            acr_buf_puts(&doc, ref);
+            acr_buf_puts(&doc, "'>");
+            char *got = extract(bases[b], doc.p);
+            char want[512] = "";
+            acr_url u;
+            /* As the extractor cleans it: surrounding spaces gone; empty or
+             * fragment-only is no link. */
+            char *r = ref + strspn(ref, " ");
+            for (size_t n = strlen(r); n > 0 && r[n - 1] == ' '; n--)
+                r[n - 1] = 0;
+            if (r[0] && r[0] != '#' && acr_url_resolve(&u, &base, r, NULL, 0) == 0) {
+                snprintf(want, sizeof want, "P %s\n", u.href);
+                acr_url_release(&u);
+            }
+            cr_assert_str_eq(got, want, "base %s, ref '%s': %s, not %s", bases[b], ref, got, want);
             free(got);
             free(doc.p);
         }
