@@ -106,26 +106,35 @@ static void update(acr_frontier *f, acr_origin *o)
 
 /* ---- queue entries ---- */
 
+/* A queued URL is one allocation: the entry, then its URL and parent strings. Three
+ * per URL, living as long as the queue, interleaved with the page work's short-lived
+ * ones, fragmented the heap until malloc's large-bin searches grew over a long crawl. */
 static void url_free(acr_crawl_url *u)
 {
-    if (!u)
-        return;
-    free(u->url);
-    free(u->parent);
     free(u);
+}
+
+static acr_crawl_url *url_alloc(const char *url, const char *parent)
+{
+    size_t un = strlen(url) + 1, pn = parent ? strlen(parent) + 1 : 0;
+    acr_crawl_url *u = acr_malloc(sizeof *u + un + pn);
+    if (!u)
+        return NULL;
+    memset(u, 0, sizeof *u);
+    u->url = (char *)(u + 1);
+    memcpy(u->url, url, un);
+    if (parent) {
+        u->parent = u->url + un;
+        memcpy(u->parent, parent, pn);
+    }
+    return u;
 }
 
 static acr_crawl_url *url_new(const char *url, const char *parent, unsigned depth, acr_via via, uint64_t line)
 {
-    acr_crawl_url *u = acr_calloc(1, sizeof *u);
+    acr_crawl_url *u = url_alloc(url, parent);
     if (!u)
         return NULL;
-    u->url = acr_strdup(url);
-    u->parent = parent ? acr_strdup(parent) : NULL;
-    if (!u->url || (parent && !u->parent)) {
-        url_free(u);
-        return NULL;
-    }
     u->depth = depth;
     u->via = via;
     u->line = line;
@@ -385,17 +394,14 @@ static const char *path_of(const char *url)
 /* The origin's robots.txt, as a URL of its own. */
 static acr_crawl_url *robots_url(acr_origin *o)
 {
-    size_t n = strlen(o->name) + sizeof "/robots.txt";
-    acr_crawl_url *u = acr_calloc(1, sizeof *u);
-    char *s = acr_malloc(n);
-    if (!u || !s) {
-        free(u);
-        free(s);
+    size_t n = strlen(o->name);
+    acr_crawl_url *u = acr_malloc(sizeof *u + n + sizeof "/robots.txt");
+    if (!u)
         return NULL;
-    }
-    memcpy(s, o->name, strlen(o->name));
-    memcpy(s + strlen(o->name), "/robots.txt", sizeof "/robots.txt");
-    u->url = s;
+    memset(u, 0, sizeof *u);
+    u->url = (char *)(u + 1);
+    memcpy(u->url, o->name, n);
+    memcpy(u->url + n, "/robots.txt", sizeof "/robots.txt");
     u->robots = true;
     u->origin = o;
     return u;

@@ -12,6 +12,7 @@
 
 #include "acrawl/error.h"
 #include "crawl/links.h"
+#include "crawl/markup.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/fmt.h"
@@ -37,6 +38,8 @@ struct acr_links {
     acr_url base;           /* the first <base href>, when it resolved */
     bool base_seen;         /* only the first <base href> counts */
     bool finished;
+    acr_markup pre;         /* libxml2 reads the page's tags, not its text (markup.h) */
+    bool all_bytes;         /* ... unless a test asks for every byte */
 };
 
 static bool is_space(char c)
@@ -644,6 +647,7 @@ int acr_links_new(acr_links **out, const acr_url *base, acr_link_fn *fn, void *a
     if (!l->ctxt)
         goto fail;
     htmlCtxtUseOptions(l->ctxt, HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING);
+    acr_markup_init(&l->pre);
     keep_root_open(l->ctxt);
     *out = l;
     return 0;
@@ -663,17 +667,23 @@ static int status(acr_links *l)
 
 int acr_links_feed(acr_links *l, const char *data, size_t len)
 {
+    /* Per thread, not per task: the pre-pass and the parser never suspend. */
+    static __thread char pre_out[16384 + ACR_MARKUP_SLACK];
     while (len > 0 && l->s.err == 0 && !l->finished) {
-        int n = len > INT_MAX / 2 ? INT_MAX / 2 : (int)len;
-        htmlParseChunk(l->ctxt, data, n, 0);
+        size_t k = len < 16384 ? len : 16384;
+        int n = l->all_bytes ? (int)k : (int)acr_markup_filter(&l->pre, data, k, pre_out);
+        if (n > 0)
+            htmlParseChunk(l->ctxt, l->all_bytes ? data : pre_out, n, 0);
         unstall(l->ctxt);
         keep_root_open(l->ctxt);
-        data += n;
-        len -= (size_t)n;
+        data += k;
+        len -= k;
         status(l);
     }
     return l->s.err;
 }
+
+void acr_links_set_prepass(acr_links *l, bool on) { l->all_bytes = !on; }
 
 int acr_links_finish(acr_links *l)
 {

@@ -4,6 +4,7 @@
 #ifndef ACR_CRAWL_LINKS_H
 #define ACR_CRAWL_LINKS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "acrawl/http.h"
@@ -37,6 +38,10 @@ int acr_links_finish(acr_links *l);
 void acr_links_free(acr_links *l);
 /* Links reported so far. */
 size_t acr_links_count(const acr_links *l);
+
+/* Whether libxml2 gets the page's tags only (the default, markup.h) or every byte:
+ * for tests and benches that compare the two. Before the first feed. */
+void acr_links_set_prepass(acr_links *l, bool on);
 
 /* Links from response headers, as pages unless a Link header's rel says requisite:
  * Location, Refresh ("5; url=..."), Link (<...>; rel=..., several per header and

@@ -6,7 +6,9 @@
 #include "markup.h"
 
 enum {
-    TEXT,       /* character data: dropped up to the next '<' */
+    TEXT,       /* character data: dropped up to the next '<', one space standing
+                 * for each run of it (libxml2 2.9.14's push parser, given tags
+                 * with nothing between them, stalls and buffers the rest) */
     LT,         /* '<' seen: what follows decides */
     LT_BANG,    /* "<!" */
     LT_DASH,    /* "<!-" */
@@ -67,6 +69,10 @@ size_t acr_markup_filter(acr_markup *m, const char *data, size_t n, char *out)
         switch (m->state) {
         case TEXT: {
             const unsigned char *lt = memchr(in + i, '<', n - i);
+            if (lt != in + i && !m->dropped) {
+                out[o++] = ' ';
+                m->dropped = true;
+            }
             if (!lt)
                 return o;
             i = (size_t)(lt - in) + 1;
@@ -81,6 +87,7 @@ size_t acr_markup_filter(acr_markup *m, const char *data, size_t n, char *out)
             } else if (letter(c) || c == '/' || c == '?') {
                 out[o++] = '<';
                 m->state = TAG;
+                m->dropped = false;
             } else {
                 m->state = TEXT; /* "<" then anything else is text to HTML too */
             }
@@ -93,6 +100,7 @@ size_t acr_markup_filter(acr_markup *m, const char *data, size_t n, char *out)
             } else {
                 out[o++] = '<';
                 out[o++] = '!';
+                m->dropped = false;
                 m->state = TAG; /* <!DOCTYPE ...>, <![CDATA[ ... */
             }
             break;
@@ -101,12 +109,14 @@ size_t acr_markup_filter(acr_markup *m, const char *data, size_t n, char *out)
                 i++;
                 memcpy(out + o, "<!--", 4);
                 o += 4;
+                m->dropped = false;
                 m->state = COMMENT;
                 m->dashes = 0;
             } else {
                 out[o++] = '<';
                 out[o++] = '!';
                 out[o++] = '-';
+                m->dropped = false;
                 m->state = TAG; /* "<!-x": a bogus comment, to the next '>' */
             }
             break;

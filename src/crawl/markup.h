@@ -1,6 +1,7 @@
 /* markup.h -- private: a streaming pre-pass for the link extractor. It hands on the
  * markup of an HTML document (tags whole, with their quoted attribute values, and
- * comments) and drops the character data between tags: it holds no links, it is
+ * comments) and drops the character data between tags (one space stands for each
+ * run of it): it holds no links, it is
  * most of a page's bytes, and libxml2's parser spends most of its time on it. What
  * libxml2 then reads is the document's own tags, in order, so its SAX start-tag
  * callbacks see the same elements and attributes. Only text outside any tag is
@@ -22,6 +23,7 @@ typedef struct acr_markup {
     unsigned char dashes;   /* in a comment: '-' seen just before */
     bool started;           /* the first byte was looked at */
     bool raw;               /* pass everything from now on */
+    bool dropped;           /* text dropped since the last tag: one space stands for it */
 } acr_markup;
 
 void acr_markup_init(acr_markup *m);

@@ -89,6 +89,15 @@ static void pop_segment(acr_buf *o)
  * in the RFC; "replace the prefix with /" is done by rewriting in place. */
 static void remove_dot_segments(acr_buf *out, const char *path, size_t n)
 {
+    /* Rules A to D all need a segment starting with '.': without one, E copies the
+     * path as it is (most paths; no allocation then). */
+    bool dots = false;
+    for (size_t k = 0; k < n && !dots; k++)
+        dots = path[k] == '.' && (k == 0 || path[k - 1] == '/');
+    if (!dots) {
+        acr_buf_add(out, path, n);
+        return;
+    }
     char *in = acr_strndup(path, n);
     acr_buf o = {0};
     if (!in) {

@@ -331,6 +331,17 @@ static void journal(acr_crawl *c, const char *url, const char *parent, unsigned 
  * scope and within the limits, else reported skipped. */
 static void consider(acr_crawl *c, const char *text, const char *parent, unsigned depth, acr_via via, uint64_t line)
 {
+    /* Most links are repeats. A link from the extractor is acr_url_resolve's href,
+     * normal already unless it holds a percent-escape (the one thing
+     * acr_url_normalize changes): its text is its fingerprint's input, and a repeat
+     * needs no parse. A URL in the seen-set passed scope and the trap checks when it
+     * went in, and they would pass it again; only the depth check, done first, could
+     * differ. */
+    if (via == ACR_VIA_LINK && depth <= c->co->max_depth && !strchr(text, '%') &&
+        acr__fpset_has(&c->seen, acr__hash64(text, strlen(text)))) {
+        c->st.dedup_hits++;
+        return;
+    }
     acr_url u;
     if (acr_url_parse(&u, text, NULL, 0) != 0)
         return; /* not http(s) or malformed: not a page */

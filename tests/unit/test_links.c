@@ -598,3 +598,73 @@ Test(links, every_allocation_failure_is_enomem_or_harmless)
     }
     acr_url_release(&base);
 }
+
+/* ---- the pre-pass (crawl/markup.h) against libxml2 given every byte ---- */
+
+static unsigned long long prng = 0x2545f4914f6cdd1dull;
+static unsigned rnd(unsigned n)
+{
+    prng ^= prng << 13;
+    prng ^= prng >> 7;
+    prng ^= prng << 17;
+    return (unsigned)(prng % n);
+}
+
+/* A page of the forms where a tag's end or a comment's is easy to misjudge. */
+static void random_page(acr_buf *b)
+{
+    static const char *const parts[] = {
+        "<a href=\"/p%u\">text %u</a>", "<A HREF=/q%u>x</A>", "<a title=\"a > b\" href=\"/t%u\">t</a>",
+        "<a title='x>y' href='/s%u'>s</a>", "<a b\"c>d\" href=/z%u>", "<!-- <a href=/c%u> -- > -->",
+        "<!--x%u--->", "<script>if (a < b && c > d) x = '<a href=/js%u>'; </script>",
+        "<style>p > a { x: '<a href=/css%u>' }</style>", "<![CDATA[ <a href=/cd%u> ]]>", "1 < 2 and %u <= 4",
+        "<img src=\"/i%u.png\" srcset=\"/a%u.png 1x, /b.png 2x\">", "<base href=\"/dir%u/\">",
+        "<meta http-equiv=refresh content=\"0; url=/m%u\">", "<link rel=next href=/n%u>", "&amp;&lt;%u&gt;",
+        "<p>para %u<br/>", "<iframe src=/f%u></iframe>", "<textarea><a href=/ta%u></textarea>",
+        "<title>a <b> %u</title>", "<a href=/u%u?x=1&amp;y=2>q</a>", "<a\nhref\n=\n\"/nl%u\"\n>n</a>",
+        "<?php echo %u ?>", "<!DOCTYPE html>", "<a href=\"/unterminated%u>",
+    };
+    acr_buf_puts(b, rnd(2) ? "<html><head>" : "");
+    for (unsigned i = 0, n = 5 + rnd(40); i < n; i++) {
+        char s[256];
+        unsigned v = rnd(1000);
+        snprintf(s, sizeof s, parts[rnd(sizeof parts / sizeof parts[0])], v, v);
+        acr_buf_puts(b, s);
+        if (rnd(3) == 0)
+            acr_buf_puts(b, rnd(2) ? " words between " : "\n");
+    }
+}
+
+static char *extract_mode(const char *doc, bool prepass, size_t step)
+{
+    acr_url base;
+    parse_base(&base, "http://example.com/a/b.html");
+    acr_buf out = {0};
+    acr_links *l;
+    cr_assert_eq(acr_links_new(&l, &base, collect, &out), 0);
+    acr_links_set_prepass(l, prepass);
+    size_t len = strlen(doc);
+    for (size_t off = 0; off < len; off += step)
+        cr_assert_eq(acr_links_feed(l, doc + off, len - off < step ? len - off : step), 0);
+    cr_assert_eq(acr_links_finish(l), 0);
+    acr_links_free(l);
+    acr_url_release(&base);
+    acr_buf_putc(&out, 0);
+    return out.p;
+}
+
+Test(links, the_prepass_finds_exactly_the_links_libxml2_finds_in_every_byte)
+{
+    for (int i = 0; i < 3000; i++) {
+        acr_buf doc = {0};
+        random_page(&doc);
+        acr_buf_putc(&doc, 0);
+        char *all = extract_mode(doc.p, false, doc.len);
+        size_t step = 1 + rnd(64);
+        char *pre = extract_mode(doc.p, true, step);
+        cr_assert_str_eq(pre, all, "page %d, chunks of %zu:\n%s", i, step, doc.p);
+        free(all);
+        free(pre);
+        free(doc.p);
+    }
+}
