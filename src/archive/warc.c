@@ -755,7 +755,8 @@ static int open_file(acr_warc *w, unsigned idx, uint64_t offset, bool resume)
         close(fd);
         return fail(w, -e, e == EBUSY ? "lock: another process is writing it" : "lock");
     }
-    if (!resume && ftruncate(fd, 0) != 0) {
+    struct stat fst;
+    if (!resume && fstat(fd, &fst) == 0 && S_ISREG(fst.st_mode) && ftruncate(fd, 0) != 0) {
         int e = errno;
         close(fd);
         return fail(w, -e, "truncate");
