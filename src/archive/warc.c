@@ -882,7 +882,7 @@ static int writer_init(acr_warc *w, const acr_warc_opts *o)
         return fail(w, -ENOMEM, "out of memory");
     w->z.zalloc = z_alloc;
     w->z.zfree = z_free;
-    if (deflateInit2(&w->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    if (deflateInit2(&w->z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return fail(w, -ENOMEM, "zlib");
     w->zready = true;
     if (gethostname(w->host, sizeof w->host - 1) < 0)
