@@ -880,24 +880,73 @@ static void resume_robots(void *arg, const char *origin, int status, const char 
         acr_frontier_preset_robots(c->frontier, origin, rules);
 }
 
+/* The origin ("scheme://host:port") and host of a normalised href, read off its text
+ * without a parse (a resume may queue millions); false for a form it does not know
+ * (userinfo, a long host), which then takes the parse. */
+static bool origin_of(const char *href, char *origin, size_t olen, char *host, size_t hlen)
+{
+    const char *sep = strstr(href, "://");
+    if (!sep)
+        return false;
+    const char *auth = sep + 3, *end = auth + strcspn(auth, "/?#");
+    const char *port = NULL;
+    const char *h0 = auth, *h1 = end;
+    if (*auth == '[') {
+        const char *rb = memchr(auth, ']', (size_t)(end - auth));
+        if (!rb)
+            return false;
+        h0 = auth + 1;
+        h1 = rb;
+        port = rb[1] == ':' ? rb + 2 : NULL;
+    } else {
+        const char *colon = memchr(auth, ':', (size_t)(end - auth));
+        if (colon) {
+            h1 = colon;
+            port = colon + 1;
+        }
+    }
+    if (memchr(auth, '@', (size_t)(end - auth)) || h1 <= h0 || (size_t)(h1 - h0) >= hlen)
+        return false;
+    memcpy(host, h0, (size_t)(h1 - h0));
+    host[h1 - h0] = 0;
+    bool tls = (size_t)(sep - href) == 5 && !strncmp(href, "https", 5);
+    int n = port ? snprintf(origin, olen, "%.*s", (int)(end - href), href)
+                 : snprintf(origin, olen, "%.*s:%s", (int)(end - href), href, tls ? "443" : "80");
+    return n > 0 && (size_t)n < olen;
+}
+
 /* A URL queued in an earlier run and not done (in flight at the stop, or waiting):
  * queued again, not journaled again. */
 static void resume_pending(void *arg, const acr_state_url *su)
 {
     acr_crawl *c = arg;
+    char origin[320], host[256];
     acr_url u;
-    if (acr_url_parse(&u, su->url, NULL, 0) != 0)
-        return; /* it parsed when it was queued: only memory can fail here */
+    bool parsed = false;
+    if (!origin_of(su->url, origin, sizeof origin, host, sizeof host)) {
+        if (acr_url_parse(&u, su->url, NULL, 0) != 0)
+            return; /* it parsed when it was queued: only memory can fail here */
+        parsed = true;
+        snprintf(origin, sizeof origin, "%s", u.origin);
+        snprintf(host, sizeof host, "%s", u.host);
+    }
+#ifdef ACR_DEBUG
+    else if (acr_url_parse(&u, su->url, NULL, 0) == 0) {
+        ACR_ASSERT(!strcmp(origin, u.origin) && !strcmp(host, u.host), "origin_of agrees with the parser");
+        acr_url_release(&u);
+    }
+#endif
     if (c->co->host_page_cap) {
-        uint64_t *n = host_count(&c->host_pages, u.host);
+        uint64_t *n = host_count(&c->host_pages, host);
         if (n)
             ++*n;
     }
     if (su->sitemap)
-        acr_frontier_push_sitemap(c->frontier, su->url, u.origin, su->parent);
+        acr_frontier_push_sitemap(c->frontier, su->url, origin, su->parent);
     else
-        acr_frontier_push(c->frontier, su->url, u.origin, su->depth, su->parent, (acr_via)su->via, su->line);
-    acr_url_release(&u);
+        acr_frontier_push(c->frontier, su->url, origin, su->depth, su->parent, (acr_via)su->via, su->line);
+    if (parsed)
+        acr_url_release(&u);
 }
 
 static int resume(acr_crawl *c, char *err, size_t errlen)
