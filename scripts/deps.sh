@@ -17,8 +17,8 @@ pkgs=(
   # the AArch64 context switch, cross-built and run under qemu-user
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
   # benchmarks: nginx as the server, wrk and the asyncio+aiohttp peer; wget2 and Scrapy
-  # as the crawl bench's peers
-  nginx-light libnginx-mod-http-echo wrk python3-aiohttp wget2 python3-scrapy
+  # as the crawl bench's peers; GNU wget, whose WARC writer is the archive bench's peer
+  nginx-light libnginx-mod-http-echo wrk python3-aiohttp wget2 python3-scrapy wget
 )
 # the WARC checker runs on node (preinstalled on most machines: only asked for if absent)
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
