@@ -43,8 +43,8 @@
 struct seedhost {
     acr__strmap_node node;      /* keyed by "host:port" */
     char *key;
-    char **dirs;
-    size_t ndirs;
+    char **dirs;                /* --no-parent: the seeds' directories */
+    size_t ndirs, capdirs;
 };
 
 /* A number per host name. */
@@ -195,12 +195,20 @@ static int add_seed_scope(acr_crawl *c, const acr_url *u)
     struct seedhost *h = host_get(&c->seeds, key, true);
     if (!h)
         return -ENOMEM;
+    if (!c->co->no_parent)
+        return 0; /* the directories matter to --no-parent only */
     const char *slash = strrchr(u->target, '/');
     size_t n = slash ? (size_t)(slash - u->target) + 1 : 1;
-    char **d = acr_realloc(h->dirs, (h->ndirs + 1) * sizeof *d);
-    if (!d)
-        return -ENOMEM;
-    h->dirs = d;
+    if (h->ndirs && strlen(h->dirs[h->ndirs - 1]) == n && !strncmp(h->dirs[h->ndirs - 1], u->target, n))
+        return 0; /* seeds in one directory, one after another: once */
+    if (h->ndirs == h->capdirs) {
+        size_t cap = h->capdirs ? h->capdirs * 2 : 4;
+        char **d = acr_realloc(h->dirs, cap * sizeof *d);
+        if (!d)
+            return -ENOMEM;
+        h->dirs = d;
+        h->capdirs = cap;
+    }
     h->dirs[h->ndirs] = acr_strndup(u->target, n);
     if (!h->dirs[h->ndirs])
         return -ENOMEM;
