@@ -100,10 +100,17 @@ assert not missing and not dup'
   assert_success
   [ "$(wc -l <out.json)" -eq 240 ]
   server_reset
-  run crawl
+  run "$ACRAWL" --crawl -l inf -j -c 8 --state st --report json "$BASE/site/graph/$N/0"
   assert_success
   [ "$(wc -l <out.json)" -eq 240 ]
   assert_equal "$(server_peak)" 0
+  # the report's totals: this run and all runs on the state
+  run python3 -c '
+import json, sys
+rep = json.loads([l for l in sys.stdin.read().splitlines() if l.startswith("{")][-1])
+st = rep["crawl"]["state"]
+print(st["runs_before"], st["pages_before"], st["pages_all_runs"], rep["crawl"]["pages"], st["deferred"])' <<<"$output"
+  assert_output "1 240 240 0 0"
 }
 
 @test "a state made with other crawl options is refused, naming the option" {
