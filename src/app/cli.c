@@ -2,6 +2,7 @@
  * and the engine note) and the config it fills; curl's flag names where curl has the flag. */
 #include <ctype.h>
 #include <errno.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -575,10 +576,27 @@ static int check_sitemaps(const acr_config *c)
 }
 
 /* Crawl mode's defaults, where the flags left them. */
+/* A pattern that does not compile is a usage error now, before a --state directory
+ * is bound to it. */
+static int check_pattern(const char *flag, const char *pattern)
+{
+    regex_t re;
+    int rc = pattern ? regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) : 0;
+    if (rc == 0) {
+        if (pattern)
+            regfree(&re);
+        return 0;
+    }
+    char why[128], msg[300];
+    regerror(rc, &re, why, sizeof why);
+    snprintf(msg, sizeof msg, "%s '%.100s': %s", flag, pattern, why);
+    return usage_error("%s", msg);
+}
+
 static int finish_crawl(acr_config *c)
 {
     acr_crawl_opts *co = &c->job.crawl;
-    if (check_sitemaps(c) != 0)
+    if (check_sitemaps(c) != 0 || check_pattern("--include", co->include) || check_pattern("--exclude", co->exclude))
         return 2;
     if (c->engine == ACR_ENGINE_CURL)
         return usage_error("%s", "--engine curl cannot crawl: crawl mode runs on the acrawl engine");

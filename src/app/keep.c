@@ -125,6 +125,19 @@ static bool warc_clashes(const acr_keep *k)
     return inside;
 }
 
+/* True when the WARC's directory is there (said on stderr when not). */
+static bool warc_dir_exists(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    struct stat st;
+    if (!dir[0] || (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)))
+        return true;
+    fprintf(stderr, "acrawl: --warc %s: no directory %s\n", path, dir);
+    return false;
+}
+
 /* Opens the WARC: afresh, or (resume non-NULL) continuing where the state says the
  * last page done left it. 0, or an exit code with the reason printed. */
 static int open_warc(acr_keep *k, const acr_warc_pos *resume)
@@ -142,6 +155,11 @@ static int open_warc(acr_keep *k, const acr_warc_pos *resume)
     fprintf(stderr, "acrawl: --warc: %s\n", err[0] ? err : acr_strerror(rc));
     /* A name that cannot be a file here is a usage error, as for --report-file; a
      * disk that fails is not. */
+    if (resume && rc == -EINVAL) {
+        fprintf(stderr, "acrawl: --warc: the archive is shorter than the state says it was (a power loss?): "
+                        "move the state directory or the archive away to start afresh\n");
+        return ACR_EXIT_FAILED;
+    }
     bool bad_name = rc == -EINVAL || rc == -ENOENT || rc == -EACCES || rc == -EISDIR || rc == -ENOTDIR ||
                     rc == -EROFS || rc == -ENAMETOOLONG || rc == -EBUSY;
     return bad_name ? ACR_EXIT_USAGE : ACR_EXIT_FAILED;
@@ -152,15 +170,26 @@ int acr_keep_open(acr_keep *k, acr_config *c, int out_fd)
     memset(k, 0, sizeof *k);
     k->c = c;
     k->out_fd = out_fd;
-    struct stat st;
+    struct stat st, er;
     if (out_fd >= 0 && fstat(out_fd, &st) == 0 && S_ISREG(st.st_mode)) {
         k->out_file = true;
         k->out_dev = (uint64_t)st.st_dev;
         k->out_ino = (uint64_t)st.st_ino;
         k->out_base = (uint64_t)st.st_size;
+        /* Messages in the same file (>> out 2>&1) would move it under the positions the
+         * state keeps: then it is treated like a pipe, never cut back. */
+        if (fstat(STDERR_FILENO, &er) == 0 && er.st_dev == st.st_dev && er.st_ino == st.st_ino) {
+            k->out_file = false;
+            if (c->state_dir && c->job.crawl.on)
+                fprintf(stderr, "acrawl: --state: note: records and messages share a file, so a resume cannot "
+                                "cut back the records of pages in flight at a crash (send stderr elsewhere)\n");
+        }
     }
     if (!c->state_dir || !c->job.crawl.on)
         return c->warc ? open_warc(k, NULL) : 0; /* before anything is fetched */
+    /* What would fail the WARC's opening fails now, before the state is bound to it. */
+    if (c->warc && (warc_clashes(k) || !warc_dir_exists(c->warc)))
+        return ACR_EXIT_USAGE;
     char *opts = state_options(c);
     if (!opts) {
         fprintf(stderr, "acrawl: --state %s: out of memory\n", c->state_dir);
@@ -279,7 +308,9 @@ static void position(const acr_keep *k, const acr_output *out, acr_state_pos *po
 
 bool acr_keep_before(acr_keep *k, acr_record *r)
 {
-    if (k->state && r->crawl && r->error == ACR_ECANCELED) {
+    /* A page cut short by a stop, or finished after a failure to keep (the state no
+     * longer journals): the next run fetches it again, so no record now. */
+    if (k->state && r->crawl && (r->error == ACR_ECANCELED || k->error)) {
         k->deferred++;
         return false;
     }
@@ -314,7 +345,9 @@ void acr_keep_commit(acr_keep *k)
     if (now - k->last_sync < ACR_SEC)
         return;
     k->last_sync = now;
-    /* The WARC first: a journaled position must never be ahead of what survives. */
+    /* The outputs first, then the journal: what a sync made durable of the journal
+     * points into durable outputs (the kernel may still write the journal back
+     * earlier: after a power loss a resume then finds the WARC short and says so). */
     if (k->warc && !k->error && acr_warc_sync(k->warc) != 0)
         acr_keep_fail(k, -EIO, "--warc %s: cannot sync it to disk", k->c->warc);
     if (k->out_file)

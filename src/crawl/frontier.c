@@ -520,7 +520,10 @@ int acr_frontier_preset_robots(acr_frontier *f, const char *origin, acr_robots *
         acr_robots_free(rules);
         return -ENOMEM;
     }
+    int64_t next = o->next_at;
     acr_frontier_set_robots(f, o, rules, 0);
+    o->next_at = next; /* unlike a fetched robots.txt, no request to wait after */
+    update(f, o);
     return 0;
 }
 

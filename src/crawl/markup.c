@@ -49,9 +49,10 @@ static size_t tag(acr_markup *m, const unsigned char *in, size_t n, char *out)
     return i;
 }
 
-size_t acr_markup_filter(acr_markup *m, const char *data, size_t n, char *out)
+size_t acr_markup_filter(acr_markup *m, const char *data, size_t len, char *out)
 {
     const unsigned char *in = (const unsigned char *)data;
+    size_t n = len;
     size_t i = 0, o = 0;
     if (!m->started && n > 0) {
         m->started = true;
@@ -59,12 +60,15 @@ size_t acr_markup_filter(acr_markup *m, const char *data, size_t n, char *out)
         if ((in[0] == 0xff && n > 1 && in[1] == 0xfe) || (in[0] == 0xfe && n > 1 && in[1] == 0xff))
             m->raw = true;
     }
-    if (m->raw || memchr(in, 0, n) || memchr(in, 0x1b, n))
-        m->raw = true; /* a NUL (UTF-16/32) or an ESC (ISO-2022): from here on, everything */
     if (m->raw) {
         memcpy(out, in, n);
         return n;
     }
+    /* A NUL (UTF-16/32) or an ESC (ISO-2022): everything from that byte on passes
+     * unchanged, after what a '<' before it had started. */
+    const unsigned char *nul = memchr(in, 0, n), *esc = memchr(in, 0x1b, n);
+    if (nul || esc)
+        n = (size_t)((nul && (!esc || nul < esc) ? nul : esc) - in);
     while (i < n) {
         switch (m->state) {
         case TEXT: {
@@ -73,8 +77,10 @@ size_t acr_markup_filter(acr_markup *m, const char *data, size_t n, char *out)
                 out[o++] = ' ';
                 m->dropped = true;
             }
-            if (!lt)
-                return o;
+            if (!lt) {
+                i = n;
+                break;
+            }
             i = (size_t)(lt - in) + 1;
             m->state = LT;
             break;
@@ -135,6 +141,17 @@ size_t acr_markup_filter(acr_markup *m, const char *data, size_t n, char *out)
             break;
         }
         }
+    }
+    if (n < len) {
+        static const char *const pending[] = {[LT] = "<", [LT_BANG] = "<!", [LT_DASH] = "<!-"};
+        if (m->state == LT || m->state == LT_BANG || m->state == LT_DASH) {
+            size_t k = strlen(pending[m->state]);
+            memcpy(out + o, pending[m->state], k);
+            o += k;
+        }
+        m->raw = true;
+        memcpy(out + o, in + n, len - n);
+        o += len - n;
     }
     return o;
 }

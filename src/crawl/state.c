@@ -740,15 +740,18 @@ static int check_options(acr_state *s, const char *options, char *err, size_t er
         free(stored);
         return rc;
     }
-    if (exists(s, "journal") || exists(s, "snapshot"))
+    struct stat jst;
+    bool bare_journal = fstatat(s->dirfd, "journal", &jst, 0) == 0 && jst.st_size <= FILE_HDR;
+    if ((exists(s, "journal") && !bare_journal) || exists(s, "snapshot"))
         return fail(err, errlen, -EBADMSG,
                     "state %s holds a journal but no options file: it is damaged or not acrawl's (move it away, or use another --state directory)",
                     s->dir);
     /* The journal first: a state with options always has one, so options without a
-     * journal or a snapshot mean one was removed (see load_files). */
+     * journal or a snapshot mean one was removed (see load_files); a journal with no
+     * entry and no options is a first run stopped in between, started afresh. */
     rc = new_journal(s, 0);
-    if (rc == 0)
-        rc = replace_file(s, "options", options, strlen(options));
+    if (rc == 0 && (rc = replace_file(s, "options", options, strlen(options))) != 0)
+        unlinkat(s->dirfd, "journal", 0); /* else the next open finds a journal without options */
     return rc ? io_fail(s, err, errlen, rc, "writing its options file") : 0;
 }
 

@@ -44,10 +44,6 @@ void acr__read_lines(acr_input *in, acr_line_fn *take, void *arg, char *err, siz
         if (rc < 0 && rc != ACR_ETOOLARGE)
             return; /* err says why */
         take(arg, line, text, rc);
-        /* A file or a pipe that always has lines never suspends the reader: the
-         * fetches it feeds start meanwhile (a crawl's seeds go straight to the
-         * frontier, with no channel to wait on). Cancels are seen above. */
-        acr_checkpoint(ACR_FOREVER);
     }
     err[0] = 0;
 }

@@ -343,8 +343,9 @@ static void consider(acr_crawl *c, const char *text, const char *parent, unsigne
      * normal already unless it holds a percent-escape (the one thing
      * acr_url_normalize changes): its text is its fingerprint's input, and a repeat
      * needs no parse. A URL in the seen-set passed scope and the trap checks when it
-     * went in, and they would pass it again; only the depth check, done first, could
-     * differ. */
+     * went in (a seed passed the trap checks only), and they would pass it again; only
+     * the depth check, done first, could differ. So a link back to a seed that
+     * --include or --exclude would refuse counts as a dedup hit, not a skip. */
     if (via == ACR_VIA_LINK && depth <= c->co->max_depth && !strchr(text, '%') &&
         acr__fpset_has(&c->seen, acr__hash64(text, strlen(text)))) {
         c->st.dedup_hits++;
@@ -636,7 +637,8 @@ static void robots_outcome(acr_crawl *c, acr_crawl_url *u, const acr_response *r
 {
     acr_robots *rules = NULL;
     int64_t retry_at = 0;
-    bool known = resp->error == 0 && resp->status >= 200 && resp->status < 500;
+    bool known = resp->error == 0 && ((resp->status >= 200 && resp->status < 300) ||
+                                      (resp->status >= 400 && resp->status < 500));
     if (known && c->state) /* kept for a resumed crawl; unavailable ones are asked again */
         acr_state_robots(c->state, acr_frontier_origin_name(u->origin), resp->status, body->p ? body->p : "", body->len);
     if (resp->error == 0 && resp->status >= 200 && resp->status < 300) {
@@ -714,6 +716,11 @@ static void take_seed(acr_crawl *c, uint64_t line, const char *text, int read_rc
     char msg[256];
     int bad = acr_input_url(line, text, read_rc, &u, msg, sizeof msg);
     if (bad != 0) {
+        /* --state: a bad line is journaled like a URL queued, so that a resume, which
+         * reads the seeds again, does not record it again. */
+        if (c->state && acr__fpset_add(&c->seen, acr__hash64(text, strlen(text))) == 0)
+            return; /* recorded by an earlier run */
+        journal(c, text, NULL, 0, ACR_VIA_SEED, line, false);
         seed_fail(c, line, text, bad, msg);
         return;
     }
@@ -836,7 +843,7 @@ static int dispatcher_main(void *arg)
     acr_crawl *c = arg;
     /* A resumed crawl's pages find links whose scope the seeds decide: the seeds
      * (the same as before, or the state would have refused them) are read first. */
-    bool joined = c->resuming && acr_task_join(c->reader, ACR_FOREVER, NULL) == 0;
+    bool joined = c->resuming && c->reader && acr_task_join(c->reader, ACR_FOREVER, NULL) == 0;
     if (!c->resuming || joined)
         dispatch(c);
     /* Stopping, or nothing left: every task hands over its record first. */
@@ -931,7 +938,8 @@ static void resume_pending(void *arg, const acr_state_url *su)
     char origin[320], host[256];
     acr_url u;
     bool parsed = false;
-    if (!origin_of(su->url, origin, sizeof origin, host, sizeof host)) {
+    bool web = !strncmp(su->url, "http://", 7) || !strncmp(su->url, "https://", 8);
+    if (!web || !origin_of(su->url, origin, sizeof origin, host, sizeof host)) {
         if (acr_url_parse(&u, su->url, NULL, 0) != 0)
             return; /* it parsed when it was queued: only memory can fail here */
         parsed = true;

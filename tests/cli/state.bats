@@ -192,3 +192,16 @@ print(st["runs_before"], st["pages_before"], st["pages_all_runs"], rep["crawl"][
   umount disk
   assert_success
 }
+
+@test "a command refused for its flags binds no state; records and messages in one file are never cut back" {
+  N=20
+  run "$ACRAWL" --crawl -q --state st --include '(' "$BASE/site/graph/$N/0"
+  assert_failure 2
+  run "$ACRAWL" --crawl -q --state st --warc no/such/x.warc "$BASE/site/graph/$N/0"
+  assert_failure 2
+  [ ! -e st ]
+  run bash -c "'$ACRAWL' --crawl -l inf -j -q --state st '$BASE/site/graph/$N/0' >>both.txt 2>&1"
+  assert_success
+  grep -q "records and messages share a file" both.txt
+  [ "$(grep -c '^{' both.txt)" -eq 120 ]
+}

@@ -84,6 +84,15 @@ Test(markup, non_ascii_compatible_bytes_pass_unchanged)
     cr_assert_eq(memcmp(out, utf16, 10), 0);
     acr_markup_init(&m);
     cr_assert_eq(acr_markup_filter(&m, "<p>t", 4, out), 4);
-    cr_assert_eq(acr_markup_filter(&m, "x\x1b$B<x", 6, out), 6, "ISO-2022: everything from the ESC on");
+    cr_assert_eq(acr_markup_filter(&m, "x\x1b$B<x", 6, out), 5, "ISO-2022: everything from the ESC on");
+    cr_assert_eq(memcmp(out, "\x1b$B<x", 5), 0);
     cr_assert_eq(acr_markup_filter(&m, "text", 4, out), 4);
+}
+
+Test(markup, a_nul_or_esc_switches_to_raw_at_that_byte_whatever_the_chunks)
+{
+    /* a '<' just before the switch keeps its tag: the link is not lost */
+    expect("x<a href=/y>t\x1bu", " <a href=/y> \x1bu");
+    expect("x<\x1bz", " <\x1bz");
+    expect("x<!-\x1bz", " <!-\x1bz");
 }

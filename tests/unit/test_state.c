@@ -457,6 +457,29 @@ Test(state, a_journal_without_options_or_a_bad_header_is_damage)
     cr_assert_eq(acr_state_load(s, NULL, NULL, NULL, NULL, err, sizeof err), -EBADMSG);
     cr_assert(strstr(err, "journal"), "%s", err);
     acr_state_close(s, NULL, 0);
+
+    /* options whose journal was removed: refused, not a crawl started afresh */
+    cr_assert_eq(unlink(path_in(dir, "journal")), 0);
+    s = open_ok(dir, OPTS);
+    cr_assert_eq(acr_state_load(s, NULL, NULL, NULL, NULL, err, sizeof err), -EBADMSG);
+    cr_assert(strstr(err, "neither a journal nor a snapshot"), "%s", err);
+    acr_state_close(s, NULL, 0);
+}
+
+Test(state, a_first_run_stopped_between_its_journal_and_its_options_starts_afresh)
+{
+    acr_state *s = open_ok(dir, OPTS);
+    load_ok(s, NULL, NULL, NULL);
+    acr_state_close(s, NULL, 0);
+    /* what a stop leaves between the two: a journal of its header only, no options */
+    char *j = slurp(path_in(dir, "journal"), &(size_t){0});
+    cr_assert_eq(unlink(path_in(dir, "options")), 0);
+    spit(path_in(dir, "journal"), j, 24);
+    free(j);
+    s = open_ok(dir, OPTS);
+    cr_assert_not(acr_state_resuming(s));
+    load_ok(s, NULL, NULL, NULL);
+    acr_state_close(s, NULL, 0);
 }
 
 /* ---- options and the lock ---- */
