@@ -15,6 +15,7 @@
 #include "run.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/fpset.h"
 
 void acr_keep_fail(acr_keep *k, int code, const char *fmt, ...)
 {
@@ -57,6 +58,7 @@ static char *state_options(const acr_config *c)
 {
     const acr_crawl_opts *co = &c->job.crawl;
     acr_buf b = {0};
+    opt_num(&b, "fingerprints", ACR_HASH64_VERSION);
     for (size_t i = 0; i < c->nsources; i++)
         opt_line(&b, "seeds", c->sources[i]);
     if (co->max_depth == ACR_CRAWL_INF_DEPTH)

@@ -26,5 +26,8 @@ static inline size_t acr__fpset_len(const acr__fpset *s) { return s->n; }
  * then its 64-bit finaliser so that every bit of the result depends on every input
  * bit). Not stable across versions: fingerprints live in memory only. */
 uint64_t acr__hash64(const void *p, size_t n);
+/* Which acr__hash64 this is: a --state directory keeps fingerprints, so a change to
+ * the function must change this too, and old states are then refused, not misread. */
+#define ACR_HASH64_VERSION 2
 
 #endif
