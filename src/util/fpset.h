@@ -24,7 +24,9 @@ static inline size_t acr__fpset_len(const acr__fpset *s) { return s->n; }
 
 /* A 64-bit fingerprint of n bytes (MurmurHash3's x64 block step over 8-byte words,
  * then its 64-bit finaliser so that every bit of the result depends on every input
- * bit). Not stable across versions: fingerprints live in memory only. */
+ * bit). Fingerprints are kept in --state directories too: see ACR_HASH64_VERSION;
+ * words are read in the host's byte order, so a state does not move between
+ * architectures of another endianness. */
 uint64_t acr__hash64(const void *p, size_t n);
 /* Which acr__hash64 this is: a --state directory keeps fingerprints, so a change to
  * the function must change this too, and old states are then refused, not misread. */
