@@ -831,6 +831,7 @@ struct snap {
     struct map m;
     uint64_t gen;
     size_t seen, robots, pending, end; /* where each section starts; end: SNAPEND */
+    uint64_t nseen;             /* fingerprints in its SEEN section */
 };
 
 /* A journal's whole entries end at `end`; past it is a torn tail. */
@@ -924,6 +925,7 @@ static int snap_check(acr_state *s, struct snap *sn, struct acc *a, char *err, s
         if (!ok)
             return corrupt(s, err, errlen, "snapshot", en.off, "an entry does not parse");
     }
+    sn->nseen = count[0];
     /* Empty sections start where the next one does. */
     sn->pending = sn->pending ? sn->pending : sn->end;
     sn->robots = sn->robots ? sn->robots : sn->pending;
@@ -1101,6 +1103,8 @@ static int emit_all(acr_state *s, const struct snap *sn, const struct jrnl *j, s
 {
     const unsigned char *jp = j->stale ? NULL : j->m.p;
     size_t jend = j->stale ? 0 : j->end;
+    if (v->expect_seen && sn->m.exists)
+        v->expect_seen(arg, sn->nseen);
     if (v->seen && sn->m.exists)
         emit_seen(sn->m.p, sn->seen, sn->robots, v, arg);
     if (v->seen && jp)

@@ -67,6 +67,9 @@ bool acr_state_resuming(const acr_state *s);
 /* What acr_state_load hands back. Every pointer given to a callback is valid during
  * that call only. Any callback may be NULL. */
 typedef struct acr_state_visit {
+    /* Before the seen calls: how many at least will come (those of the snapshot), so
+     * that a set can be sized once instead of growing a million entries at a time. */
+    void (*expect_seen)(void *arg, uint64_t n);
     /* Each URL ever queued (fp = acr__hash64(url, strlen(url))); a URL queued twice
      * comes twice. All seen calls come first. */
     void (*seen)(void *arg, uint64_t fp);

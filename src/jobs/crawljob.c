@@ -883,6 +883,9 @@ static int compile(regex_t *re, bool *has, const char *pattern, const char *what
 
 static void resume_seen(void *arg, uint64_t fp) { acr__fpset_add(&((acr_crawl *)arg)->seen, fp); }
 
+/* Sized once: growing a million-member set doubles and rehashes it ten times. */
+static void resume_expect(void *arg, uint64_t n) { acr__fpset_reserve(&((acr_crawl *)arg)->seen, (size_t)n); }
+
 static void resume_robots(void *arg, const char *origin, int status, const char *body, size_t len)
 {
     acr_crawl *c = arg;
@@ -971,7 +974,8 @@ static int resume(acr_crawl *c, char *err, size_t errlen)
     if (!c->state)
         return 0;
     c->resuming = acr_state_resuming(c->state);
-    acr_state_visit v = {.seen = resume_seen, .robots = resume_robots, .pending = resume_pending};
+    acr_state_visit v = {.expect_seen = resume_expect, .seen = resume_seen, .robots = resume_robots,
+                         .pending = resume_pending};
     int rc = acr_state_load(c->state, &v, c, &c->resume_pos, &c->resume_tot, err, errlen);
     c->pages_started = c->resume_tot.pages; /* --max-pages counts every run's pages */
     return rc;

@@ -63,6 +63,15 @@ static int grow(acr__fpset *s)
     return 0;
 }
 
+int acr__fpset_reserve(acr__fpset *s, size_t n)
+{
+    while (n > SIZE_MAX / 8 || n * 4 > s->cap * 3) {
+        if (n > SIZE_MAX / 8 || grow(s) != 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
 int acr__fpset_add(acr__fpset *s, uint64_t fp)
 {
     /* At most three quarters full: 8 / 0.75 = 10.7 to 21.3 bytes a member, and

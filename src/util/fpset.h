@@ -20,6 +20,8 @@ void acr__fpset_release(acr__fpset *s);
 /* Adds fp: 1 when it was new, 0 when it was there already, -ENOMEM (not added). */
 int acr__fpset_add(acr__fpset *s, uint64_t fp);
 bool acr__fpset_has(const acr__fpset *s, uint64_t fp);
+/* Room for n members without growing. 0 or -ENOMEM (the set is as it was). */
+int acr__fpset_reserve(acr__fpset *s, size_t n);
 static inline size_t acr__fpset_len(const acr__fpset *s) { return s->n; }
 
 /* A 64-bit fingerprint of n bytes (MurmurHash3's x64 block step over 8-byte words,

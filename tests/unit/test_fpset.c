@@ -1,4 +1,5 @@
 /* test_fpset.c -- util/fpset: membership across growth, the zero fingerprint, the hash. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,4 +49,21 @@ Test(fpset, hash_spreads_similar_urls)
         cr_assert_neq(acr__hash64(u, n), acr__hash64(u, n + 1), "length %zu", n);
     cr_assert_neq(acr__hash64("ab", 2), acr__hash64("ab\0", 3));
     acr__fpset_release(&low);
+}
+
+Test(fpset, reserve_sizes_the_table_once_and_keeps_members)
+{
+    acr__fpset s;
+    acr__fpset_init(&s);
+    cr_assert_eq(acr__fpset_add(&s, 42), 1);
+    cr_assert_eq(acr__fpset_reserve(&s, 100000), 0);
+    size_t cap = s.cap;
+    cr_assert_geq(cap * 3, (size_t)100000 * 4, "three quarters full at most with 100 000 members");
+    cr_assert(acr__fpset_has(&s, 42));
+    for (uint64_t i = 1; i < 100000; i++)
+        cr_assert_eq(acr__fpset_add(&s, i * 0x9e3779b97f4a7c15ull + 1), 1);
+    cr_assert_eq(s.cap, cap, "no growth after the reserve");
+    cr_assert_eq(acr__fpset_reserve(&s, (size_t)-1), -ENOMEM);
+    cr_assert_eq(s.cap, cap);
+    acr__fpset_release(&s);
 }
