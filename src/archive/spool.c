@@ -8,28 +8,13 @@
 
 #include "archive/spool.h"
 #include "util/alloc.h"
+#include "util/fdio.h"
 
 void acr_spool_init(acr_spool *s, size_t mem_max)
 {
     memset(s, 0, sizeof *s);
     s->mem_max = mem_max;
     s->fd = -1;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0)
-            return -errno;
-        if (k == 0)
-            return -EIO;
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
 }
 
 /* A file nobody else can open: O_TMPFILE where the file system has it, else a
@@ -58,7 +43,7 @@ static int spill(acr_spool *s)
     int fd = open_tmp();
     if (fd < 0)
         return fd;
-    int rc = write_all(fd, s->mem, s->len);
+    int rc = acr__write_all(fd, s->mem, s->len);
     if (rc < 0) {
         close(fd);
         return rc;
@@ -94,7 +79,7 @@ static int add(acr_spool *s, const void *p, size_t n)
             return rc;
     }
     if (s->fd >= 0)
-        return write_all(s->fd, p, n);
+        return acr__write_all(s->fd, p, n);
     if (s->len + n > s->cap) {
         int rc = grow(s, s->len + n);
         if (rc < 0)

@@ -21,6 +21,7 @@
 #include "archive/spool.h"
 #include "archive/warc.h"
 #include "util/alloc.h"
+#include "util/fdio.h"
 #include "util/buf.h"
 
 #define SPOOL_MEM (1024 * 1024) /* per message kept in RAM before it spills */
@@ -509,22 +510,13 @@ static int fail(acr_warc *w, int rc, const char *what)
     return w->err;
 }
 
-/* pwrite at the end of the record so far, whole (EINTR and short writes retried). */
+/* pwrite at the end of the record so far, whole. */
 static int write_out(acr_warc *w, const char *p, size_t n)
 {
-    while (n > 0) {
-        ssize_t k = pwrite(w->fd, p, n, (off_t)(w->offset + w->rec_len));
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0)
-            return -errno;
-        if (k == 0)
-            return -EIO;
-        p += k;
-        n -= (size_t)k;
-        w->rec_len += (uint64_t)k;
-    }
-    return 0;
+    int rc = acr__pwrite_all(w->fd, p, n, w->offset + w->rec_len);
+    if (rc == 0)
+        w->rec_len += n;
+    return rc;
 }
 
 static int out_flush(acr_warc *w)

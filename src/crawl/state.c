@@ -37,6 +37,7 @@
 
 #include "state.h"
 #include "util/alloc.h"
+#include "util/fdio.h"
 #include "util/fpset.h"
 
 #define J_MAGIC "ACRSJRN1"
@@ -569,38 +570,6 @@ static bool parse_totals(const struct ent *en, struct acc *a)
 
 /* ---- files in DIR ---- */
 
-/* write(2) all of p, retrying short writes and EINTR. 0 or -errno. */
-static int write_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n > 0) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -errno;
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int pwrite_all(int fd, const void *p, size_t n, uint64_t off)
-{
-    const char *c = p;
-    while (n > 0) {
-        ssize_t w = pwrite(fd, c, n, (off_t)off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -errno;
-        c += w;
-        n -= (size_t)w;
-        off += (uint64_t)w;
-    }
-    return 0;
-}
-
 static int sync_dir(acr_state *s) { return fsync(s->dirfd) == 0 ? 0 : -errno; }
 
 /* Puts name in place with contents p: written to name.tmp, synced, renamed over name,
@@ -612,7 +581,7 @@ static int replace_file(acr_state *s, const char *name, const void *p, size_t n)
     int fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
-    int rc = write_all(fd, p, n);
+    int rc = acr__write_all(fd, p, n);
     if (rc == 0 && fsync(fd) != 0)
         rc = -errno;
     if (close(fd) != 0 && rc == 0)
@@ -1317,7 +1286,7 @@ struct swriter {
 static void sw_flush(struct swriter *w, bool all)
 {
     if (w->rc == 0 && (all || w->b.len >= WBUF_FLUSH))
-        w->rc = write_all(w->fd, w->b.p, w->b.len);
+        w->rc = acr__write_all(w->fd, w->b.p, w->b.len);
     if (all || w->b.len >= WBUF_FLUSH)
         w->b.len = 0;
 }
@@ -1539,7 +1508,7 @@ int acr_state_commit(acr_state *s, char *err, size_t errlen)
         return 0;
     if (!s->loaded)
         return fail(err, errlen, -EINVAL, "state %s: entries before load", s->dir);
-    int rc = pwrite_all(s->jfd, s->out.p, s->out.len, s->jlen);
+    int rc = acr__pwrite_all(s->jfd, s->out.p, s->out.len, s->jlen);
     if (rc != 0) {
         /* A part may be written: cut it off, so that later entries follow whole ones. */
         if (ftruncate(s->jfd, (off_t)s->jlen) != 0)

@@ -11,6 +11,7 @@
 #include "common.h"
 #include "fetchjob.h"
 #include "util/alloc.h"
+#include "util/fdio.h"
 #include "runtime/check.h"
 
 void acr__emit(acr_chan *records, uint64_t *emitted, acr_record *r)
@@ -93,20 +94,10 @@ int acr__open_output_dir(const char *dir, char *err, size_t errlen)
 
 int acr__file_sink(void *arg, const char *p, size_t n, char *msg, size_t msglen)
 {
-    int fd = (int)(intptr_t)arg;
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int e = w < 0 ? errno : EIO;
-            snprintf(msg, msglen, "cannot write the body to the output file: %s", strerror(e));
-            return -e;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
+    int rc = acr__write_all((int)(intptr_t)arg, p, n);
+    if (rc != 0)
+        snprintf(msg, msglen, "cannot write the body to the output file: %s", strerror(-rc));
+    return rc;
 }
 
 int acr__file_restart(void *arg)
