@@ -49,6 +49,19 @@ static size_t tag(acr_markup *m, const unsigned char *in, size_t n, char *out)
     return i;
 }
 
+/* Passes on what a '<' started and the state still holds back ("<", "<!", "<!-"), the
+ * tag it begins being certain now; returns the bytes written. */
+static size_t held(acr_markup *m, char *out)
+{
+    static const char *const prefix[] = {[LT] = "<", [LT_BANG] = "<!", [LT_DASH] = "<!-"};
+    if (m->state != LT && m->state != LT_BANG && m->state != LT_DASH)
+        return 0;
+    size_t k = strlen(prefix[m->state]);
+    memcpy(out, prefix[m->state], k);
+    m->dropped = false;
+    return k;
+}
+
 size_t acr_markup_filter(acr_markup *m, const char *data, size_t len, char *out)
 {
     const unsigned char *in = (const unsigned char *)data;
@@ -91,9 +104,8 @@ size_t acr_markup_filter(acr_markup *m, const char *data, size_t len, char *out)
                 i++;
                 m->state = LT_BANG;
             } else if (letter(c) || c == '/' || c == '?') {
-                out[o++] = '<';
+                o += held(m, out + o);
                 m->state = TAG;
-                m->dropped = false;
             } else {
                 m->state = TEXT; /* "<" then anything else is text to HTML too */
             }
@@ -104,25 +116,17 @@ size_t acr_markup_filter(acr_markup *m, const char *data, size_t len, char *out)
                 i++;
                 m->state = LT_DASH;
             } else {
-                out[o++] = '<';
-                out[o++] = '!';
-                m->dropped = false;
+                o += held(m, out + o);
                 m->state = TAG; /* <!DOCTYPE ...>, <![CDATA[ ... */
             }
             break;
         case LT_DASH:
+            o += held(m, out + o);
             if (in[i] == '-') {
-                i++;
-                memcpy(out + o, "<!--", 4);
-                o += 4;
-                m->dropped = false;
+                out[o++] = (char)in[i++];
                 m->state = COMMENT;
                 m->dashes = 0;
             } else {
-                out[o++] = '<';
-                out[o++] = '!';
-                out[o++] = '-';
-                m->dropped = false;
                 m->state = TAG; /* "<!-x": a bogus comment, to the next '>' */
             }
             break;
@@ -143,12 +147,7 @@ size_t acr_markup_filter(acr_markup *m, const char *data, size_t len, char *out)
         }
     }
     if (n < len) {
-        static const char *const pending[] = {[LT] = "<", [LT_BANG] = "<!", [LT_DASH] = "<!-"};
-        if (m->state == LT || m->state == LT_BANG || m->state == LT_DASH) {
-            size_t k = strlen(pending[m->state]);
-            memcpy(out + o, pending[m->state], k);
-            o += k;
-        }
+        o += held(m, out + o);
         m->raw = true;
         memcpy(out + o, in + n, len - n);
         o += len - n;
