@@ -13,7 +13,6 @@
 #include "keep.h"
 #include "kind.h"
 #include "run.h"
-#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/fpset.h"
 
@@ -99,53 +98,42 @@ static char *state_options(const acr_config *c)
     return b.p;
 }
 
-/* A WARC that is the records' file, or inside the state's directory, would wreck
- * the other: refused. True (reason printed) when it clashes. */
-static bool warc_clashes(const acr_keep *k)
+/* Whether --warc can name this file (said on stderr when not): its directory is
+ * there, and it is neither the records' file nor inside the state's directory,
+ * which it would wreck. Checked before anything is created. */
+static bool warc_name_ok(const acr_keep *k)
 {
     const acr_config *c = k->c;
+    const char *slash = strrchr(c->warc, '/');
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - c->warc) : 1, slash ? c->warc : ".");
+    if (!dir[0])
+        snprintf(dir, sizeof dir, "/");
     struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "acrawl: --warc %s: no directory %s\n", c->warc, dir);
+        return false;
+    }
     if (k->out_file && stat(c->warc, &st) == 0 && (uint64_t)st.st_dev == k->out_dev &&
         (uint64_t)st.st_ino == k->out_ino) {
         fprintf(stderr, "acrawl: --warc %s is the file the records go to\n", c->warc);
-        return true;
+        return false;
     }
     if (!c->state_dir)
-        return false;
-    char *dir = realpath(c->state_dir, NULL);
-    char *copy = acr_strdup(c->warc);
-    char *slash = copy ? strrchr(copy, '/') : NULL;
-    if (slash)
-        *slash = 0;
-    char *wdir = copy ? realpath(slash ? (copy[0] ? copy : "/") : ".", NULL) : NULL;
-    bool inside = dir && wdir && !strcmp(dir, wdir);
+        return true;
+    char *sdir = realpath(c->state_dir, NULL), *wdir = realpath(dir, NULL);
+    bool inside = sdir && wdir && !strcmp(sdir, wdir);
+    free(sdir);
+    free(wdir);
     if (inside)
         fprintf(stderr, "acrawl: --warc %s is inside the --state directory %s\n", c->warc, c->state_dir);
-    free(dir);
-    free(wdir);
-    free(copy);
-    return inside;
-}
-
-/* True when the WARC's directory is there (said on stderr when not). */
-static bool warc_dir_exists(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
-    struct stat st;
-    if (!dir[0] || (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)))
-        return true;
-    fprintf(stderr, "acrawl: --warc %s: no directory %s\n", path, dir);
-    return false;
+    return !inside;
 }
 
 /* Opens the WARC: afresh, or (resume non-NULL) continuing where the state says the
  * last page done left it. 0, or an exit code with the reason printed. */
 static int open_warc(acr_keep *k, const acr_warc_pos *resume)
 {
-    if (warc_clashes(k))
-        return ACR_EXIT_USAGE;
     char software[256];
     snprintf(software, sizeof software, "acrawl/%s (%s)", ACRAWL_VERSION, acr_client_versions());
     acr_warc_opts wo = {.path = k->c->warc, .gzip = k->c->warc_gzip, .max_size = k->c->warc_max_size,
@@ -187,11 +175,10 @@ int acr_keep_open(acr_keep *k, acr_config *c, int out_fd)
                                 "cut back the records of pages in flight at a crash (send stderr elsewhere)\n");
         }
     }
+    if (c->warc && !warc_name_ok(k))
+        return ACR_EXIT_USAGE; /* before a state is bound to it */
     if (!c->state_dir || !c->job.crawl.on)
         return c->warc ? open_warc(k, NULL) : 0; /* before anything is fetched */
-    /* What would fail the WARC's opening fails now, before the state is bound to it. */
-    if (c->warc && (warc_clashes(k) || !warc_dir_exists(c->warc)))
-        return ACR_EXIT_USAGE;
     char *opts = state_options(c);
     if (!opts) {
         fprintf(stderr, "acrawl: --state %s: out of memory\n", c->state_dir);
