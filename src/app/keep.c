@@ -82,9 +82,14 @@ static char *state_options(const acr_config *c)
     opt_line(&b, "request", c->job.req.method);
     opt_num(&b, "compressed", c->job.req.decode);
     for (size_t i = 0; i < c->nheaders; i++) {
-        char h[1024];
-        snprintf(h, sizeof h, "%s: %s", c->headers[i].name, c->headers[i].value);
-        opt_line(&b, "header", h);
+        acr_buf h = {0}; /* whole: two long headers differing late must differ here too */
+        acr_buf_puts(&h, c->headers[i].name);
+        acr_buf_puts(&h, ": ");
+        acr_buf_puts(&h, c->headers[i].value);
+        acr_buf_putc(&h, '\0');
+        b.oom |= h.oom;
+        opt_line(&b, "header", h.oom ? "" : h.p);
+        acr_buf_release(&h);
     }
     opt_line(&b, "output-dir", c->job.output_dir);
     opt_line(&b, "warc", c->warc);

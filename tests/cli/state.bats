@@ -128,6 +128,13 @@ print(st["runs_before"], st["pages_before"], st["pages_all_runs"], rep["crawl"][
   run "$ACRAWL" --crawl -l 3 -q -c 8 --state st "$BASE/site/graph/$N/0"
   assert_failure 2
   assert_output --partial "format=json"
+  # headers are bound whole: two that differ only after 2 000 bytes differ
+  local long
+  long=$(printf 'a%.0s' $(seq 2000))
+  run "$ACRAWL" --crawl -l 0 -q --state hs -H "X-A: ${long}1" "$BASE/site/graph/$N/0"
+  assert_success
+  run "$ACRAWL" --crawl -l 0 -q --state hs -H "X-A: ${long}2" "$BASE/site/graph/$N/0"
+  assert_failure 2
 }
 
 @test "two runs on one state at once: the second is refused" {
