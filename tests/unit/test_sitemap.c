@@ -1,17 +1,16 @@
 /* test_sitemap.c -- crawl/sitemap: urlset and sitemapindex, gzip, every chunk
  * boundary, the protocol's limits, entity attacks, and bodies that are no sitemap. */
 #include <errno.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <libxml/xmlmemory.h>
 #include <zlib.h>
 
 #include "crawl/sitemap.h"
 #include "helpers.h"
+#include "xmlcount.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 
@@ -240,45 +239,6 @@ Test(sitemap, fifty_megabytes_uncompressed_is_the_limit_even_from_a_small_gzip)
     free(body);
 }
 
-/* libxml2's live heap, counted through xmlMemSetup. */
-static long long xml_live, xml_peak;
-
-static void *count_malloc(size_t n)
-{
-    void *p = malloc(n);
-    if (p) {
-        xml_live += (long long)malloc_usable_size(p);
-        xml_peak = xml_live > xml_peak ? xml_live : xml_peak;
-    }
-    return p;
-}
-
-static void count_free(void *p)
-{
-    if (p)
-        xml_live -= (long long)malloc_usable_size(p);
-    free(p);
-}
-
-static void *count_realloc(void *p, size_t n)
-{
-    size_t before = p ? malloc_usable_size(p) : 0;
-    void *q = realloc(p, n);
-    if (q) {
-        xml_live += (long long)malloc_usable_size(q) - (long long)before;
-        xml_peak = xml_live > xml_peak ? xml_live : xml_peak;
-    }
-    return q;
-}
-
-static char *count_strdup(const char *s)
-{
-    char *p = count_malloc(strlen(s) + 1);
-    if (p)
-        strcpy(p, s);
-    return p;
-}
-
 static double seconds(void)
 {
     struct timespec ts;
@@ -290,7 +250,7 @@ static double seconds(void)
  * is refused as no sitemap. */
 static void expect_refused_cheaply(const char *body)
 {
-    cr_assert_eq(xmlMemSetup(count_free, count_malloc, count_realloc, count_strdup), 0);
+    xml_count_start();
     long long start = xml_live;
     xml_peak = xml_live;
     double t0 = seconds();
