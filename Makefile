@@ -8,7 +8,7 @@ CC ?= cc
 # the program (crawl, jobs, app) needs libcurl (its comparison engine) and libxml2
 # (link extraction and sitemaps).
 LIB_PKGS := libcares openssl zlib
-PKGS := $(LIB_PKGS) libcurl libxml-2.0
+PKGS := $(LIB_PKGS) libcurl libxml-2.0 libisal
 LLHTTP_SRC ?= /usr/share/llhttp
 LLHTTP_INC ?= /usr/share/include/llhttp
 

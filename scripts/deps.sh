@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 pkgs=(
   # build
   build-essential pkg-config
-  libc-ares-dev node-llhttp libssl-dev openssl libcurl4-openssl-dev zlib1g-dev libxml2-dev
+  libc-ares-dev node-llhttp libssl-dev openssl libcurl4-openssl-dev zlib1g-dev libxml2-dev libisal-dev
   # tests: Criterion, bats, the CLI tools the bats tests call, dnsmasq as a real DNS peer
   libcriterion-dev bats bats-assert bats-support curl python3 man-db bsdutils valgrind dnsmasq-base
   # the in-tree fuzzers (make fuzz, fuzz-smoke in make check): clang's libFuzzer
