@@ -41,7 +41,9 @@ acr_loop *acr_loop_current(void);
  * something nothing can ever signal, or -errno when epoll fails. */
 int acr_loop_run(acr_loop *loop);
 
-/* Called each time the loop is about to block in epoll (e.g. to flush output). */
+/* Called each time the loop is about to block in epoll (e.g. to flush output). fn must
+ * not suspend; it may wake tasks (signal a condition), and the loop then runs them
+ * before it blocks. */
 void acr_loop_on_block(acr_loop *loop, void (*fn)(void *), void *arg);
 
 /* Deepest stack use (bytes) seen on finished tasks; 0 unless paint_stacks. */

@@ -235,8 +235,11 @@ static int poll_once(acr_loop *l)
     int64_t ns = next_timeout_ns(l);
     if (ns < 0 && l->io_waiters == 0)
         return ACR_EDEADLOCK;
-    if (ns != 0 && l->on_block)
+    if (ns != 0 && l->on_block) {
         l->on_block(l->on_block_arg);
+        if (l->nready > 0)
+            ns = 0; /* the hook woke a task: poll, do not block */
+    }
     /* I/O first: an operation that completed in the same iteration its deadline
      * expired counts as completed. */
     int rc = acr__poll_wait(l, ns);

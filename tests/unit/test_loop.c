@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "acrawl/sync.h"
 #include "helpers.h"
 
 static int sleeper(void *arg)
@@ -376,4 +377,42 @@ Test(loop, checkpoint_keeps_the_deadline_and_lets_others_run)
     cr_assert_eq(run_in_loop(busy_main, &b), ACR_ETIMEOUT);
     cr_assert_lt(ms_since(t0), 1000);
     cr_assert_gt(b.ticks, 10, "the other task ran only %d times while one spun", b.ticks);
+}
+
+/* A hook run as the loop is about to block may wake a task (signal a condition): the
+ * loop must run it then, not sleep until its next timer first. */
+static acr_cond *hook_cond;
+static int hook_calls;
+
+static void hook_signal(void *arg)
+{
+    (void)arg;
+    if (hook_calls++ == 0)
+        acr_cond_signal(hook_cond);
+}
+
+static int hook_waiter(void *arg)
+{
+    (void)arg;
+    int64_t t0 = acr_now();
+    int rc = acr_cond_wait(hook_cond, acr_now() + 5 * ACR_SEC);
+    cr_expect_eq(rc, 0, "woken by the hook, not by its deadline: %d", rc);
+    cr_expect_lt(ms_since(t0), 1000);
+    return 0;
+}
+
+Test(loop, a_task_the_block_hook_wakes_runs_before_the_loop_sleeps)
+{
+    acr_loop *l = acr_loop_new(NULL);
+    cr_assert_not_null(l);
+    hook_cond = acr_cond_new();
+    cr_assert_not_null(hook_cond);
+    acr_loop_on_block(l, hook_signal, NULL);
+    acr_task *t;
+    cr_assert_eq(acr_spawn(l, &t, hook_waiter, NULL), 0);
+    cr_assert_eq(acr_loop_run(l), 0);
+    cr_assert_eq(hook_calls, 1, "the hook ran %d times", hook_calls);
+    acr_task_unref(t);
+    acr_cond_free(hook_cond);
+    acr_loop_free(l);
 }
