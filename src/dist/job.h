@@ -65,8 +65,12 @@ void acr_job_leave(acr_job *j);
 
 /* Stops the tasks and frees j (after leave, or after a fatal error: then nothing is
  * handed back, and the entries wait claim_idle for another worker). Never suspends
- * beyond cancelling its own tasks. */
-void acr_job_free(acr_job *j);
+ * beyond cancelling its own tasks (and waiting for them to end, when called in a
+ * task; outside a task, j's memory goes when they next run and end). Entries still
+ * held stay the caller's to free (acr_job_entry_free). NULL is fine.
+ * Named acr_job_close, not acr_job_free as first agreed: jobs/fetchjob.h defines
+ * acr_job_free (and its own struct acr_job), and the two would not link together. */
+void acr_job_close(acr_job *j);
 
 /* This worker's id: "hostname:pid:4 random hex". */
 const char *acr_job_worker_id(const acr_job *j);
