@@ -41,9 +41,12 @@ typedef struct acr_job_cfg {
                                  * new job; a job holding others refuses the worker */
     unsigned shards;            /* a new job's shard count (0: 64); an existing job keeps its own */
     int64_t claim_idle;         /* ns: a pending entry idle this long is taken over, and a
-                                 * lease not renewed this long expires (--redis-claim-idle) */
-    unsigned max_deliveries;    /* past this many deliveries an entry is poison */
-    int64_t timeout;            /* ns: Redis unreachable this long is fatal (--redis-timeout) */
+                                 * lease not renewed this long expires (--redis-claim-idle;
+                                 * 0: 60 s). The heartbeat runs every claim_idle/3, at most
+                                 * 1 s apart. */
+    unsigned max_deliveries;    /* past this many deliveries an entry is poison (0: never) */
+    int64_t timeout;            /* ns: Redis unreachable this long is fatal (--redis-timeout;
+                                 * 0: 30 s) */
     bool records;               /* --redis-records: acks also add the record to `records` */
     bool worker;                /* a crawling worker (leases, heartbeat); false for the
                                  * --status, --collect and --drain clients */
@@ -53,9 +56,12 @@ typedef struct acr_job_cfg {
  * options (clients pass options NULL: no check; --status/--collect/--drain of a job
  * that does not exist is an error), registers the worker and starts its tasks
  * (pipeline, heartbeat: leases, refresh of held entries, drain flag, workers zset).
+ * Only a handle with options creates a job. A worker returns with its first
+ * heartbeat done (its first leases taken). Must run in a task.
  * 0; -EINVAL (bad URL or name, or the job holds other options: err names the first
- * difference, as acr_state_open words it); -EACCES (auth); ACR_ETIMEOUT (unreachable
- * for cfg->timeout); -ENOMEM. err says what, naming host:port and the job. */
+ * difference, as acr_state_open words it); -ENOENT (no such job, opened with
+ * options NULL); -EACCES (auth); ACR_ETIMEOUT (unreachable for cfg->timeout);
+ * -ENOMEM; ACR_ENOTASK. err says what, naming host:port and the job. */
 int acr_job_open(acr_job **out, const acr_job_cfg *cfg, char *err, size_t errlen);
 
 /* Graceful end of a worker: flushes what is buffered, hands back the entries it holds
@@ -111,20 +117,27 @@ void acr_job_entry_free(acr_job_entry *e);
 /* Called with every scope item, before the entries of the pull that learnt it. */
 typedef void acr_job_scope_fn(void *arg, const char *item);
 
-/* Up to max entries: first those of its leased shards pending idle >= claim_idle
- * (another worker's, dead or paused: counted as reclaimed), then new ones. Waits
+/* Up to max entries into out (room for max pointers; *n says how many), each the
+ * caller's until ack, release or acr_job_entry_free: first those of its leased
+ * shards handed back by a leaving worker (no new delivery), then those pending
+ * idle >= claim_idle (another worker's, dead or paused: counted as reclaimed, one
+ * delivery more), then new ones. Waits
  * until deadline when there are none. Before entries are read, the scope set is
  * read again if it grew (scope called for each new item), so that an entry found
  * from a seed comes after that seed's scope. The job holds every entry pulled until
  * ack or release, refreshing it (XCLAIM JUSTID) so that it never looks idle while
  * this worker lives. 0 (n >= 1); ACR_ETIMEOUT (none by deadline); ACR_EEMPTY (the
- * job is complete: every entry ever queued was acked, and this worker has nothing
- * buffered); ACR_ECANCELED; the fatal error. */
+ * job is complete: at least one entry was ever queued, every entry ever queued was
+ * acked, and this worker holds and buffers nothing; a job nothing was queued to yet
+ * is waiting for its seeds, not complete); ACR_ECANCELED (also after leave);
+ * -EINVAL (max 0, or not a worker); -ENOMEM; the fatal error. A shard above this
+ * worker's fair share is not pulled from, so that it empties and is given back. */
 int acr_job_pull(acr_job *j, size_t max, int64_t deadline, acr_job_scope_fn *scope, void *arg,
                  acr_job_entry **out, size_t *n);
 
-/* True while this worker's lease on shard is valid by the local clock (renewed less
- * than claim_idle minus a margin ago). A fetch of the shard may start only then. */
+/* True while this worker's lease on shard is valid by the local clock (the last
+ * renewal was sent less than claim_idle minus a margin of claim_idle/4 ago). A fetch
+ * of the shard may start only then. Never suspends. */
 bool acr_job_may_start(const acr_job *j, unsigned shard);
 
 /* Before e's record is written: 1 when this worker still owns e (its idle time is
@@ -155,8 +168,10 @@ int acr_job_robots_put(acr_job *j, const char *origin, int status, const char *b
 
 /* True once the drain flag was seen: start nothing more. */
 bool acr_job_draining(const acr_job *j);
-/* Non-zero once Redis was unreachable past cfg->timeout (or another fatal error):
- * the worker exits 1; msg (may be NULL) gets the reason. */
+/* Non-zero once Redis was unreachable past cfg->timeout (ACR_ECONNECT, so that pull's
+ * own ACR_ETIMEOUT is never the fatal error) or another fatal error (-EPROTO: Redis
+ * refused a buffered command; -ENOMEM): the worker exits 1; msg (may be NULL) gets
+ * the reason. Every later call returns it. */
 int acr_job_failed(const acr_job *j, char *msg, size_t len);
 
 /* --drain: sets the flag. 0 or an error (err). */
