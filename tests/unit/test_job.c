@@ -765,3 +765,83 @@ Test(job, an_unreachable_redis_fails_the_job_after_the_timeout, .init = start_se
 {
     cr_assert_eq(run_in_loop(unreachable_main, NULL), 0);
 }
+
+/* ---- a worker really paused (SIGSTOP) past claim_idle ---- */
+
+/* The child: pulls the one entry, tells the parent, is stopped; once resumed (and
+ * a beat later) its confirm must say 0 and its ack must change nothing. Exit 0 when
+ * it did. No Criterion asserts in here: it is not the test's process. */
+static int paused_fd;
+
+static int paused_child(void *arg)
+{
+    (void)arg;
+    acr_job_cfg c = cfg_for("level=3\n", true);
+    acr_job *a = NULL;
+    char err[512];
+    if (acr_job_open(&a, &c, err, sizeof err) != 0)
+        return 10;
+    acr_job_url u = {.url = "http://p.test:80/", .origin = "http://p.test:80"};
+    if (acr_job_enqueue(a, &u) != 0)
+        return 11;
+    acr_job_entry *e = NULL;
+    size_t n = 0;
+    int64_t dl = acr_deadline_in(2 * ACR_SEC);
+    while (n == 0 && acr_now() < dl)
+        acr_job_pull(a, 1, dl, NULL, NULL, &e, &n);
+    if (n != 1)
+        return 12;
+    if (write(paused_fd, "p", 1) != 1)
+        return 13;
+    acr_sleep_for(ACR_SEC); /* stopped in here by the parent */
+    int rc = 0;
+    if (acr_job_may_start(a, e->shard))
+        rc = 14;
+    else if (acr_job_confirm(a, e) != 0)
+        rc = 15;
+    acr_job_ack(a, e, false, "late", 4);
+    acr_job_leave(a);
+    acr_job_close(a);
+    return rc;
+}
+
+static int paused_main(void *arg)
+{
+    pid_t child = *(pid_t *)arg;
+    acr_job *b = open_worker();
+    acr_job_entry *e[1];
+    cr_assert_eq(pull_until(b, e, 1, 3 * ACR_SEC), 1, "the stopped worker's entry is taken over");
+    cr_assert_eq(e[0]->deliveries, 2);
+    kill(child, SIGCONT);
+    acr_sleep_for(600 * ACR_MSEC); /* the child beats, confirms, acks, leaves */
+    int st;
+    cr_assert_eq(waitpid(child, &st, 0), child);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %d", WEXITSTATUS(st));
+    cr_assert_eq(acr_job_confirm(b, e[0]), 1, "its refresh did not take the entry back");
+    cr_assert_eq(acr_job_ack(b, e[0], false, "rec", 3), 0);
+    acr_job_leave(b);
+    acr_redis *r = raw();
+    cr_assert_eq(ctr(r, "done"), 1);
+    cr_assert_eq(raw_int(r, "XLEN acrawl:{t}:records%s", ""), 1, "only the owner's record");
+    acr_redis_close(r);
+    acr_job_close(b);
+    return 0;
+}
+
+Test(job, a_worker_paused_past_claim_idle_loses_its_entry, .init = start_server, .fini = stop_server)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    pid_t child = fork();
+    if (child == 0) {
+        close(p[0]);
+        paused_fd = p[1];
+        _exit(run_in_loop(paused_child, NULL));
+    }
+    close(p[1]);
+    char c;
+    cr_assert_eq(read(p[0], &c, 1), 1, "the child pulled its entry");
+    close(p[0]);
+    kill(child, SIGSTOP);
+    cr_assert_eq(run_in_loop(paused_main, &child), 0);
+}
