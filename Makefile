@@ -8,7 +8,7 @@ CC ?= cc
 # the program (crawl, jobs, app) needs libcurl (its comparison engine) and libxml2
 # (link extraction and sitemaps).
 LIB_PKGS := libcares openssl zlib
-PKGS := $(LIB_PKGS) libcurl libxml-2.0 libisal
+PKGS := $(LIB_PKGS) libcurl libxml-2.0 libisal hiredis
 LLHTTP_SRC ?= /usr/share/llhttp
 LLHTTP_INC ?= /usr/share/include/llhttp
 
@@ -27,7 +27,7 @@ LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 TEST_LDLIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 
 LIB_SRC := $(wildcard src/util/*.c src/runtime/*.c src/transport/*.c src/http/*.c)
-PROG_SRC := $(wildcard src/crawl/*.c src/archive/*.c src/jobs/*.c src/app/*.c)
+PROG_SRC := $(wildcard src/crawl/*.c src/archive/*.c src/redis/*.c src/dist/*.c src/jobs/*.c src/app/*.c)
 LIB_ASM := $(wildcard src/runtime/*.S)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(LIB_ASM:%.S=$(BUILD)/%.o) \
            $(BUILD)/llhttp/llhttp.o $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o

@@ -10,8 +10,12 @@ pkgs=(
   # build
   build-essential pkg-config
   libc-ares-dev node-llhttp libssl-dev openssl libcurl4-openssl-dev zlib1g-dev libxml2-dev libisal-dev
+  # the Redis client (--redis): hiredis encodes commands and parses replies
+  libhiredis-dev
   # tests: Criterion, bats, the CLI tools the bats tests call, dnsmasq as a real DNS peer
   libcriterion-dev bats bats-assert bats-support curl python3 man-db bsdutils valgrind dnsmasq-base
+  # a real Redis for the tests of the Redis client and the shared job (tests/unit/test_redis.c, test_job.c)
+  redis-server
   # the in-tree fuzzers (make fuzz, fuzz-smoke in make check): clang's libFuzzer
   clang libclang-rt-14-dev
   # the AArch64 context switch, cross-built and run under qemu-user

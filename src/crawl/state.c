@@ -24,6 +24,7 @@
  * journal is all in the snapshot already, and is replaced on load. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@
 #include "state.h"
 #include "util/alloc.h"
 #include "util/fdio.h"
+#include "util/optdiff.h"
 #include "util/fpset.h"
 
 #define J_MAGIC "ACRSJRN1"
@@ -608,67 +610,15 @@ static int io_fail(acr_state *s, char *err, size_t errlen, int rc, const char *w
 
 /* ---- options ---- */
 
-/* The line at *p (up to '\n' or end) split at its first '='; *p moves past it. */
-struct opt {
-    const char *name, *value;
-    size_t lname, lvalue;
-};
-
-static bool next_opt(const char **p, const char *end, struct opt *o)
-{
-    while (*p < end && **p == '\n')
-        (*p)++;
-    if (*p >= end)
-        return false;
-    const char *nl = memchr(*p, '\n', (size_t)(end - *p));
-    const char *e = nl ? nl : end;
-    const char *eq = memchr(*p, '=', (size_t)(e - *p));
-    o->name = *p;
-    o->lname = (size_t)((eq ? eq : e) - *p);
-    o->value = eq ? eq + 1 : e;
-    o->lvalue = (size_t)(e - o->value);
-    *p = e;
-    return true;
-}
-
-static bool opt_named(const char *p, const char *end, const struct opt *want)
-{
-    struct opt o;
-    while (next_opt(&p, end, &o)) {
-        if (o.lname == want->lname && memcmp(o.name, want->name, o.lname) == 0)
-            return true;
-    }
-    return false;
-}
-
 #define OPT_ADVICE "(use another --state directory, or the same options)"
 
 /* The stored options (a) against this command's (b), both in the same canonical
  * order: 0, or -EINVAL with err naming the first difference. */
 static int compare_options(acr_state *s, const char *a, size_t la, const char *b, size_t lb, char *err, size_t errlen)
 {
-    const char *pa = a, *pb = b, *ea = a + la, *eb = b + lb;
-    struct opt oa, ob;
-    for (;;) {
-        bool ha = next_opt(&pa, ea, &oa), hb = next_opt(&pb, eb, &ob);
-        if (!ha && !hb)
-            return 0;
-        bool same = ha && hb && oa.lname == ob.lname && memcmp(oa.name, ob.name, oa.lname) == 0;
-        if (same && oa.lvalue == ob.lvalue && memcmp(oa.value, ob.value, oa.lvalue) == 0)
-            continue;
-        if (same)
-            return fail(err, errlen, -EINVAL, "state %s was made with --%.*s=%.*s; this command has --%.*s=%.*s " OPT_ADVICE,
-                        s->dir, (int)oa.lname, oa.name, (int)oa.lvalue, oa.value, (int)ob.lname, ob.name, (int)ob.lvalue,
-                        ob.value);
-        /* Names differ (or one side has ended). In the canonical order, when the
-         * stored side has b's option further on, a's comes first and is the stored
-         * side's alone; otherwise b's is this command's alone. */
-        if (ha && (!hb || opt_named(pa, ea, &ob)))
-            return fail(err, errlen, -EINVAL, "state %s was made with --%.*s=%.*s; this command has no --%.*s " OPT_ADVICE,
-                        s->dir, (int)oa.lname, oa.name, (int)oa.lvalue, oa.value, (int)oa.lname, oa.name);
-        return fail(err, errlen, -EINVAL, "state %s was made without --%.*s; this command has --%.*s=%.*s " OPT_ADVICE, s->dir,
-                    (int)ob.lname, ob.name, (int)ob.lname, ob.name, (int)ob.lvalue, ob.value);
-    }
+    char subject[PATH_MAX + 16];
+    snprintf(subject, sizeof subject, "state %s", s->dir);
+    return acr__optdiff(a, la, b, lb, subject, "made", OPT_ADVICE, err, errlen);
 }
 
 static int read_options(acr_state *s, char **out, size_t *len)

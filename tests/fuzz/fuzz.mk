@@ -28,7 +28,7 @@ FUZZ_NAMES := url http1 decode input writeout
 FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 
 # The whole library, so a harness pulls in what it needs and nothing is listed twice.
-FUZZ_LIB_SRC := $(wildcard src/util/*.c src/runtime/*.c src/transport/*.c src/http/*.c src/crawl/*.c src/archive/*.c src/jobs/*.c src/app/*.c)
+FUZZ_LIB_SRC := $(wildcard src/util/*.c src/runtime/*.c src/transport/*.c src/http/*.c src/crawl/*.c src/archive/*.c src/redis/*.c src/dist/*.c src/jobs/*.c src/app/*.c)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_BUILD)/%.o) \
                 $(patsubst %.S,$(FUZZ_BUILD)/%.o,$(wildcard src/runtime/*.S)) \
                 $(FUZZ_BUILD)/llhttp/llhttp.o $(FUZZ_BUILD)/llhttp/api.o $(FUZZ_BUILD)/llhttp/http.o

@@ -1,0 +1,2017 @@
+/* job.c -- one crawl shared by many workers through Redis Streams (see job.h): a
+ * pipeline task sends every caller's commands in batches, in call order; a heartbeat
+ * task keeps this worker's leases, its held entries and its workers entry fresh.
+ *
+ * Every write is a Lua script (EVALSHA) or an idempotent command, so that a batch
+ * whose replies were lost (a reset, a restart) can be sent again: an enqueue is
+ * guarded by SADD seen, an ack and a hand-back by the entry's owner, a scope item by
+ * SADD scope. A read lost that way (XREADGROUP) leaves its entries pending for this
+ * worker without the worker knowing them: nobody refreshes them, so they go idle and
+ * are reclaimed by the shard's holder after claim_idle. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "acrawl/error.h"
+#include "acrawl/loop.h"
+#include "acrawl/sync.h"
+#include "acrawl/task.h"
+#include "dist/job.h"
+#include "redis/redis.h"
+#include "util/alloc.h"
+#include "util/fdio.h"
+#include "util/fpset.h"
+#include "util/optdiff.h"
+
+#define DEFAULT_SHARDS 64
+#define MAX_SHARDS 65536
+#define DEFAULT_CLAIM_IDLE (60 * ACR_SEC)
+#define DEFAULT_TIMEOUT (30 * ACR_SEC)
+#define BACKOFF_FIRST (100 * ACR_MSEC)
+#define BACKOFF_MAX (2 * ACR_SEC)
+#define HEARTBEAT_MAX ACR_SEC        /* beats at most this far apart, whatever claim_idle */
+#define PULL_POLL (100 * ACR_MSEC)   /* how often an empty pull asks again */
+#define BUFFER_MAX ((size_t)4 << 20) /* buffered bytes past which buffered calls wait */
+#define BATCH_MAX_OPS 2048
+#define BATCH_MAX_BYTES ((size_t)1 << 20)
+#define COLLECT_PAGE 1000
+#define GROUP "g"
+#define FREE_CONSUMER "free"         /* entries handed back: claimable at once */
+#define OPT_ADVICE "(use another --job name, or the same options)"
+
+/* ---- scripts ---- */
+
+enum { S_CREATE, S_ENQUEUE, S_SCOPE, S_PULL, S_CONFIRM, S_ACK, S_MOVE, S_BEAT, S_LEAVE, NSCRIPT };
+
+/* KEYS options meta; ARGV options shards q-prefix. A new job stores its options and
+ * shard count; either way every shard's group exists after it (a stream deleted by
+ * hand gets its group back). Returns {created, shards, options}. */
+static const char SRC_CREATE[] =
+    "local created = 0\n"
+    "if redis.call('SET', KEYS[1], ARGV[1], 'NX') then\n"
+    "  local t = redis.call('TIME')\n"
+    "  redis.call('HSET', KEYS[2], 'shards', ARGV[2], 'created', t[1])\n"
+    "  created = 1\n"
+    "end\n"
+    "local n = tonumber(redis.call('HGET', KEYS[2], 'shards'))\n"
+    "if not n then return redis.error_reply('ERR job has options but no shard count') end\n"
+    "for s = 0, n - 1 do\n"
+    "  local ok, e = pcall(redis.call, 'XGROUP', 'CREATE', ARGV[3] .. s, '" GROUP "', '0', 'MKSTREAM')\n"
+    "end\n"
+    "return {created, n, redis.call('GET', KEYS[1])}\n";
+
+/* KEYS seen q:S ctr; ARGV fp url origin parent('' none) depth via sitemap('1'). */
+static const char SRC_ENQUEUE[] =
+    "if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end\n"
+    "local f = {'u', ARGV[2], 'o', ARGV[3]}\n"
+    "if ARGV[4] ~= '' then f[#f + 1] = 'p'; f[#f + 1] = ARGV[4] end\n"
+    "f[#f + 1] = 'd'; f[#f + 1] = ARGV[5]; f[#f + 1] = 'v'; f[#f + 1] = ARGV[6]\n"
+    "if ARGV[7] == '1' then f[#f + 1] = 'm'; f[#f + 1] = '1' end\n"
+    "redis.call('XADD', KEYS[2], '*', unpack(f))\n"
+    "redis.call('HINCRBY', KEYS[3], 'queued', 1)\n"
+    "return 1\n";
+
+/* KEYS scope scopever; ARGV item. */
+static const char SRC_SCOPE[] =
+    "if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then redis.call('INCR', KEYS[2]) end\n"
+    "return 1\n";
+
+/* KEYS ctr scopever scope, then q:S lease:S per shard; ARGV me claim_idle_ms max
+ * known_scopever, then the shard numbers. Reads the scope when it grew, takes the
+ * entries handed back (no new delivery), then the idle ones (a new delivery,
+ * reclaimed), then new ones, from the shards whose lease is still this worker's.
+ * Returns {scopever, members or nil, {{shard, deliveries, id, fields}...}, reclaimed,
+ * {queued, done, failed, poison}}. */
+static const char SRC_PULL[] =
+    "local me, ci, want = ARGV[1], ARGV[2], tonumber(ARGV[3])\n"
+    "local sv = redis.call('GET', KEYS[2]) or '0'\n"
+    "local members = false\n"
+    "if sv ~= ARGV[4] then members = redis.call('SMEMBERS', KEYS[3]) end\n"
+    "local out, reclaimed = {}, 0\n"
+    "local function take(q, shard, id, d, fields)\n"
+    "  if fields then out[#out + 1] = {shard, d, id, fields} else redis.call('XACK', q, '" GROUP "', id) end\n"
+    "end\n"
+    "for i = 1, (#KEYS - 3) / 2 do\n"
+    "  if #out >= want then break end\n"
+    "  local q, lease, shard = KEYS[2 + 2 * i], KEYS[3 + 2 * i], tonumber(ARGV[4 + i])\n"
+    "  if redis.call('GET', lease) == me then\n"
+    "    for _, p in ipairs(redis.call('XPENDING', q, '" GROUP "', '-', '+', want - #out, '" FREE_CONSUMER "')) do\n"
+    "      redis.call('XCLAIM', q, '" GROUP "', me, 0, p[1], 'JUSTID')\n"
+    "      local e = redis.call('XRANGE', q, p[1], p[1])[1]\n"
+    "      take(q, shard, p[1], p[4], e and e[2])\n"
+    "    end\n"
+    "    if #out < want then\n"
+    "      for _, p in ipairs(redis.call('XPENDING', q, '" GROUP "', 'IDLE', ci, '-', '+', want - #out)) do\n"
+    "        local e = redis.call('XCLAIM', q, '" GROUP "', me, ci, p[1])[1]\n"
+    "        if e then reclaimed = reclaimed + 1 end\n"
+    "        take(q, shard, p[1], p[4] + 1, e and e[2])\n"
+    "      end\n"
+    "    end\n"
+    "    if #out < want then\n"
+    "      local r = redis.call('XREADGROUP', 'GROUP', '" GROUP "', me, 'COUNT', want - #out, 'STREAMS', q, '>')\n"
+    "      if r then for _, e in ipairs(r[1][2]) do take(q, shard, e[1], 1, e[2]) end end\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "if reclaimed > 0 then redis.call('HINCRBY', KEYS[1], 'reclaimed', reclaimed) end\n"
+    "return {sv, members, out, reclaimed, redis.call('HMGET', KEYS[1], 'queued', 'done', 'failed', 'poison')}\n";
+
+/* KEYS q:S; ARGV me id. 1 (and its idle time reset) when me owns the entry. */
+static const char SRC_CONFIRM[] =
+    "local p = redis.call('XPENDING', KEYS[1], '" GROUP "', ARGV[2], ARGV[2], 1)[1]\n"
+    "if not p or p[2] ~= ARGV[1] then return 0 end\n"
+    "redis.call('XCLAIM', KEYS[1], '" GROUP "', ARGV[1], 0, ARGV[2], 'JUSTID')\n"
+    "return 1\n";
+
+/* KEYS q:S ctr records; ARGV me id counter fp [record]. A no-op unless me owns it. */
+static const char SRC_ACK[] =
+    "local p = redis.call('XPENDING', KEYS[1], '" GROUP "', ARGV[2], ARGV[2], 1)[1]\n"
+    "if not p or p[2] ~= ARGV[1] then return 0 end\n"
+    "redis.call('XACK', KEYS[1], '" GROUP "', ARGV[2])\n"
+    "redis.call('XDEL', KEYS[1], ARGV[2])\n"
+    "redis.call('HINCRBY', KEYS[2], ARGV[3], 1)\n"
+    "if ARGV[5] then redis.call('XADD', KEYS[3], '*', 'id', ARGV[4], 'w', ARGV[1], 'r', ARGV[5]) end\n"
+    "return 1\n";
+
+/* KEYS q:S; ARGV me target idle_ms ids...: the entries me still owns go to target
+ * with that idle time (me, 0: a refresh; "free", claim_idle: a hand-back), without a
+ * new delivery. Returns how many me no longer owned. */
+static const char SRC_MOVE[] =
+    "local lost = 0\n"
+    "for i = 4, #ARGV do\n"
+    "  local p = redis.call('XPENDING', KEYS[1], '" GROUP "', ARGV[i], ARGV[i], 1)[1]\n"
+    "  if p and p[2] == ARGV[1] then\n"
+    "    redis.call('XCLAIM', KEYS[1], '" GROUP "', ARGV[2], 0, ARGV[i], 'IDLE', ARGV[3], 'JUSTID')\n"
+    "  else lost = lost + 1 end\n"
+    "end\n"
+    "return lost\n";
+
+/* KEYS workers w:me drain; ARGV me claim_idle_ms shards pages inflight rate
+ * lease-prefix, then the shards where me holds entries. Registers the beat, renews
+ * me's leases, gives back shards above the fair share ceil(shards / alive) that hold
+ * nothing (highest first), takes free ones up to it. Returns {{shards}, share,
+ * alive, drain}. Lease keys are built from the prefix: they share the job's hash
+ * tag, so a cluster would place them with the declared keys. */
+static const char SRC_BEAT[] =
+    "local me, ci, n, pre = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[7]\n"
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+    "redis.call('ZADD', KEYS[1], now, me)\n"
+    "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 86400000)\n"
+    "redis.call('HSET', KEYS[2], 'pages', ARGV[4], 'inflight', ARGV[5], 'rate', ARGV[6], 'ci', ci, 'hb', now)\n"
+    "redis.call('PEXPIRE', KEYS[2], 86400000)\n"
+    "local alive = redis.call('ZCOUNT', KEYS[1], now - ci, '+inf')\n"
+    "if alive < 1 then alive = 1 end\n"
+    "local share = math.ceil(n / alive)\n"
+    "local held = {}\n"
+    "for i = 8, #ARGV do held[tonumber(ARGV[i])] = true end\n"
+    "local mine, free = {}, {}\n"
+    "for s = 0, n - 1 do\n"
+    "  local v = redis.call('GET', pre .. s)\n"
+    "  if v == me then redis.call('PEXPIRE', pre .. s, ci); mine[#mine + 1] = s\n"
+    "  elseif not v then free[#free + 1] = s end\n"
+    "end\n"
+    "local count, keep = #mine, {}\n"
+    "for i = #mine, 1, -1 do\n"
+    "  if count > share and not held[mine[i]] then redis.call('DEL', pre .. mine[i]); count = count - 1\n"
+    "  else keep[#keep + 1] = mine[i] end\n"
+    "end\n"
+    "for _, s in ipairs(free) do\n"
+    "  if count >= share then break end\n"
+    "  if redis.call('SET', pre .. s, me, 'NX', 'PX', ci) then keep[#keep + 1] = s; count = count + 1 end\n"
+    "end\n"
+    "return {keep, share, alive, redis.call('EXISTS', KEYS[3])}\n";
+
+/* KEYS workers w:me; ARGV me lease-prefix shards: releases me's leases, deregisters. */
+static const char SRC_LEAVE[] =
+    "local pre = ARGV[2]\n"
+    "for s = 0, tonumber(ARGV[3]) - 1 do\n"
+    "  if redis.call('GET', pre .. s) == ARGV[1] then redis.call('DEL', pre .. s) end\n"
+    "end\n"
+    "redis.call('ZREM', KEYS[1], ARGV[1])\n"
+    "redis.call('DEL', KEYS[2])\n"
+    "return 1\n";
+
+static const char *const script_src[NSCRIPT] = {SRC_CREATE, SRC_ENQUEUE, SRC_SCOPE, SRC_PULL, SRC_CONFIRM,
+                                                SRC_ACK,    SRC_MOVE,    SRC_BEAT,  SRC_LEAVE};
+
+/* ---- state ---- */
+
+/* A command: args[first .. first+argc) of its op; a script's start with its keys. */
+struct cmd {
+    unsigned first, argc, nkeys;
+    int script; /* -1: a plain command */
+};
+
+struct arg {
+    size_t off, len;
+};
+
+/* What one call asks of Redis: its commands, sent together in one batch. A waiting
+ * op's caller parks until done and then owns the copies of its replies; a buffered
+ * op belongs to the pipeline, which frees it. */
+struct op {
+    struct op *next;
+    bool wait, done, abandoned, oom;
+    int rc;
+    int64_t sent;       /* when its batch last went out */
+    size_t base;        /* its first reply in that batch */
+    void (*hook)(acr_job *j, const redisReply *r); /* buffered: sees its first reply */
+    struct cmd *cmds;
+    unsigned ncmd, capcmd;
+    struct arg *args;
+    unsigned nargs, capargs;
+    char *buf;
+    size_t len, cap;
+    redisReply **rep;   /* waiting: the replies, copied */
+    char err[256];
+};
+
+/* A pulled entry while the job holds it: on the held list until ack or release. */
+struct held {
+    acr_job_entry e;    /* first: an acr_job_entry * is a struct held * */
+    acr_job *j;         /* NULL once detached (the job left or was freed) */
+    struct held *prev, *next;
+};
+
+struct acr_job {
+    acr_job_cfg cfg;
+    char *name, *options;
+    char pre[128];                      /* "acrawl:{NAME}:" */
+    char where[300];                    /* "job NAME on HOST:PORT", for messages */
+    char worker[300];
+    acr_redis_addr addr;
+    acr_redis *r;
+    int64_t claim_idle, timeout;
+    unsigned shards;
+    int refs;                           /* the handle and each running task */
+
+    /* the pipeline */
+    struct op *head, *tail;             /* queued, in call order */
+    size_t buffered, nbuffered;         /* bytes and count of buffered ops not yet done */
+    acr_cond *work, *replied, *room, *wake;
+    acr_redis_batch *batch;
+    const char **argv;                  /* scratch for encoding */
+    size_t *lens, nscratch;
+    char sha[NSCRIPT][41];
+    bool need_load;
+    uint64_t reconnects_seen;
+    acr_task *pipe, *beat;
+    bool pipe_running;
+
+    int fatal;
+    char fatal_msg[512];
+    char last_err[256];                 /* the text of a waiting op's error */
+    bool left;
+
+    /* leases (worker) */
+    unsigned char *leased;              /* per shard */
+    unsigned *held_in;                  /* held entries per shard */
+    unsigned share;
+    int64_t renewed;                    /* local time the last renewal was sent */
+    bool draining;
+    unsigned rot;                       /* where the next pull starts among the shards */
+
+    struct held *held;                  /* pulled and not yet acked or released */
+    size_t nheld;
+
+    char scopever[32];
+    acr__fpset scope_seen;
+
+    acr_job_stats st;
+    uint64_t pages, pages_beat;
+    int64_t beat_at;
+    double rate;
+};
+
+static int job_fatal(acr_job *j, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void reply_free(redisReply *r);
+
+static int fail(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* ---- ops ---- */
+
+static struct op *op_new(bool wait)
+{
+    struct op *op = acr_calloc(1, sizeof *op);
+    if (op)
+        op->wait = wait;
+    return op;
+}
+
+static void op_free(struct op *op)
+{
+    if (!op)
+        return;
+    free(op->cmds);
+    free(op->args);
+    free(op->buf);
+    if (op->rep) {
+        for (unsigned i = 0; i < op->ncmd; i++)
+            reply_free(op->rep[i]);
+        free(op->rep);
+    }
+    free(op);
+}
+
+static bool grow(void **p, unsigned *cap, unsigned need, size_t size)
+{
+    if (need <= *cap)
+        return true;
+    unsigned n = *cap ? *cap * 2 : 8;
+    while (n < need)
+        n *= 2;
+    void *q = acr_realloc(*p, (size_t)n * size);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = n;
+    return true;
+}
+
+static void op_arg(struct op *op, const void *p, size_t n)
+{
+    if (op->oom || !grow((void **)&op->args, &op->capargs, op->nargs + 1, sizeof *op->args)) {
+        op->oom = true;
+        return;
+    }
+    if (op->len + n + 1 > op->cap) {
+        size_t c = op->cap ? op->cap : 256;
+        while (c < op->len + n + 1)
+            c *= 2;
+        char *b = acr_realloc(op->buf, c);
+        if (!b) {
+            op->oom = true;
+            return;
+        }
+        op->buf = b;
+        op->cap = c;
+    }
+    if (n)
+        memcpy(op->buf + op->len, p, n);
+    op->buf[op->len + n] = 0;
+    op->args[op->nargs++] = (struct arg){op->len, n};
+    op->len += n + 1;
+    op->cmds[op->ncmd - 1].argc++;
+}
+
+static void op_str(struct op *op, const char *s) { op_arg(op, s, strlen(s)); }
+
+static void op_fmt(struct op *op, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void op_fmt(struct op *op, const char *fmt, ...)
+{
+    char b[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(b, sizeof b, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof b) {
+        op->oom = true;
+        return;
+    }
+    op_arg(op, b, (size_t)n);
+}
+
+/* A key of the job: its prefix, then the formatted rest. */
+static void op_key(struct op *op, const acr_job *j, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void op_key(struct op *op, const acr_job *j, const char *fmt, ...)
+{
+    char b[512];
+    size_t lp = strlen(j->pre);
+    memcpy(b, j->pre, lp);
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(b + lp, sizeof b - lp, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof b - lp) {
+        op->oom = true;
+        return;
+    }
+    op_arg(op, b, lp + (size_t)n);
+}
+
+/* Starts a command: script < 0 a plain one (its name is the first arg added), else
+ * EVALSHA of that script, whose first nkeys args are keys. */
+static void op_cmd(struct op *op, int script, unsigned nkeys)
+{
+    if (op->oom || !grow((void **)&op->cmds, &op->capcmd, op->ncmd + 1, sizeof *op->cmds)) {
+        op->oom = true;
+        return;
+    }
+    op->cmds[op->ncmd++] = (struct cmd){.first = op->nargs, .nkeys = nkeys, .script = script};
+}
+
+/* ---- replies kept past their batch ---- */
+
+static void reply_free(redisReply *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->elements; i++)
+        reply_free(r->element[i]);
+    free(r->element);
+    free(r->str);
+    free(r);
+}
+
+static redisReply *reply_dup(const redisReply *r)
+{
+    redisReply *c = acr_calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->type = r->type;
+    c->integer = r->integer;
+    if (r->str) {
+        c->str = acr_malloc(r->len + 1);
+        if (!c->str)
+            goto fail;
+        memcpy(c->str, r->str, r->len);
+        c->str[r->len] = 0;
+        c->len = r->len;
+    }
+    if (r->type == REDIS_REPLY_ARRAY && r->elements) {
+        c->element = acr_calloc(r->elements, sizeof *c->element);
+        if (!c->element)
+            goto fail;
+        c->elements = r->elements;
+        for (size_t i = 0; i < r->elements; i++) {
+            if (r->element[i] && !(c->element[i] = reply_dup(r->element[i])))
+                goto fail;
+        }
+    }
+    return c;
+fail:
+    reply_free(c);
+    return NULL;
+}
+
+/* ---- the job's life: references, failure ---- */
+
+static void job_release(acr_job *j)
+{
+    for (struct op *op = j->head, *next; op; op = next) {
+        next = op->next;
+        op_free(op);
+    }
+    for (struct held *h = j->held; h; h = h->next)
+        h->j = NULL;
+    acr_redis_close(j->r);
+    acr_redis_batch_free(j->batch);
+    acr_cond_free(j->work);
+    acr_cond_free(j->replied);
+    acr_cond_free(j->room);
+    acr_cond_free(j->wake);
+    acr__fpset_release(&j->scope_seen);
+    free(j->argv);
+    free(j->lens);
+    free(j->leased);
+    free(j->held_in);
+    free(j->name);
+    free(j->options);
+    free(j);
+}
+
+static void job_unref(acr_job *j)
+{
+    if (--j->refs == 0)
+        job_release(j);
+}
+
+static void wake_all(acr_job *j)
+{
+    acr_cond_broadcast(j->replied);
+    acr_cond_broadcast(j->room);
+    acr_cond_broadcast(j->wake);
+}
+
+/* The job cannot go on: every call returns rc from now on. */
+static int job_fatal(acr_job *j, int rc, const char *fmt, ...)
+{
+    if (j->fatal)
+        return j->fatal;
+    j->fatal = rc;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(j->fatal_msg, sizeof j->fatal_msg, fmt, ap);
+    va_end(ap);
+    acr_cond_broadcast(j->work);
+    wake_all(j);
+    return rc;
+}
+
+/* ---- the pipeline ---- */
+
+/* Queues op (the caller gives it up unless it waits). 0, -ENOMEM (op freed), or
+ * the fatal error (op freed). */
+static int submit(acr_job *j, struct op *op)
+{
+    if (op->oom) {
+        op_free(op);
+        return -ENOMEM;
+    }
+    if (j->fatal || !j->pipe_running) {
+        op_free(op);
+        return j->fatal ? j->fatal : ACR_ECANCELED;
+    }
+    if (!op->wait) {
+        j->buffered += op->len;
+        j->nbuffered++;
+    }
+    if (j->tail)
+        j->tail->next = op;
+    else
+        j->head = op;
+    j->tail = op;
+    acr_cond_signal(j->work);
+    return 0;
+}
+
+/* Queues a waiting op and parks until its batch returns: 0 with the replies in
+ * op->rep (the caller frees op), or an error (op is the pipeline's, or freed). A
+ * caller that is cancelled or whose deadline passes leaves the op to the pipeline. */
+static int submit_wait(acr_job *j, struct op *op, int64_t deadline)
+{
+    int rc = submit(j, op);
+    if (rc != 0)
+        return rc;
+    while (!op->done) {
+        rc = acr_cond_wait(j->replied, deadline);
+        if (rc != 0 && !op->done) {
+            op->abandoned = true;
+            return rc;
+        }
+    }
+    if (op->rc != 0) {
+        rc = op->rc;
+        snprintf(j->last_err, sizeof j->last_err, "%s", op->err);
+        op_free(op);
+        return rc;
+    }
+    return 0;
+}
+
+static bool ensure_scratch(acr_job *j, size_t n)
+{
+    if (n <= j->nscratch)
+        return true;
+    size_t c = j->nscratch ? j->nscratch : 64;
+    while (c < n)
+        c *= 2;
+    const char **a = acr_realloc(j->argv, c * sizeof *a);
+    if (!a)
+        return false;
+    j->argv = a;
+    size_t *l = acr_realloc(j->lens, c * sizeof *l);
+    if (!l)
+        return false;
+    j->lens = l;
+    j->nscratch = c;
+    return true;
+}
+
+static int encode(acr_job *j, struct op *op)
+{
+    op->base = acr_redis_count(j->batch);
+    for (unsigned c = 0; c < op->ncmd; c++) {
+        const struct cmd *cmd = &op->cmds[c];
+        if (!ensure_scratch(j, cmd->argc + 3))
+            return -ENOMEM;
+        size_t n = 0;
+        char nk[16];
+        if (cmd->script >= 0) {
+            snprintf(nk, sizeof nk, "%u", cmd->nkeys);
+            j->argv[n] = "EVALSHA";
+            j->lens[n++] = 7;
+            j->argv[n] = j->sha[cmd->script];
+            j->lens[n++] = strlen(j->sha[cmd->script]);
+            j->argv[n] = nk;
+            j->lens[n++] = strlen(nk);
+        }
+        for (unsigned a = 0; a < cmd->argc; a++) {
+            const struct arg *g = &op->args[cmd->first + a];
+            j->argv[n] = op->buf + g->off;
+            j->lens[n++] = g->len;
+        }
+        int rc = acr_redis_add(j->batch, (int)n, j->argv, j->lens);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int encode_loads(acr_job *j)
+{
+    for (int s = 0; s < NSCRIPT; s++) {
+        const char *argv[3] = {"SCRIPT", "LOAD", script_src[s]};
+        int rc = acr_redis_add(j->batch, 3, argv, NULL);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* After a batch with the loads in front: the scripts are there when every load
+ * answered with its SHA1. */
+static void check_loads(acr_job *j)
+{
+    for (int s = 0; s < NSCRIPT; s++) {
+        const redisReply *r = acr_redis_reply(j->batch, (size_t)s);
+        if (!r || r->type != REDIS_REPLY_STRING || r->len != 40)
+            return;
+        memcpy(j->sha[s], r->str, 40);
+        j->sha[s][40] = 0;
+    }
+    j->need_load = false;
+}
+
+enum { RP_OK, RP_ERROR, RP_BUSY, RP_NOSCRIPT, RP_MISSING };
+
+/* The worst reply of op's commands; *bad the first error reply. */
+static int op_replies(acr_job *j, const struct op *op, const redisReply **bad)
+{
+    int worst = RP_OK;
+    *bad = NULL;
+    for (unsigned c = 0; c < op->ncmd; c++) {
+        const redisReply *r = acr_redis_reply(j->batch, op->base + c);
+        int k = RP_OK;
+        if (!r)
+            k = RP_MISSING;
+        else if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0)
+            k = RP_NOSCRIPT;
+        else if (r->type == REDIS_REPLY_ERROR &&
+                 (strncmp(r->str, "LOADING", 7) == 0 || strncmp(r->str, "BUSY", 4) == 0 ||
+                  strncmp(r->str, "TRYAGAIN", 8) == 0 || strncmp(r->str, "MASTERDOWN", 10) == 0))
+            k = RP_BUSY;
+        else if (r->type == REDIS_REPLY_ERROR)
+            k = RP_ERROR;
+        if (k > worst) {
+            worst = k;
+            *bad = r;
+        }
+    }
+    return worst;
+}
+
+/* op is done with rc (0: its replies are in the batch, or an error). */
+static void op_finish(acr_job *j, struct op *op, int rc, const char *msg)
+{
+    if (!op->wait) {
+        if (rc == 0 && op->hook)
+            op->hook(j, acr_redis_reply(j->batch, op->base));
+        if (rc != 0 && rc != ACR_ECANCELED)
+            job_fatal(j, rc, "%s: %s", j->where, msg);
+        j->buffered -= op->len;
+        j->nbuffered--;
+        op_free(op);
+        acr_cond_broadcast(j->room);
+        return;
+    }
+    if (op->abandoned) {
+        op_free(op);
+        return;
+    }
+    if (rc == 0) {
+        op->rep = acr_calloc(op->ncmd ? op->ncmd : 1, sizeof *op->rep);
+        for (unsigned c = 0; op->rep && c < op->ncmd; c++) {
+            op->rep[c] = reply_dup(acr_redis_reply(j->batch, op->base + c));
+            if (!op->rep[c])
+                rc = -ENOMEM;
+        }
+        if (!op->rep)
+            rc = -ENOMEM;
+    }
+    op->rc = rc;
+    snprintf(op->err, sizeof op->err, "%s", msg);
+    op->done = true;
+    acr_cond_broadcast(j->replied);
+}
+
+/* Sends the ops of list (in order) until each has its replies: a NOSCRIPT reloads
+ * the scripts and resends; a lost connection or a busy server is retried with
+ * backoff until Redis has been unreachable for the timeout. 0, ACR_ECANCELED, or
+ * the fatal error; on error the ops left are still on *list. */
+static int send_ops(acr_job *j, struct op **list)
+{
+    int64_t first_fail = 0, backoff = BACKOFF_FIRST;
+    char err[256];
+    for (;;) {
+        acr_redis_batch_clear(j->batch);
+        bool loads = j->need_load;
+        int rc = loads ? encode_loads(j) : 0;
+        for (struct op *op = *list; op && rc == 0; op = op->next)
+            rc = encode(j, op);
+        if (rc != 0)
+            return job_fatal(j, rc, "%s: %s", j->where, acr_strerror(rc));
+        int64_t t0 = acr_now();
+        for (struct op *op = *list; op; op = op->next)
+            op->sent = t0;
+        int64_t dl = first_fail ? first_fail + j->timeout : t0 + j->timeout;
+        rc = acr_redis_exec(j->r, j->batch, dl, err, sizeof err);
+        if (rc == ACR_ECANCELED)
+            return rc;
+        acr_redis_stats st;
+        acr_redis_stats_get(j->r, &st);
+        if (st.reconnects != j->reconnects_seen) {
+            /* A new connection may be to a restarted server, without our scripts:
+             * a NOSCRIPT would say so too, but loading now saves a round trip. */
+            j->reconnects_seen = st.reconnects;
+            j->need_load = true;
+        }
+        if (loads && rc == 0)
+            check_loads(j);
+        bool again = rc != 0;
+        struct op **pp = list;
+        while (*pp) {
+            struct op *op = *pp;
+            const redisReply *bad;
+            int k = op_replies(j, op, &bad);
+            if (k == RP_NOSCRIPT)
+                j->need_load = true;
+            if (k == RP_BUSY) {
+                again = true;
+                snprintf(err, sizeof err, "%s", bad->str);
+            }
+            if (k >= RP_BUSY) {
+                pp = &op->next;
+                continue;
+            }
+            *pp = op->next;
+            op_finish(j, op, k == RP_ERROR ? -EPROTO : 0, k == RP_ERROR ? bad->str : "");
+        }
+        if (!*list)
+            return 0;
+        if (!again)
+            continue; /* only NOSCRIPT: resend at once, the loads in front */
+        if (!first_fail)
+            first_fail = t0;
+        int64_t now = acr_now();
+        if (now - first_fail >= j->timeout)
+            return job_fatal(j, ACR_ECONNECT, "%s: Redis unreachable for %.1f s: %s", j->where,
+                             (double)(now - first_fail) / ACR_SEC, err[0] ? err : acr_strerror(rc));
+        rc = acr_sleep_until(min64(now + backoff, first_fail + j->timeout));
+        if (rc == ACR_ECANCELED)
+            return rc;
+        backoff = min64(backoff * 2, BACKOFF_MAX);
+    }
+}
+
+/* Takes the next batch's ops off the queue, in order. */
+static struct op *take_batch(acr_job *j)
+{
+    struct op *list = j->head, *last = NULL;
+    size_t n = 0, bytes = 0;
+    for (struct op *op = j->head; op && n < BATCH_MAX_OPS && (n == 0 || bytes + op->len <= BATCH_MAX_BYTES);
+         op = op->next) {
+        last = op;
+        n++;
+        bytes += op->len;
+    }
+    j->head = last->next;
+    if (!j->head)
+        j->tail = NULL;
+    last->next = NULL;
+    return list;
+}
+
+static void fail_list(acr_job *j, struct op *list, int rc)
+{
+    while (list) {
+        struct op *next = list->next;
+        op_finish(j, list, rc, j->fatal_msg);
+        list = next;
+    }
+}
+
+static int pipe_main(void *arg)
+{
+    acr_job *j = arg;
+    int rc = 0;
+    while (!j->fatal) {
+        if (!j->head) {
+            rc = acr_cond_wait(j->work, ACR_FOREVER);
+            if (rc == ACR_ECANCELED)
+                break;
+            continue;
+        }
+        struct op *list = take_batch(j);
+        rc = send_ops(j, &list);
+        if (rc != 0) {
+            fail_list(j, list, rc);
+            if (rc == ACR_ECANCELED)
+                break;
+        }
+    }
+    j->pipe_running = false;
+    struct op *rest = j->head;
+    j->head = j->tail = NULL;
+    fail_list(j, rest, j->fatal ? j->fatal : ACR_ECANCELED);
+    wake_all(j);
+    job_unref(j);
+    return 0;
+}
+
+/* ---- replies ---- */
+
+static const redisReply *elem(const redisReply *r, size_t i)
+{
+    return r && r->type == REDIS_REPLY_ARRAY && i < r->elements ? r->element[i] : NULL;
+}
+
+/* An integer reply, or a decimal string (HMGET, Lua numbers as strings); 0 else. */
+static long long num(const redisReply *r)
+{
+    if (!r)
+        return 0;
+    if (r->type == REDIS_REPLY_INTEGER)
+        return r->integer;
+    if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
+        return strtoll(r->str, NULL, 10);
+    return 0;
+}
+
+static double dnum(const redisReply *r)
+{
+    if (r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS))
+        return strtod(r->str, NULL);
+    return (double)num(r);
+}
+
+static bool is_str(const redisReply *r) { return r && r->type == REDIS_REPLY_STRING; }
+
+/* ---- held entries ---- */
+
+static void held_link(acr_job *j, struct held *h)
+{
+    h->j = j;
+    h->prev = NULL;
+    h->next = j->held;
+    if (j->held)
+        j->held->prev = h;
+    j->held = h;
+    j->nheld++;
+    j->held_in[h->e.shard]++;
+}
+
+static void held_unlink(struct held *h)
+{
+    acr_job *j = h->j;
+    if (!j)
+        return;
+    if (h->prev)
+        h->prev->next = h->next;
+    else
+        j->held = h->next;
+    if (h->next)
+        h->next->prev = h->prev;
+    j->nheld--;
+    j->held_in[h->e.shard]--;
+    h->j = NULL;
+    h->prev = h->next = NULL;
+}
+
+/* Every held entry stays valid for its caller, but the job forgets it. */
+static void held_detach_all(acr_job *j)
+{
+    while (j->held)
+        held_unlink(j->held);
+}
+
+void acr_job_entry_free(acr_job_entry *e)
+{
+    if (!e)
+        return;
+    struct held *h = (struct held *)e;
+    held_unlink(h);
+    free(e->url);
+    free(e->origin);
+    free(e->parent);
+    free(h);
+}
+
+static char *field_dup(const redisReply *v)
+{
+    return is_str(v) ? acr_strndup(v->str, v->len) : NULL;
+}
+
+/* An entry of the pull script's reply: {shard, deliveries, id, fields}. NULL on
+ * -ENOMEM. An entry without url or origin (not written by acrawl) comes out as
+ * poison, so that it is recorded and acked rather than taken over for ever. */
+static struct held *entry_parse(const acr_job *j, const redisReply *r)
+{
+    struct held *h = acr_calloc(1, sizeof *h);
+    if (!h)
+        return NULL;
+    acr_job_entry *e = &h->e;
+    long long shard = num(elem(r, 0));
+    e->shard = shard >= 0 && (unsigned long long)shard < j->shards ? (unsigned)shard : 0;
+    e->deliveries = (unsigned)num(elem(r, 1));
+    const redisReply *id = elem(r, 2);
+    if (is_str(id))
+        snprintf(e->id, sizeof e->id, "%s", id->str);
+    const redisReply *f = elem(r, 3);
+    bool oom = false;
+    for (size_t i = 0; f && f->type == REDIS_REPLY_ARRAY && i + 1 < f->elements; i += 2) {
+        const redisReply *k = f->element[i], *v = f->element[i + 1];
+        if (!is_str(k) || k->len != 1)
+            continue;
+        char **slot = k->str[0] == 'u' ? &e->url : k->str[0] == 'o' ? &e->origin : k->str[0] == 'p' ? &e->parent : NULL;
+        if (slot && !*slot) {
+            *slot = field_dup(v);
+            oom |= !*slot && is_str(v);
+        } else if (k->str[0] == 'd') {
+            e->depth = (unsigned)num(v);
+        } else if (k->str[0] == 'v') {
+            e->via = (unsigned)num(v);
+        } else if (k->str[0] == 'm') {
+            e->sitemap = num(v) == 1;
+        }
+    }
+    e->poison = j->cfg.max_deliveries && e->deliveries > j->cfg.max_deliveries;
+    if (!e->url || !e->origin) {
+        e->poison = true;
+        if (!e->url)
+            e->url = acr_strdup("");
+        if (!e->origin)
+            e->origin = acr_strdup("");
+        oom |= !e->url || !e->origin;
+    }
+    if (oom) {
+        acr_job_entry_free(e);
+        return NULL;
+    }
+    return h;
+}
+
+/* ---- leases and the heartbeat ---- */
+
+static int64_t beat_every(const acr_job *j) { return min64(j->claim_idle / 3, HEARTBEAT_MAX); }
+
+static void key_prefix(const acr_job *j, char *b, size_t n, const char *what)
+{
+    snprintf(b, n, "%s%s", j->pre, what);
+}
+
+/* One S_MOVE per shard where the job holds entries: to target with idle_ms. */
+static void add_moves(acr_job *j, struct op *op, const char *target, long long idle_ms)
+{
+    for (unsigned s = 0; s < j->shards; s++) {
+        if (!j->held_in[s])
+            continue;
+        op_cmd(op, S_MOVE, 1);
+        op_key(op, j, "q:%u", s);
+        op_str(op, j->worker);
+        op_str(op, target);
+        op_fmt(op, "%lld", idle_ms);
+        for (struct held *h = j->held; h; h = h->next) {
+            if (h->e.shard == s)
+                op_str(op, h->e.id);
+        }
+    }
+}
+
+static struct op *beat_op(acr_job *j)
+{
+    struct op *op = op_new(true);
+    if (!op)
+        return NULL;
+    int64_t now = acr_now();
+    if (now > j->beat_at)
+        j->rate = (double)(j->pages - j->pages_beat) * ACR_SEC / (double)(now - j->beat_at);
+    j->pages_beat = j->pages;
+    j->beat_at = now;
+    char pre[200];
+    key_prefix(j, pre, sizeof pre, "lease:");
+    op_cmd(op, S_BEAT, 3);
+    op_key(op, j, "workers");
+    op_key(op, j, "w:%s", j->worker);
+    op_key(op, j, "drain");
+    op_str(op, j->worker);
+    op_fmt(op, "%lld", (long long)(j->claim_idle / ACR_MSEC));
+    op_fmt(op, "%u", j->shards);
+    op_fmt(op, "%" PRIu64, j->pages);
+    op_fmt(op, "%zu", j->nheld);
+    op_fmt(op, "%.3f", j->rate);
+    op_str(op, pre);
+    for (unsigned s = 0; s < j->shards; s++) {
+        if (j->held_in[s])
+            op_fmt(op, "%u", s);
+    }
+    add_moves(j, op, j->worker, 0);
+    return op;
+}
+
+/* The beat's reply: the shards now leased, the share, the drain flag. */
+static void beat_apply(acr_job *j, const struct op *op)
+{
+    const redisReply *r = op->rep[0], *keep = elem(r, 0);
+    bool gained = false;
+    for (size_t i = 0; keep && i < keep->elements; i++) {
+        long long s = num(keep->element[i]);
+        if (s < 0 || (unsigned long long)s >= j->shards)
+            continue;
+        gained |= j->leased[s] == 0;
+        j->leased[s] = 2;
+    }
+    for (unsigned s = 0; s < j->shards; s++) {
+        if (j->leased[s] == 1)
+            j->st.lost_leases++;
+        j->leased[s] = j->leased[s] == 2;
+    }
+    j->share = (unsigned)num(elem(r, 1));
+    j->renewed = op->sent;
+    if (num(elem(r, 3)))
+        j->draining = true;
+    if (gained)
+        acr_cond_broadcast(j->wake);
+}
+
+static int beat(acr_job *j)
+{
+    struct op *op = beat_op(j);
+    if (!op)
+        return -ENOMEM;
+    int rc = submit_wait(j, op, ACR_FOREVER);
+    if (rc == -EPROTO)
+        return job_fatal(j, rc, "%s: the heartbeat failed: %s", j->where, j->last_err);
+    if (rc != 0)
+        return rc;
+    beat_apply(j, op);
+    op_free(op);
+    return 0;
+}
+
+static int beat_main(void *arg)
+{
+    acr_job *j = arg;
+    while (!j->fatal) {
+        if (acr_sleep_for(beat_every(j)) == ACR_ECANCELED)
+            break;
+        if (beat(j) == ACR_ECANCELED)
+            break;
+    }
+    job_unref(j);
+    return 0;
+}
+
+bool acr_job_may_start(const acr_job *j, unsigned shard)
+{
+    if (j->fatal || j->left || shard >= j->shards || !j->leased[shard])
+        return false;
+    return acr_now() < j->renewed + j->claim_idle - j->claim_idle / 4;
+}
+
+/* ---- open, leave, free ---- */
+
+static bool name_ok(const char *n)
+{
+    size_t len = n ? strlen(n) : 0;
+    if (len < 1 || len > 100)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = n[i];
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+                  c == '_' || c == '-';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static int make_worker_id(acr_job *j)
+{
+    char host[256];
+    if (gethostname(host, sizeof host) != 0)
+        snprintf(host, sizeof host, "localhost");
+    host[sizeof host - 1] = 0;
+    unsigned char r[2];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+        return -errno;
+    snprintf(j->worker, sizeof j->worker, "%s:%ld:%02x%02x", host, (long)getpid(), r[0], r[1]);
+    return 0;
+}
+
+/* The first connection, retried with backoff until the timeout. */
+static int connect_first(acr_job *j, char *err, size_t errlen)
+{
+    int64_t end = acr_now() + j->timeout, backoff = BACKOFF_FIRST;
+    char e[256] = "";
+    for (;;) {
+        int rc = acr_redis_open(&j->r, &j->addr, end, e, sizeof e);
+        if (rc == 0)
+            return 0;
+        if (rc == -EACCES || rc == -EINVAL || rc == -ENOMEM || rc == ACR_ECANCELED || rc == ACR_ENOTASK)
+            return fail(err, errlen, rc, "%s: %s", j->where, e);
+        int64_t now = acr_now();
+        if (now >= end)
+            return fail(err, errlen, ACR_ETIMEOUT, "%s: Redis unreachable for %.1f s: %s", j->where,
+                        (double)j->timeout / ACR_SEC, e);
+        if (acr_sleep_until(min64(now + backoff, end)) == ACR_ECANCELED)
+            return fail(err, errlen, ACR_ECANCELED, "%s: cancelled while connecting", j->where);
+        backoff = min64(backoff * 2, BACKOFF_MAX);
+    }
+}
+
+/* A worker creates the job or joins it with the same options; a client finds it. */
+static int bind_job(acr_job *j, char *err, size_t errlen)
+{
+    struct op *op = op_new(true);
+    if (!op)
+        return -ENOMEM;
+    if (j->options) {
+        op_cmd(op, S_CREATE, 2);
+        op_key(op, j, "options");
+        op_key(op, j, "meta");
+        op_str(op, j->options);
+        op_fmt(op, "%u", j->cfg.shards ? j->cfg.shards : DEFAULT_SHARDS);
+        op_key(op, j, "q:");
+    } else {
+        op_cmd(op, -1, 0);
+        op_str(op, "GET");
+        op_key(op, j, "options");
+        op_cmd(op, -1, 0);
+        op_str(op, "HGET");
+        op_key(op, j, "meta");
+        op_str(op, "shards");
+    }
+    int rc = submit_wait(j, op, ACR_FOREVER);
+    if (rc != 0)
+        return fail(err, errlen, rc, "%s", j->fatal ? j->fatal_msg : j->last_err);
+    const redisReply *stored = j->options ? elem(op->rep[0], 2) : op->rep[0];
+    long long shards = num(j->options ? elem(op->rep[0], 1) : op->rep[1]);
+    if (!is_str(stored))
+        rc = fail(err, errlen, -ENOENT, "%s: no such job", j->where);
+    else if (shards < 1 || shards > MAX_SHARDS)
+        rc = fail(err, errlen, -EPROTO, "%s: the job's shard count (%lld) is not acrawl's", j->where, shards);
+    else if (j->options) {
+        char subject[160];
+        snprintf(subject, sizeof subject, "job %s", j->name);
+        rc = acr__optdiff(stored->str, stored->len, j->options, strlen(j->options), subject, "started", OPT_ADVICE, err,
+                          errlen);
+    }
+    j->shards = (unsigned)shards;
+    op_free(op);
+    return rc;
+}
+
+static int spawn_task(acr_job *j, acr_task **t, acr_task_fn *fn, const char *name)
+{
+    int rc = acr_spawn(NULL, t, fn, j);
+    if (rc != 0)
+        return rc;
+    acr_task_set_name(*t, name);
+    j->refs++;
+    return 0;
+}
+
+static int job_init(acr_job *j, const acr_job_cfg *cfg, char *err, size_t errlen)
+{
+    j->cfg = *cfg;
+    j->refs = 1;
+    j->claim_idle = cfg->claim_idle > 0 ? cfg->claim_idle : DEFAULT_CLAIM_IDLE;
+    j->timeout = cfg->timeout > 0 ? cfg->timeout : DEFAULT_TIMEOUT;
+    snprintf(j->scopever, sizeof j->scopever, "none");
+    acr__fpset_init(&j->scope_seen);
+    if (!name_ok(cfg->name))
+        return fail(err, errlen, -EINVAL, "--job %s: a job name is 1 to 100 of A-Z a-z 0-9 . _ -",
+                    cfg->name ? cfg->name : "(none)");
+    int rc = acr_redis_parse_url(cfg->url ? cfg->url : "", &j->addr, err, errlen);
+    if (rc != 0)
+        return rc;
+    snprintf(j->pre, sizeof j->pre, "acrawl:{%s}:", cfg->name);
+    snprintf(j->where, sizeof j->where, "job %s on redis %s%s%s:%u", cfg->name, strchr(j->addr.host, ':') ? "[" : "",
+             j->addr.host, strchr(j->addr.host, ':') ? "]" : "", j->addr.port);
+    j->name = acr_strdup(cfg->name);
+    j->options = cfg->options ? acr_strdup(cfg->options) : NULL;
+    j->work = acr_cond_new();
+    j->replied = acr_cond_new();
+    j->room = acr_cond_new();
+    j->wake = acr_cond_new();
+    j->batch = acr_redis_batch_new();
+    if (!j->name || (cfg->options && !j->options) || !j->work || !j->replied || !j->room || !j->wake || !j->batch)
+        return fail(err, errlen, -ENOMEM, "%s: out of memory", j->where);
+    j->need_load = true;
+    j->cfg.url = j->cfg.name = j->cfg.options = NULL; /* not ours to keep */
+    return 0;
+}
+
+/* The worker's part: its id, its lease tables, a first beat, the heartbeat task. */
+static int worker_start(acr_job *j, char *err, size_t errlen)
+{
+    int rc = make_worker_id(j);
+    if (rc != 0)
+        return fail(err, errlen, rc, "%s: getrandom: %s", j->where, strerror(-rc));
+    j->leased = acr_calloc(j->shards, 1);
+    j->held_in = acr_calloc(j->shards, sizeof *j->held_in);
+    if (!j->leased || !j->held_in)
+        return fail(err, errlen, -ENOMEM, "%s: out of memory", j->where);
+    j->beat_at = acr_now();
+    rc = beat(j);
+    if (rc != 0)
+        return fail(err, errlen, rc, "%s", j->fatal ? j->fatal_msg : acr_strerror(rc));
+    rc = spawn_task(j, &j->beat, beat_main, "job heartbeat");
+    return rc ? fail(err, errlen, rc, "%s: %s", j->where, acr_strerror(rc)) : 0;
+}
+
+int acr_job_open(acr_job **out, const acr_job_cfg *cfg, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (err && errlen)
+        err[0] = 0;
+    if (!acr_task_self())
+        return fail(err, errlen, ACR_ENOTASK, "acr_job_open must run in a task");
+    acr_job *j = acr_calloc(1, sizeof *j);
+    if (!j)
+        return fail(err, errlen, -ENOMEM, "out of memory");
+    int rc = job_init(j, cfg, err, errlen);
+    if (rc == 0)
+        rc = connect_first(j, err, errlen);
+    if (rc == 0) {
+        acr_redis_stats st;
+        acr_redis_stats_get(j->r, &st);
+        j->reconnects_seen = st.reconnects;
+        rc = spawn_task(j, &j->pipe, pipe_main, "job pipeline");
+        if (rc != 0)
+            fail(err, errlen, rc, "%s: %s", j->where, acr_strerror(rc));
+        j->pipe_running = rc == 0;
+    }
+    if (rc == 0)
+        rc = bind_job(j, err, errlen);
+    if (rc == 0 && cfg->worker)
+        rc = worker_start(j, err, errlen);
+    if (rc == ACR_ECONNECT)
+        rc = ACR_ETIMEOUT; /* lost during the open: as if never reached */
+    if (rc != 0) {
+        acr_job_close(j);
+        return rc;
+    }
+    *out = j;
+    return 0;
+}
+
+static void stop_task(acr_task **t)
+{
+    if (!*t)
+        return;
+    acr_task_cancel(*t);
+    if (acr_task_self()) {
+        int was = acr_shield(1);
+        acr_task_join(*t, ACR_FOREVER, NULL);
+        acr_shield(was);
+    }
+    acr_task_unref(*t);
+    *t = NULL;
+}
+
+void acr_job_leave(acr_job *j)
+{
+    if (!j || !j->cfg.worker || j->left)
+        return;
+    stop_task(&j->beat); /* no beat may take a lease back after this */
+    j->left = true;
+    if (!j->fatal) {
+        struct op *op = op_new(true);
+        char pre[200];
+        key_prefix(j, pre, sizeof pre, "lease:");
+        if (op) {
+            add_moves(j, op, FREE_CONSUMER, j->claim_idle / ACR_MSEC);
+            op_cmd(op, S_LEAVE, 2);
+            op_key(op, j, "workers");
+            op_key(op, j, "w:%s", j->worker);
+            op_str(op, j->worker);
+            op_str(op, pre);
+            op_fmt(op, "%u", j->shards);
+            /* After every buffered op (FIFO): flushed first. */
+            if (submit_wait(j, op, acr_deadline_in(j->timeout)) == 0)
+                op_free(op);
+        }
+    }
+    held_detach_all(j);
+    memset(j->leased, 0, j->shards);
+    acr_cond_broadcast(j->wake);
+}
+
+void acr_job_close(acr_job *j)
+{
+    if (!j)
+        return;
+    stop_task(&j->beat);
+    stop_task(&j->pipe);
+    held_detach_all(j);
+    job_unref(j);
+}
+
+const char *acr_job_worker_id(const acr_job *j) { return j->worker; }
+
+/* ---- queueing ---- */
+
+/* Buffered calls wait here while too much is buffered. 0, or the fatal error. */
+static int room(acr_job *j)
+{
+    while (j->buffered > BUFFER_MAX && !j->fatal) {
+        int rc = acr_cond_wait(j->room, ACR_FOREVER);
+        if (rc != 0)
+            return rc;
+    }
+    return j->fatal;
+}
+
+static int usable(const acr_job *j)
+{
+    if (j->fatal)
+        return j->fatal;
+    return j->left || !j->pipe_running ? ACR_ECANCELED : 0;
+}
+
+static void enqueued_hook(acr_job *j, const redisReply *r)
+{
+    if (num(r) == 1)
+        j->st.enqueued++;
+}
+
+int acr_job_enqueue(acr_job *j, const acr_job_url *u)
+{
+    int rc = usable(j);
+    if (rc == 0)
+        rc = room(j);
+    if (rc != 0)
+        return rc;
+    uint64_t fp = acr__hash64(u->url, strlen(u->url));
+    unsigned char fpb[8];
+    for (int i = 0; i < 8; i++)
+        fpb[i] = (unsigned char)(fp >> (8 * i));
+    unsigned shard = (unsigned)(acr__hash64(u->origin, strlen(u->origin)) % j->shards);
+    struct op *op = op_new(false);
+    if (!op)
+        return -ENOMEM;
+    op->hook = enqueued_hook;
+    op_cmd(op, S_ENQUEUE, 3);
+    op_key(op, j, "seen");
+    op_key(op, j, "q:%u", shard);
+    op_key(op, j, "ctr");
+    op_arg(op, fpb, sizeof fpb);
+    op_str(op, u->url);
+    op_str(op, u->origin);
+    op_str(op, u->parent ? u->parent : "");
+    op_fmt(op, "%u", u->depth);
+    op_fmt(op, "%u", u->via);
+    op_str(op, u->sitemap ? "1" : "0");
+    return submit(j, op);
+}
+
+int acr_job_scope_add(acr_job *j, const char *item)
+{
+    int rc = usable(j);
+    if (rc == 0)
+        rc = room(j);
+    if (rc != 0)
+        return rc;
+    struct op *op = op_new(false);
+    if (!op)
+        return -ENOMEM;
+    op_cmd(op, S_SCOPE, 2);
+    op_key(op, j, "scope");
+    op_key(op, j, "scopever");
+    op_str(op, item);
+    return submit(j, op);
+}
+
+/* ---- pulling ---- */
+
+static void reverse(unsigned *a, size_t from, size_t to)
+{
+    while (from + 1 < to) {
+        unsigned t = a[from];
+        a[from++] = a[--to];
+        a[to] = t;
+    }
+}
+
+/* The shards to pull from: leased ones, the lowest first, up to the share (a shard
+ * above it is being given back: it is emptied, not fed), rotated so that every
+ * shard gets its turn at the front. */
+static size_t pull_shards(acr_job *j, unsigned *out)
+{
+    size_t n = 0;
+    for (unsigned s = 0; s < j->shards && (j->share == 0 || n < j->share); s++) {
+        if (j->leased[s])
+            out[n++] = s;
+    }
+    if (n > 1) {
+        size_t k = j->rot++ % n;
+        reverse(out, 0, k);
+        reverse(out, k, n);
+        reverse(out, 0, n);
+    }
+    return n;
+}
+
+static struct op *pull_op(acr_job *j, size_t max)
+{
+    unsigned *sh = acr_malloc((j->shards ? j->shards : 1) * sizeof *sh);
+    struct op *op = op_new(true);
+    if (!sh || !op) {
+        free(sh);
+        op_free(op);
+        return NULL;
+    }
+    size_t n = pull_shards(j, sh);
+    op_cmd(op, S_PULL, (unsigned)(3 + 2 * n));
+    op_key(op, j, "ctr");
+    op_key(op, j, "scopever");
+    op_key(op, j, "scope");
+    for (size_t i = 0; i < n; i++) {
+        op_key(op, j, "q:%u", sh[i]);
+        op_key(op, j, "lease:%u", sh[i]);
+    }
+    op_str(op, j->worker);
+    op_fmt(op, "%lld", (long long)(j->claim_idle / ACR_MSEC));
+    op_fmt(op, "%zu", max);
+    op_str(op, j->scopever);
+    for (size_t i = 0; i < n; i++)
+        op_fmt(op, "%u", sh[i]);
+    free(sh);
+    return op;
+}
+
+static int take_scope(acr_job *j, const redisReply *sv, const redisReply *members, acr_job_scope_fn *scope, void *arg)
+{
+    for (size_t i = 0; members && members->type == REDIS_REPLY_ARRAY && i < members->elements; i++) {
+        const redisReply *m = members->element[i];
+        if (!is_str(m))
+            continue;
+        int rc = acr__fpset_add(&j->scope_seen, acr__hash64(m->str, m->len));
+        if (rc < 0)
+            return rc;
+        if (rc == 1 && scope)
+            scope(arg, m->str);
+    }
+    if (is_str(sv))
+        snprintf(j->scopever, sizeof j->scopever, "%s", sv->str);
+    return 0;
+}
+
+/* The pull script's reply into out; *complete when the job is. */
+static int take_pull(acr_job *j, const redisReply *r, acr_job_scope_fn *scope, void *arg, acr_job_entry **out,
+                     size_t max, size_t *n, bool *complete)
+{
+    int rc = take_scope(j, elem(r, 0), elem(r, 1), scope, arg);
+    if (rc != 0)
+        return rc;
+    const redisReply *es = elem(r, 2);
+    for (size_t i = 0; es && i < es->elements && *n < max; i++) {
+        struct held *h = entry_parse(j, es->element[i]);
+        if (!h)
+            return -ENOMEM; /* the rest stay pending for this worker: reclaimed later */
+        held_link(j, h);
+        out[(*n)++] = &h->e;
+    }
+    j->st.pulled += *n;
+    j->st.reclaimed += (uint64_t)num(elem(r, 3));
+    const redisReply *c = elem(r, 4);
+    long long queued = num(elem(c, 0));
+    long long settled = num(elem(c, 1)) + num(elem(c, 2)) + num(elem(c, 3));
+    *complete = *n == 0 && queued > 0 && settled >= queued && j->nheld == 0 && j->nbuffered == 0;
+    return 0;
+}
+
+int acr_job_pull(acr_job *j, size_t max, int64_t deadline, acr_job_scope_fn *scope, void *arg,
+                 acr_job_entry **out, size_t *n)
+{
+    *n = 0;
+    if (max == 0 || !j->cfg.worker)
+        return -EINVAL;
+    for (;;) {
+        int rc = usable(j);
+        if (rc != 0)
+            return rc;
+        struct op *op = pull_op(j, max);
+        if (!op)
+            return -ENOMEM;
+        /* Not bounded by deadline: entries read by an abandoned pull would wait
+         * claim_idle. The pipeline bounds it by the timeout. */
+        rc = submit_wait(j, op, ACR_FOREVER);
+        if (rc != 0)
+            return rc;
+        bool complete;
+        rc = take_pull(j, op->rep[0], scope, arg, out, max, n, &complete);
+        op_free(op);
+        if (rc != 0 || *n > 0)
+            return rc;
+        if (complete)
+            return ACR_EEMPTY;
+        int64_t now = acr_now();
+        if (now >= deadline)
+            return ACR_ETIMEOUT;
+        rc = acr_cond_wait(j->wake, min64(deadline, now + PULL_POLL));
+        if (rc == ACR_ECANCELED)
+            return rc;
+    }
+}
+
+/* ---- confirm, ack, release ---- */
+
+int acr_job_confirm(acr_job *j, const acr_job_entry *e)
+{
+    int rc = usable(j);
+    if (rc != 0)
+        return rc;
+    struct op *op = op_new(true);
+    if (!op)
+        return -ENOMEM;
+    op_cmd(op, S_CONFIRM, 1);
+    op_key(op, j, "q:%u", e->shard);
+    op_str(op, j->worker);
+    op_str(op, e->id);
+    rc = submit_wait(j, op, ACR_FOREVER);
+    if (rc != 0)
+        return rc;
+    rc = num(op->rep[0]) == 1;
+    op_free(op);
+    return rc;
+}
+
+static void acked_hook(acr_job *j, const redisReply *r)
+{
+    if (num(r) == 1)
+        j->st.acked++;
+}
+
+int acr_job_ack(acr_job *j, acr_job_entry *e, bool failed, const char *record, size_t len)
+{
+    int rc = usable(j);
+    if (rc == 0)
+        rc = room(j);
+    if (rc != 0) {
+        acr_job_entry_free(e);
+        return rc;
+    }
+    struct op *op = op_new(false);
+    if (!op) {
+        acr_job_entry_free(e);
+        return -ENOMEM;
+    }
+    op->hook = acked_hook;
+    op_cmd(op, S_ACK, 3);
+    op_key(op, j, "q:%u", e->shard);
+    op_key(op, j, "ctr");
+    op_key(op, j, "records");
+    op_str(op, j->worker);
+    op_str(op, e->id);
+    op_str(op, e->poison ? "poison" : failed ? "failed" : "done");
+    op_fmt(op, "%016" PRIx64, acr__hash64(e->url, strlen(e->url)));
+    if (j->cfg.records && record)
+        op_arg(op, record, len);
+    j->pages++;
+    acr_job_entry_free(e);
+    return submit(j, op);
+}
+
+void acr_job_release(acr_job *j, acr_job_entry *e)
+{
+    (void)j;
+    acr_job_entry_free(e);
+}
+
+/* ---- robots.txt ---- */
+
+int acr_job_robots_get(acr_job *j, const char *origin, int *status, char **body, size_t *len)
+{
+    *body = NULL;
+    *len = 0;
+    int rc = usable(j);
+    if (rc != 0)
+        return rc;
+    struct op *op = op_new(true);
+    if (!op)
+        return -ENOMEM;
+    op_cmd(op, -1, 0);
+    op_str(op, "HGET");
+    op_key(op, j, "robots");
+    op_str(op, origin);
+    rc = submit_wait(j, op, ACR_FOREVER);
+    if (rc != 0)
+        return rc;
+    const redisReply *r = op->rep[0];
+    const char *nl = is_str(r) ? memchr(r->str, '\n', r->len) : NULL;
+    rc = 0;
+    if (nl) {
+        size_t off = (size_t)(nl + 1 - r->str);
+        *status = atoi(r->str);
+        *len = r->len - off;
+        *body = acr_malloc(*len + 1);
+        if (*body) {
+            memcpy(*body, nl + 1, *len);
+            (*body)[*len] = 0;
+            rc = 1;
+        } else {
+            *len = 0;
+            rc = -ENOMEM;
+        }
+    }
+    op_free(op);
+    return rc;
+}
+
+int acr_job_robots_put(acr_job *j, const char *origin, int status, const char *body, size_t len)
+{
+    int rc = usable(j);
+    if (rc == 0)
+        rc = room(j);
+    if (rc != 0)
+        return rc;
+    char head[16];
+    int lh = snprintf(head, sizeof head, "%d\n", status);
+    char *v = acr_malloc((size_t)lh + len + 1);
+    struct op *op = op_new(false);
+    if (!v || !op) {
+        free(v);
+        op_free(op);
+        return -ENOMEM;
+    }
+    memcpy(v, head, (size_t)lh);
+    if (len)
+        memcpy(v + lh, body, len);
+    op_cmd(op, -1, 0);
+    op_str(op, "HSET");
+    op_key(op, j, "robots");
+    op_str(op, origin);
+    op_arg(op, v, (size_t)lh + len);
+    free(v);
+    return submit(j, op);
+}
+
+/* ---- control ---- */
+
+bool acr_job_draining(const acr_job *j) { return j->draining; }
+
+int acr_job_failed(const acr_job *j, char *msg, size_t len)
+{
+    if (j->fatal && msg && len)
+        snprintf(msg, len, "%s", j->fatal_msg);
+    return j->fatal;
+}
+
+/* A client's command: its error worded with the job. */
+static int client_wait(acr_job *j, struct op *op, char *err, size_t errlen)
+{
+    int rc = submit_wait(j, op, acr_deadline_in(j->timeout));
+    if (rc == 0)
+        return 0;
+    if (j->fatal)
+        return fail(err, errlen, rc, "%s", j->fatal_msg);
+    if (rc == -EPROTO)
+        return fail(err, errlen, rc, "%s: %s", j->where, j->last_err);
+    return fail(err, errlen, rc, "%s: %s", j->where, acr_strerror(rc));
+}
+
+int acr_job_drain(acr_job *j, char *err, size_t errlen)
+{
+    struct op *op = op_new(true);
+    if (!op)
+        return fail(err, errlen, -ENOMEM, "out of memory");
+    op_cmd(op, -1, 0);
+    op_str(op, "SET");
+    op_key(op, j, "drain");
+    op_str(op, "1");
+    int rc = client_wait(j, op, err, errlen);
+    if (rc == 0)
+        op_free(op);
+    return rc;
+}
+
+/* ---- status ---- */
+
+struct wstat {
+    char *id;
+    double age;             /* seconds since its last heartbeat; < 0: not registered */
+    bool alive;
+    long long inflight, pages;
+    double rate;
+};
+
+struct status {
+    long long queued, done, failed, poison, reclaimed, inflight, handed_back;
+    struct wstat *w;
+    size_t nw, capw;
+    int64_t now_ms;
+};
+
+static void status_release(struct status *st)
+{
+    for (size_t i = 0; i < st->nw; i++)
+        free(st->w[i].id);
+    free(st->w);
+}
+
+static struct wstat *status_worker(struct status *st, const char *id, size_t len)
+{
+    for (size_t i = 0; i < st->nw; i++) {
+        if (strlen(st->w[i].id) == len && memcmp(st->w[i].id, id, len) == 0)
+            return &st->w[i];
+    }
+    unsigned cap = (unsigned)st->capw;
+    if (!grow((void **)&st->w, &cap, (unsigned)st->nw + 1, sizeof *st->w))
+        return NULL;
+    st->capw = cap;
+    struct wstat *w = &st->w[st->nw];
+    *w = (struct wstat){.id = acr_strndup(id, len), .age = -1};
+    if (!w->id)
+        return NULL;
+    st->nw++;
+    return w;
+}
+
+/* First round: counters, the workers zset, the server's clock, every shard's
+ * pending summary (entries in flight by consumer). */
+static int status_counts(acr_job *j, struct status *st, char *err, size_t errlen)
+{
+    struct op *op = op_new(true);
+    if (!op)
+        return fail(err, errlen, -ENOMEM, "out of memory");
+    op_cmd(op, -1, 0);
+    op_str(op, "HMGET");
+    op_key(op, j, "ctr");
+    op_str(op, "queued");
+    op_str(op, "done");
+    op_str(op, "failed");
+    op_str(op, "poison");
+    op_str(op, "reclaimed");
+    op_cmd(op, -1, 0);
+    op_str(op, "ZRANGE");
+    op_key(op, j, "workers");
+    op_str(op, "0");
+    op_str(op, "-1");
+    op_str(op, "WITHSCORES");
+    op_cmd(op, -1, 0);
+    op_str(op, "TIME");
+    for (unsigned s = 0; s < j->shards; s++) {
+        op_cmd(op, -1, 0);
+        op_str(op, "XPENDING");
+        op_key(op, j, "q:%u", s);
+        op_str(op, GROUP);
+    }
+    int rc = client_wait(j, op, err, errlen);
+    if (rc != 0)
+        return rc;
+    const redisReply *c = op->rep[0], *ws = op->rep[1], *t = op->rep[2];
+    st->queued = num(elem(c, 0));
+    st->done = num(elem(c, 1));
+    st->failed = num(elem(c, 2));
+    st->poison = num(elem(c, 3));
+    st->reclaimed = num(elem(c, 4));
+    st->now_ms = num(elem(t, 0)) * 1000 + num(elem(t, 1)) / 1000;
+    for (size_t i = 0; rc == 0 && ws && i + 1 < ws->elements; i += 2) {
+        const redisReply *id = ws->element[i];
+        struct wstat *w = is_str(id) ? status_worker(st, id->str, id->len) : NULL;
+        if (!w)
+            rc = -ENOMEM;
+        else
+            w->age = (double)(st->now_ms - num(ws->element[i + 1])) / 1000.0;
+    }
+    for (unsigned s = 0; rc == 0 && s < j->shards; s++) {
+        const redisReply *cons = elem(op->rep[3 + s], 3);
+        for (size_t i = 0; rc == 0 && cons && i < cons->elements; i++) {
+            const redisReply *name = elem(cons->element[i], 0);
+            long long k = num(elem(cons->element[i], 1));
+            if (!is_str(name))
+                continue;
+            if (strcmp(name->str, FREE_CONSUMER) == 0) {
+                st->handed_back += k;
+                continue;
+            }
+            struct wstat *w = status_worker(st, name->str, name->len);
+            if (!w)
+                rc = -ENOMEM;
+            else
+                w->inflight += k;
+            st->inflight += k;
+        }
+    }
+    op_free(op);
+    return rc ? fail(err, errlen, rc, "out of memory") : 0;
+}
+
+/* Second round: each worker's own figures; alive by its own claim_idle. */
+static int status_workers(acr_job *j, struct status *st, char *err, size_t errlen)
+{
+    if (st->nw == 0)
+        return 0;
+    struct op *op = op_new(true);
+    if (!op)
+        return fail(err, errlen, -ENOMEM, "out of memory");
+    for (size_t i = 0; i < st->nw; i++) {
+        op_cmd(op, -1, 0);
+        op_str(op, "HMGET");
+        op_key(op, j, "w:%s", st->w[i].id);
+        op_str(op, "pages");
+        op_str(op, "rate");
+        op_str(op, "ci");
+    }
+    int rc = client_wait(j, op, err, errlen);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < st->nw; i++) {
+        struct wstat *w = &st->w[i];
+        const redisReply *r = op->rep[i];
+        w->pages = num(elem(r, 0));
+        w->rate = dnum(elem(r, 1));
+        long long ci = num(elem(r, 2));
+        w->alive = w->age >= 0 && ci > 0 && w->age * 1000 < (double)ci;
+        if (!w->alive)
+            w->rate = 0;
+    }
+    op_free(op);
+    return 0;
+}
+
+static void json_str(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+static void status_print(const acr_job *j, const struct status *st, bool json, FILE *out)
+{
+    long long queued = st->queued - st->done - st->failed - st->poison;
+    size_t alive = 0;
+    double rate = 0;
+    for (size_t i = 0; i < st->nw; i++) {
+        alive += st->w[i].alive;
+        rate += st->w[i].rate;
+    }
+    if (json) {
+        fprintf(out, "{\"job\":");
+        json_str(out, j->name);
+        fprintf(out,
+                ",\"queued\":%lld,\"in_flight\":%lld,\"done\":%lld,\"failed\":%lld,\"poison\":%lld,\"reclaimed\":%lld,"
+                "\"handed_back\":%lld,\"workers_alive\":%zu,\"pages_per_s\":%.2f,\"workers\":[",
+                queued, st->inflight, st->done, st->failed, st->poison, st->reclaimed, st->handed_back, alive, rate);
+        for (size_t i = 0; i < st->nw; i++) {
+            const struct wstat *w = &st->w[i];
+            fprintf(out, "%s{\"id\":", i ? "," : "");
+            json_str(out, w->id);
+            fprintf(out, ",\"alive\":%s,\"heartbeat_age\":", w->alive ? "true" : "false");
+            if (w->age >= 0)
+                fprintf(out, "%.1f", w->age);
+            else
+                fprintf(out, "null");
+            fprintf(out, ",\"in_flight\":%lld,\"pages\":%lld,\"pages_per_s\":%.2f}", w->inflight, w->pages, w->rate);
+        }
+        fprintf(out, "]}\n");
+        return;
+    }
+    fprintf(out, "job %s: %lld queued, %lld in flight, %lld done, %lld failed, %lld poison, %lld reclaimed\n", j->name,
+            queued, st->inflight, st->done, st->failed, st->poison, st->reclaimed);
+    if (st->handed_back)
+        fprintf(out, "  %lld handed back, waiting for a shard holder\n", st->handed_back);
+    fprintf(out, "workers: %zu alive, %.1f pages/s\n", alive, rate);
+    for (size_t i = 0; i < st->nw; i++) {
+        const struct wstat *w = &st->w[i];
+        fprintf(out, "  %s  %s", w->id, w->alive ? "alive" : "gone");
+        if (w->age >= 0)
+            fprintf(out, ", heartbeat %.1f s ago", w->age);
+        fprintf(out, ", %lld in flight, %lld pages, %.1f pages/s\n", w->inflight, w->pages, w->rate);
+    }
+}
+
+int acr_job_status(acr_job *j, bool json, FILE *out, char *err, size_t errlen)
+{
+    struct status st = {0};
+    int rc = status_counts(j, &st, err, errlen);
+    if (rc == 0)
+        rc = status_workers(j, &st, err, errlen);
+    if (rc == 0) {
+        status_print(j, &st, json, out);
+        if (fflush(out) != 0)
+            rc = fail(err, errlen, -errno, "writing the status: %s", strerror(errno));
+    }
+    status_release(&st);
+    return rc;
+}
+
+/* ---- collect ---- */
+
+/* One page of records from after *start: the new ones appended to out; *start moves
+ * to the last id; *more when the page was full. */
+static int collect_page(acr_job *j, char *start, size_t startlen, acr__fpset *seen, char **buf, size_t *len,
+                        size_t *cap, bool *more, char *err, size_t errlen)
+{
+    struct op *op = op_new(true);
+    if (!op)
+        return fail(err, errlen, -ENOMEM, "out of memory");
+    op_cmd(op, -1, 0);
+    op_str(op, "XRANGE");
+    op_key(op, j, "records");
+    op_str(op, start);
+    op_str(op, "+");
+    op_str(op, "COUNT");
+    op_fmt(op, "%d", COLLECT_PAGE);
+    int rc = client_wait(j, op, err, errlen);
+    if (rc != 0)
+        return rc;
+    const redisReply *r = op->rep[0];
+    *more = r && r->elements == COLLECT_PAGE;
+    for (size_t i = 0; rc == 0 && r && i < r->elements; i++) {
+        const redisReply *e = r->element[i], *id = elem(e, 0), *f = elem(e, 1);
+        const redisReply *fp = NULL, *rec = NULL;
+        for (size_t k = 0; f && k + 1 < f->elements; k += 2) {
+            const redisReply *name = f->element[k];
+            if (is_str(name) && strcmp(name->str, "id") == 0)
+                fp = f->element[k + 1];
+            else if (is_str(name) && strcmp(name->str, "r") == 0)
+                rec = f->element[k + 1];
+        }
+        if (is_str(id))
+            snprintf(start, startlen, "(%s", id->str);
+        if (!is_str(fp) || !is_str(rec))
+            continue;
+        int added = acr__fpset_add(seen, strtoull(fp->str, NULL, 16));
+        if (added < 0) {
+            rc = fail(err, errlen, -ENOMEM, "out of memory");
+            break;
+        }
+        if (!added)
+            continue;
+        if (*len + rec->len + 1 > *cap) {
+            size_t c = *cap ? *cap : 65536;
+            while (c < *len + rec->len + 1)
+                c *= 2;
+            char *b = acr_realloc(*buf, c);
+            if (!b) {
+                rc = fail(err, errlen, -ENOMEM, "out of memory");
+                break;
+            }
+            *buf = b;
+            *cap = c;
+        }
+        memcpy(*buf + *len, rec->str, rec->len);
+        *len += rec->len;
+        (*buf)[(*len)++] = '\n';
+    }
+    op_free(op);
+    return rc;
+}
+
+int acr_job_collect(acr_job *j, int fd, char *err, size_t errlen)
+{
+    acr__fpset seen;
+    acr__fpset_init(&seen);
+    char start[64] = "-", *buf = NULL;
+    size_t len = 0, cap = 0;
+    bool more = true;
+    int rc = 0;
+    while (rc == 0 && more) {
+        len = 0;
+        rc = collect_page(j, start, sizeof start, &seen, &buf, &len, &cap, &more, err, errlen);
+        if (rc == 0 && len) {
+            rc = acr__write_all(fd, buf, len);
+            if (rc != 0)
+                fail(err, errlen, rc, "writing the records: %s", strerror(-rc));
+        }
+    }
+    free(buf);
+    acr__fpset_release(&seen);
+    return rc;
+}
+
+void acr_job_stats_get(const acr_job *j, acr_job_stats *out)
+{
+    *out = j->st;
+    if (j->r) {
+        acr_redis_stats r;
+        acr_redis_stats_get(j->r, &r);
+        out->commands = r.commands;
+        out->batches = r.batches;
+        out->bytes_out = r.bytes_out;
+        out->bytes_in = r.bytes_in;
+        out->reconnects = r.reconnects;
+    }
+}
