@@ -223,7 +223,7 @@ struct op {
     int rc;
     int64_t sent;       /* when its batch last went out */
     size_t base;        /* its first reply in that batch */
-    void (*hook)(acr_job *j, const redisReply *r); /* buffered: sees its first reply */
+    void (*hook)(acr_dist *j, const redisReply *r); /* buffered: sees its first reply */
     struct cmd *cmds;
     unsigned ncmd, capcmd;
     struct arg *args;
@@ -236,13 +236,13 @@ struct op {
 
 /* A pulled entry while the job holds it: on the held list until ack or release. */
 struct held {
-    acr_job_entry e;    /* first: an acr_job_entry * is a struct held * */
-    acr_job *j;         /* NULL once detached (the job left or was freed) */
+    acr_dist_entry e;    /* first: an acr_dist_entry * is a struct held * */
+    acr_dist *j;         /* NULL once detached (the job left or was freed) */
     struct held *prev, *next;
 };
 
-struct acr_job {
-    acr_job_cfg cfg;
+struct acr_dist {
+    acr_dist_cfg cfg;
     char *name, *options;
     char pre[128];                      /* "acrawl:{NAME}:" */
     char where[300];                    /* "job NAME on HOST:PORT", for messages */
@@ -285,13 +285,13 @@ struct acr_job {
     char scopever[32];
     acr__fpset scope_seen;
 
-    acr_job_stats st;
+    acr_dist_stats st;
     uint64_t pages, pages_beat;
     int64_t beat_at;
     double rate;
 };
 
-static int job_fatal(acr_job *j, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int job_fatal(acr_dist *j, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void reply_free(redisReply *r);
 
 static int fail(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -392,8 +392,8 @@ static void op_fmt(struct op *op, const char *fmt, ...)
 }
 
 /* A key of the job: its prefix, then the formatted rest. */
-static void op_key(struct op *op, const acr_job *j, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void op_key(struct op *op, const acr_job *j, const char *fmt, ...)
+static void op_key(struct op *op, const acr_dist *j, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void op_key(struct op *op, const acr_dist *j, const char *fmt, ...)
 {
     char b[512];
     size_t lp = strlen(j->pre);
@@ -466,7 +466,7 @@ fail:
 
 /* ---- the job's life: references, failure ---- */
 
-static void job_release(acr_job *j)
+static void job_release(acr_dist *j)
 {
     for (struct op *op = j->head, *next; op; op = next) {
         next = op->next;
@@ -490,13 +490,13 @@ static void job_release(acr_job *j)
     free(j);
 }
 
-static void job_unref(acr_job *j)
+static void job_unref(acr_dist *j)
 {
     if (--j->refs == 0)
         job_release(j);
 }
 
-static void wake_all(acr_job *j)
+static void wake_all(acr_dist *j)
 {
     acr_cond_broadcast(j->replied);
     acr_cond_broadcast(j->room);
@@ -504,7 +504,7 @@ static void wake_all(acr_job *j)
 }
 
 /* The job cannot go on: every call returns rc from now on. */
-static int job_fatal(acr_job *j, int rc, const char *fmt, ...)
+static int job_fatal(acr_dist *j, int rc, const char *fmt, ...)
 {
     if (j->fatal)
         return j->fatal;
@@ -522,7 +522,7 @@ static int job_fatal(acr_job *j, int rc, const char *fmt, ...)
 
 /* Queues op (the caller gives it up unless it waits). 0, -ENOMEM (op freed), or
  * the fatal error (op freed). */
-static int submit(acr_job *j, struct op *op)
+static int submit(acr_dist *j, struct op *op)
 {
     if (op->oom) {
         op_free(op);
@@ -548,7 +548,7 @@ static int submit(acr_job *j, struct op *op)
 /* Queues a waiting op and parks until its batch returns: 0 with the replies in
  * op->rep (the caller frees op), or an error (op is the pipeline's, or freed). A
  * caller that is cancelled or whose deadline passes leaves the op to the pipeline. */
-static int submit_wait(acr_job *j, struct op *op, int64_t deadline)
+static int submit_wait(acr_dist *j, struct op *op, int64_t deadline)
 {
     int rc = submit(j, op);
     if (rc != 0)
@@ -569,7 +569,7 @@ static int submit_wait(acr_job *j, struct op *op, int64_t deadline)
     return 0;
 }
 
-static bool ensure_scratch(acr_job *j, size_t n)
+static bool ensure_scratch(acr_dist *j, size_t n)
 {
     if (n <= j->nscratch)
         return true;
@@ -588,7 +588,7 @@ static bool ensure_scratch(acr_job *j, size_t n)
     return true;
 }
 
-static int encode(acr_job *j, struct op *op)
+static int encode(acr_dist *j, struct op *op)
 {
     op->base = acr_redis_count(j->batch);
     for (unsigned c = 0; c < op->ncmd; c++) {
@@ -618,7 +618,7 @@ static int encode(acr_job *j, struct op *op)
     return 0;
 }
 
-static int encode_loads(acr_job *j)
+static int encode_loads(acr_dist *j)
 {
     for (int s = 0; s < NSCRIPT; s++) {
         const char *argv[3] = {"SCRIPT", "LOAD", script_src[s]};
@@ -631,7 +631,7 @@ static int encode_loads(acr_job *j)
 
 /* After a batch with the loads in front: the scripts are there when every load
  * answered with its SHA1. */
-static void check_loads(acr_job *j)
+static void check_loads(acr_dist *j)
 {
     for (int s = 0; s < NSCRIPT; s++) {
         const redisReply *r = acr_redis_reply(j->batch, (size_t)s);
@@ -646,7 +646,7 @@ static void check_loads(acr_job *j)
 enum { RP_OK, RP_ERROR, RP_BUSY, RP_NOSCRIPT, RP_MISSING };
 
 /* The worst reply of op's commands; *bad the first error reply. */
-static int op_replies(acr_job *j, const struct op *op, const redisReply **bad)
+static int op_replies(acr_dist *j, const struct op *op, const redisReply **bad)
 {
     int worst = RP_OK;
     *bad = NULL;
@@ -672,7 +672,7 @@ static int op_replies(acr_job *j, const struct op *op, const redisReply **bad)
 }
 
 /* op is done with rc (0: its replies are in the batch, or an error). */
-static void op_finish(acr_job *j, struct op *op, int rc, const char *msg)
+static void op_finish(acr_dist *j, struct op *op, int rc, const char *msg)
 {
     if (!op->wait) {
         if (rc == 0 && op->hook)
@@ -709,7 +709,7 @@ static void op_finish(acr_job *j, struct op *op, int rc, const char *msg)
  * the scripts and resends; a lost connection or a busy server is retried with
  * backoff until Redis has been unreachable for the timeout. 0, ACR_ECANCELED, or
  * the fatal error; on error the ops left are still on *list. */
-static int send_ops(acr_job *j, struct op **list)
+static int send_ops(acr_dist *j, struct op **list)
 {
     int64_t first_fail = 0, backoff = BACKOFF_FIRST;
     char err[256];
@@ -775,7 +775,7 @@ static int send_ops(acr_job *j, struct op **list)
 }
 
 /* Takes the next batch's ops off the queue, in order. */
-static struct op *take_batch(acr_job *j)
+static struct op *take_batch(acr_dist *j)
 {
     struct op *list = j->head, *last = NULL;
     size_t n = 0, bytes = 0;
@@ -792,7 +792,7 @@ static struct op *take_batch(acr_job *j)
     return list;
 }
 
-static void fail_list(acr_job *j, struct op *list, int rc)
+static void fail_list(acr_dist *j, struct op *list, int rc)
 {
     while (list) {
         struct op *next = list->next;
@@ -803,7 +803,7 @@ static void fail_list(acr_job *j, struct op *list, int rc)
 
 static int pipe_main(void *arg)
 {
-    acr_job *j = arg;
+    acr_dist *j = arg;
     int rc = 0;
     while (!j->fatal) {
         if (!j->head) {
@@ -859,7 +859,7 @@ static bool is_str(const redisReply *r) { return r && r->type == REDIS_REPLY_STR
 
 /* ---- held entries ---- */
 
-static void held_link(acr_job *j, struct held *h)
+static void held_link(acr_dist *j, struct held *h)
 {
     h->j = j;
     h->prev = NULL;
@@ -873,7 +873,7 @@ static void held_link(acr_job *j, struct held *h)
 
 static void held_unlink(struct held *h)
 {
-    acr_job *j = h->j;
+    acr_dist *j = h->j;
     if (!j)
         return;
     if (h->prev)
@@ -889,13 +889,13 @@ static void held_unlink(struct held *h)
 }
 
 /* Every held entry stays valid for its caller, but the job forgets it. */
-static void held_detach_all(acr_job *j)
+static void held_detach_all(acr_dist *j)
 {
     while (j->held)
         held_unlink(j->held);
 }
 
-void acr_job_entry_free(acr_job_entry *e)
+void acr_dist_entry_free(acr_dist_entry *e)
 {
     if (!e)
         return;
@@ -915,12 +915,12 @@ static char *field_dup(const redisReply *v)
 /* An entry of the pull script's reply: {shard, deliveries, id, fields}. NULL on
  * -ENOMEM. An entry without url or origin (not written by acrawl) comes out as
  * poison, so that it is recorded and acked rather than taken over for ever. */
-static struct held *entry_parse(const acr_job *j, const redisReply *r)
+static struct held *entry_parse(const acr_dist *j, const redisReply *r)
 {
     struct held *h = acr_calloc(1, sizeof *h);
     if (!h)
         return NULL;
-    acr_job_entry *e = &h->e;
+    acr_dist_entry *e = &h->e;
     long long shard = num(elem(r, 0));
     e->shard = shard >= 0 && (unsigned long long)shard < j->shards ? (unsigned)shard : 0;
     e->deliveries = (unsigned)num(elem(r, 1));
@@ -955,7 +955,7 @@ static struct held *entry_parse(const acr_job *j, const redisReply *r)
         oom |= !e->url || !e->origin;
     }
     if (oom) {
-        acr_job_entry_free(e);
+        acr_dist_entry_free(e);
         return NULL;
     }
     return h;
@@ -963,15 +963,15 @@ static struct held *entry_parse(const acr_job *j, const redisReply *r)
 
 /* ---- leases and the heartbeat ---- */
 
-static int64_t beat_every(const acr_job *j) { return min64(j->claim_idle / 3, HEARTBEAT_MAX); }
+static int64_t beat_every(const acr_dist *j) { return min64(j->claim_idle / 3, HEARTBEAT_MAX); }
 
-static void key_prefix(const acr_job *j, char *b, size_t n, const char *what)
+static void key_prefix(const acr_dist *j, char *b, size_t n, const char *what)
 {
     snprintf(b, n, "%s%s", j->pre, what);
 }
 
 /* One S_MOVE per shard where the job holds entries: to target with idle_ms. */
-static void add_moves(acr_job *j, struct op *op, const char *target, long long idle_ms)
+static void add_moves(acr_dist *j, struct op *op, const char *target, long long idle_ms)
 {
     for (unsigned s = 0; s < j->shards; s++) {
         if (!j->held_in[s])
@@ -988,7 +988,7 @@ static void add_moves(acr_job *j, struct op *op, const char *target, long long i
     }
 }
 
-static struct op *beat_op(acr_job *j)
+static struct op *beat_op(acr_dist *j)
 {
     struct op *op = op_new(true);
     if (!op)
@@ -1020,7 +1020,7 @@ static struct op *beat_op(acr_job *j)
 }
 
 /* The beat's reply: the shards now leased, the share, the drain flag. */
-static void beat_apply(acr_job *j, const struct op *op)
+static void beat_apply(acr_dist *j, const struct op *op)
 {
     const redisReply *r = op->rep[0], *keep = elem(r, 0);
     bool gained = false;
@@ -1044,7 +1044,7 @@ static void beat_apply(acr_job *j, const struct op *op)
         acr_cond_broadcast(j->wake);
 }
 
-static int beat(acr_job *j)
+static int beat(acr_dist *j)
 {
     struct op *op = beat_op(j);
     if (!op)
@@ -1061,7 +1061,7 @@ static int beat(acr_job *j)
 
 static int beat_main(void *arg)
 {
-    acr_job *j = arg;
+    acr_dist *j = arg;
     while (!j->fatal) {
         if (acr_sleep_for(beat_every(j)) == ACR_ECANCELED)
             break;
@@ -1072,7 +1072,7 @@ static int beat_main(void *arg)
     return 0;
 }
 
-bool acr_job_may_start(const acr_job *j, unsigned shard)
+bool acr_dist_may_start(const acr_dist *j, unsigned shard)
 {
     if (j->fatal || j->left || shard >= j->shards || !j->leased[shard])
         return false;
@@ -1096,7 +1096,7 @@ static bool name_ok(const char *n)
     return true;
 }
 
-static int make_worker_id(acr_job *j)
+static int make_worker_id(acr_dist *j)
 {
     char host[256];
     if (gethostname(host, sizeof host) != 0)
@@ -1110,7 +1110,7 @@ static int make_worker_id(acr_job *j)
 }
 
 /* The first connection, retried with backoff until the timeout. */
-static int connect_first(acr_job *j, char *err, size_t errlen)
+static int connect_first(acr_dist *j, char *err, size_t errlen)
 {
     int64_t end = acr_now() + j->timeout, backoff = BACKOFF_FIRST;
     char e[256] = "";
@@ -1131,7 +1131,7 @@ static int connect_first(acr_job *j, char *err, size_t errlen)
 }
 
 /* A worker creates the job or joins it with the same options; a client finds it. */
-static int bind_job(acr_job *j, char *err, size_t errlen)
+static int bind_job(acr_dist *j, char *err, size_t errlen)
 {
     struct op *op = op_new(true);
     if (!op)
@@ -1172,7 +1172,7 @@ static int bind_job(acr_job *j, char *err, size_t errlen)
     return rc;
 }
 
-static int spawn_task(acr_job *j, acr_task **t, acr_task_fn *fn, const char *name)
+static int spawn_task(acr_dist *j, acr_task **t, acr_task_fn *fn, const char *name)
 {
     int rc = acr_spawn(NULL, t, fn, j);
     if (rc != 0)
@@ -1182,7 +1182,7 @@ static int spawn_task(acr_job *j, acr_task **t, acr_task_fn *fn, const char *nam
     return 0;
 }
 
-static int job_init(acr_job *j, const acr_job_cfg *cfg, char *err, size_t errlen)
+static int job_init(acr_dist *j, const acr_dist_cfg *cfg, char *err, size_t errlen)
 {
     j->cfg = *cfg;
     j->refs = 1;
@@ -1214,7 +1214,7 @@ static int job_init(acr_job *j, const acr_job_cfg *cfg, char *err, size_t errlen
 }
 
 /* The worker's part: its id, its lease tables, a first beat, the heartbeat task. */
-static int worker_start(acr_job *j, char *err, size_t errlen)
+static int worker_start(acr_dist *j, char *err, size_t errlen)
 {
     int rc = make_worker_id(j);
     if (rc != 0)
@@ -1231,14 +1231,14 @@ static int worker_start(acr_job *j, char *err, size_t errlen)
     return rc ? fail(err, errlen, rc, "%s: %s", j->where, acr_strerror(rc)) : 0;
 }
 
-int acr_job_open(acr_job **out, const acr_job_cfg *cfg, char *err, size_t errlen)
+int acr_dist_open(acr_dist **out, const acr_dist_cfg *cfg, char *err, size_t errlen)
 {
     *out = NULL;
     if (err && errlen)
         err[0] = 0;
     if (!acr_task_self())
-        return fail(err, errlen, ACR_ENOTASK, "acr_job_open must run in a task");
-    acr_job *j = acr_calloc(1, sizeof *j);
+        return fail(err, errlen, ACR_ENOTASK, "acr_dist_open must run in a task");
+    acr_dist *j = acr_calloc(1, sizeof *j);
     if (!j)
         return fail(err, errlen, -ENOMEM, "out of memory");
     int rc = job_init(j, cfg, err, errlen);
@@ -1260,7 +1260,7 @@ int acr_job_open(acr_job **out, const acr_job_cfg *cfg, char *err, size_t errlen
     if (rc == ACR_ECONNECT)
         rc = ACR_ETIMEOUT; /* lost during the open: as if never reached */
     if (rc != 0) {
-        acr_job_close(j);
+        acr_dist_close(j);
         return rc;
     }
     *out = j;
@@ -1281,7 +1281,7 @@ static void stop_task(acr_task **t)
     *t = NULL;
 }
 
-void acr_job_leave(acr_job *j)
+void acr_dist_leave(acr_dist *j)
 {
     if (!j || !j->cfg.worker || j->left)
         return;
@@ -1309,7 +1309,7 @@ void acr_job_leave(acr_job *j)
     acr_cond_broadcast(j->wake);
 }
 
-void acr_job_close(acr_job *j)
+void acr_dist_close(acr_dist *j)
 {
     if (!j)
         return;
@@ -1319,12 +1319,12 @@ void acr_job_close(acr_job *j)
     job_unref(j);
 }
 
-const char *acr_job_worker_id(const acr_job *j) { return j->worker; }
+const char *acr_dist_worker_id(const acr_dist *j) { return j->worker; }
 
 /* ---- queueing ---- */
 
 /* Buffered calls wait here while too much is buffered. 0, or the fatal error. */
-static int room(acr_job *j)
+static int room(acr_dist *j)
 {
     while (j->buffered > BUFFER_MAX && !j->fatal) {
         int rc = acr_cond_wait(j->room, ACR_FOREVER);
@@ -1334,20 +1334,20 @@ static int room(acr_job *j)
     return j->fatal;
 }
 
-static int usable(const acr_job *j)
+static int usable(const acr_dist *j)
 {
     if (j->fatal)
         return j->fatal;
     return j->left || !j->pipe_running ? ACR_ECANCELED : 0;
 }
 
-static void enqueued_hook(acr_job *j, const redisReply *r)
+static void enqueued_hook(acr_dist *j, const redisReply *r)
 {
     if (num(r) == 1)
         j->st.enqueued++;
 }
 
-int acr_job_enqueue(acr_job *j, const acr_job_url *u)
+int acr_dist_enqueue(acr_dist *j, const acr_dist_url *u)
 {
     int rc = usable(j);
     if (rc == 0)
@@ -1377,7 +1377,7 @@ int acr_job_enqueue(acr_job *j, const acr_job_url *u)
     return submit(j, op);
 }
 
-int acr_job_scope_add(acr_job *j, const char *item)
+int acr_dist_scope_add(acr_dist *j, const char *item)
 {
     int rc = usable(j);
     if (rc == 0)
@@ -1408,7 +1408,7 @@ static void reverse(unsigned *a, size_t from, size_t to)
 /* The shards to pull from: leased ones, the lowest first, up to the share (a shard
  * above it is being given back: it is emptied, not fed), rotated so that every
  * shard gets its turn at the front. */
-static size_t pull_shards(acr_job *j, unsigned *out)
+static size_t pull_shards(acr_dist *j, unsigned *out)
 {
     size_t n = 0;
     for (unsigned s = 0; s < j->shards && (j->share == 0 || n < j->share); s++) {
@@ -1424,7 +1424,7 @@ static size_t pull_shards(acr_job *j, unsigned *out)
     return n;
 }
 
-static struct op *pull_op(acr_job *j, size_t max)
+static struct op *pull_op(acr_dist *j, size_t max)
 {
     unsigned *sh = acr_malloc((j->shards ? j->shards : 1) * sizeof *sh);
     struct op *op = op_new(true);
@@ -1452,7 +1452,7 @@ static struct op *pull_op(acr_job *j, size_t max)
     return op;
 }
 
-static int take_scope(acr_job *j, const redisReply *sv, const redisReply *members, acr_job_scope_fn *scope, void *arg)
+static int take_scope(acr_dist *j, const redisReply *sv, const redisReply *members, acr_dist_scope_fn *scope, void *arg)
 {
     for (size_t i = 0; members && members->type == REDIS_REPLY_ARRAY && i < members->elements; i++) {
         const redisReply *m = members->element[i];
@@ -1470,7 +1470,7 @@ static int take_scope(acr_job *j, const redisReply *sv, const redisReply *member
 }
 
 /* The pull script's reply into out; *complete when the job is. */
-static int take_pull(acr_job *j, const redisReply *r, acr_job_scope_fn *scope, void *arg, acr_job_entry **out,
+static int take_pull(acr_dist *j, const redisReply *r, acr_dist_scope_fn *scope, void *arg, acr_dist_entry **out,
                      size_t max, size_t *n, bool *complete)
 {
     int rc = take_scope(j, elem(r, 0), elem(r, 1), scope, arg);
@@ -1493,8 +1493,8 @@ static int take_pull(acr_job *j, const redisReply *r, acr_job_scope_fn *scope, v
     return 0;
 }
 
-int acr_job_pull(acr_job *j, size_t max, int64_t deadline, acr_job_scope_fn *scope, void *arg,
-                 acr_job_entry **out, size_t *n)
+int acr_dist_pull(acr_dist *j, size_t max, int64_t deadline, acr_dist_scope_fn *scope, void *arg,
+                 acr_dist_entry **out, size_t *n)
 {
     *n = 0;
     if (max == 0 || !j->cfg.worker)
@@ -1529,7 +1529,7 @@ int acr_job_pull(acr_job *j, size_t max, int64_t deadline, acr_job_scope_fn *sco
 
 /* ---- confirm, ack, release ---- */
 
-int acr_job_confirm(acr_job *j, const acr_job_entry *e)
+int acr_dist_confirm(acr_dist *j, const acr_dist_entry *e)
 {
     int rc = usable(j);
     if (rc != 0)
@@ -1549,24 +1549,24 @@ int acr_job_confirm(acr_job *j, const acr_job_entry *e)
     return rc;
 }
 
-static void acked_hook(acr_job *j, const redisReply *r)
+static void acked_hook(acr_dist *j, const redisReply *r)
 {
     if (num(r) == 1)
         j->st.acked++;
 }
 
-int acr_job_ack(acr_job *j, acr_job_entry *e, bool failed, const char *record, size_t len)
+int acr_dist_ack(acr_dist *j, acr_dist_entry *e, bool failed, const char *record, size_t len)
 {
     int rc = usable(j);
     if (rc == 0)
         rc = room(j);
     if (rc != 0) {
-        acr_job_entry_free(e);
+        acr_dist_entry_free(e);
         return rc;
     }
     struct op *op = op_new(false);
     if (!op) {
-        acr_job_entry_free(e);
+        acr_dist_entry_free(e);
         return -ENOMEM;
     }
     op->hook = acked_hook;
@@ -1581,19 +1581,19 @@ int acr_job_ack(acr_job *j, acr_job_entry *e, bool failed, const char *record, s
     if (j->cfg.records && record)
         op_arg(op, record, len);
     j->pages++;
-    acr_job_entry_free(e);
+    acr_dist_entry_free(e);
     return submit(j, op);
 }
 
-void acr_job_release(acr_job *j, acr_job_entry *e)
+void acr_dist_release(acr_dist *j, acr_dist_entry *e)
 {
     (void)j;
-    acr_job_entry_free(e);
+    acr_dist_entry_free(e);
 }
 
 /* ---- robots.txt ---- */
 
-int acr_job_robots_get(acr_job *j, const char *origin, int *status, char **body, size_t *len)
+int acr_dist_robots_get(acr_dist *j, const char *origin, int *status, char **body, size_t *len)
 {
     *body = NULL;
     *len = 0;
@@ -1631,7 +1631,7 @@ int acr_job_robots_get(acr_job *j, const char *origin, int *status, char **body,
     return rc;
 }
 
-int acr_job_robots_put(acr_job *j, const char *origin, int status, const char *body, size_t len)
+int acr_dist_robots_put(acr_dist *j, const char *origin, int status, const char *body, size_t len)
 {
     int rc = usable(j);
     if (rc == 0)
@@ -1661,9 +1661,9 @@ int acr_job_robots_put(acr_job *j, const char *origin, int status, const char *b
 
 /* ---- control ---- */
 
-bool acr_job_draining(const acr_job *j) { return j->draining; }
+bool acr_dist_draining(const acr_dist *j) { return j->draining; }
 
-int acr_job_failed(const acr_job *j, char *msg, size_t len)
+int acr_dist_failed(const acr_dist *j, char *msg, size_t len)
 {
     if (j->fatal && msg && len)
         snprintf(msg, len, "%s", j->fatal_msg);
@@ -1671,7 +1671,7 @@ int acr_job_failed(const acr_job *j, char *msg, size_t len)
 }
 
 /* A client's command: its error worded with the job. */
-static int client_wait(acr_job *j, struct op *op, char *err, size_t errlen)
+static int client_wait(acr_dist *j, struct op *op, char *err, size_t errlen)
 {
     int rc = submit_wait(j, op, acr_deadline_in(j->timeout));
     if (rc == 0)
@@ -1683,7 +1683,7 @@ static int client_wait(acr_job *j, struct op *op, char *err, size_t errlen)
     return fail(err, errlen, rc, "%s: %s", j->where, acr_strerror(rc));
 }
 
-int acr_job_drain(acr_job *j, char *err, size_t errlen)
+int acr_dist_drain(acr_dist *j, char *err, size_t errlen)
 {
     struct op *op = op_new(true);
     if (!op)
@@ -1742,7 +1742,7 @@ static struct wstat *status_worker(struct status *st, const char *id, size_t len
 
 /* First round: counters, the workers zset, the server's clock, every shard's
  * pending summary (entries in flight by consumer). */
-static int status_counts(acr_job *j, struct status *st, char *err, size_t errlen)
+static int status_counts(acr_dist *j, struct status *st, char *err, size_t errlen)
 {
     struct op *op = op_new(true);
     if (!op)
@@ -1811,7 +1811,7 @@ static int status_counts(acr_job *j, struct status *st, char *err, size_t errlen
 }
 
 /* Second round: each worker's own figures; alive by its own claim_idle. */
-static int status_workers(acr_job *j, struct status *st, char *err, size_t errlen)
+static int status_workers(acr_dist *j, struct status *st, char *err, size_t errlen)
 {
     if (st->nw == 0)
         return 0;
@@ -1858,7 +1858,7 @@ static void json_str(FILE *out, const char *s)
     fputc('"', out);
 }
 
-static void status_print(const acr_job *j, const struct status *st, bool json, FILE *out)
+static void status_print(const acr_dist *j, const struct status *st, bool json, FILE *out)
 {
     long long queued = st->queued - st->done - st->failed - st->poison;
     size_t alive = 0;
@@ -1902,7 +1902,7 @@ static void status_print(const acr_job *j, const struct status *st, bool json, F
     }
 }
 
-int acr_job_status(acr_job *j, bool json, FILE *out, char *err, size_t errlen)
+int acr_dist_status(acr_dist *j, bool json, FILE *out, char *err, size_t errlen)
 {
     struct status st = {0};
     int rc = status_counts(j, &st, err, errlen);
@@ -1921,7 +1921,7 @@ int acr_job_status(acr_job *j, bool json, FILE *out, char *err, size_t errlen)
 
 /* One page of records from after *start: the new ones appended to out; *start moves
  * to the last id; *more when the page was full. */
-static int collect_page(acr_job *j, char *start, size_t startlen, acr__fpset *seen, char **buf, size_t *len,
+static int collect_page(acr_dist *j, char *start, size_t startlen, acr__fpset *seen, char **buf, size_t *len,
                         size_t *cap, bool *more, char *err, size_t errlen)
 {
     struct op *op = op_new(true);
@@ -1980,7 +1980,7 @@ static int collect_page(acr_job *j, char *start, size_t startlen, acr__fpset *se
     return rc;
 }
 
-int acr_job_collect(acr_job *j, int fd, char *err, size_t errlen)
+int acr_dist_collect(acr_dist *j, int fd, char *err, size_t errlen)
 {
     acr__fpset seen;
     acr__fpset_init(&seen);
@@ -2002,7 +2002,7 @@ int acr_job_collect(acr_job *j, int fd, char *err, size_t errlen)
     return rc;
 }
 
-void acr_job_stats_get(const acr_job *j, acr_job_stats *out)
+void acr_dist_stats_get(const acr_dist *j, acr_dist_stats *out)
 {
     *out = j->st;
     if (j->r) {

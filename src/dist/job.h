@@ -32,9 +32,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-typedef struct acr_job acr_job;
+typedef struct acr_dist acr_dist;
 
-typedef struct acr_job_cfg {
+typedef struct acr_dist_cfg {
     const char *url;            /* redis://[[user]:password@]host[:port][/db] */
     const char *name;           /* --job: [A-Za-z0-9._-]{1,100} */
     const char *options;        /* "name=value\n" lines (as acr_state_open): stored with a
@@ -50,7 +50,7 @@ typedef struct acr_job_cfg {
     bool records;               /* --redis-records: acks also add the record to `records` */
     bool worker;                /* a crawling worker (leases, heartbeat); false for the
                                  * --status, --collect and --drain clients */
-} acr_job_cfg;
+} acr_dist_cfg;
 
 /* Connects (retrying with backoff up to cfg->timeout), checks the name, binds the
  * options (clients pass options NULL: no check; --status/--collect/--drain of a job
@@ -62,46 +62,44 @@ typedef struct acr_job_cfg {
  * difference, as acr_state_open words it); -ENOENT (no such job, opened with
  * options NULL); -EACCES (auth); ACR_ETIMEOUT (unreachable for cfg->timeout);
  * -ENOMEM; ACR_ENOTASK. err says what, naming host:port and the job. */
-int acr_job_open(acr_job **out, const acr_job_cfg *cfg, char *err, size_t errlen);
+int acr_dist_open(acr_dist **out, const acr_dist_cfg *cfg, char *err, size_t errlen);
 
 /* Graceful end of a worker: flushes what is buffered, hands back the entries it holds
  * but never started (they become claimable at once), releases its leases and
  * deregisters. Suspends; bounded by cfg->timeout. */
-void acr_job_leave(acr_job *j);
+void acr_dist_leave(acr_dist *j);
 
 /* Stops the tasks and frees j (after leave, or after a fatal error: then nothing is
  * handed back, and the entries wait claim_idle for another worker). Never suspends
  * beyond cancelling its own tasks (and waiting for them to end, when called in a
  * task; outside a task, j's memory goes when they next run and end). Entries still
- * held stay the caller's to free (acr_job_entry_free). NULL is fine.
- * Named acr_job_close, not acr_job_free as first agreed: jobs/fetchjob.h defines
- * acr_job_free (and its own struct acr_job), and the two would not link together. */
-void acr_job_close(acr_job *j);
+ * held stay the caller's to free (acr_dist_entry_free). NULL is fine. */
+void acr_dist_close(acr_dist *j);
 
 /* This worker's id: "hostname:pid:4 random hex". */
-const char *acr_job_worker_id(const acr_job *j);
+const char *acr_dist_worker_id(const acr_dist *j);
 
 /* ---- queueing ---- */
 
-typedef struct acr_job_url {
+typedef struct acr_dist_url {
     const char *url;            /* normalised absolute URL */
     const char *origin;         /* "scheme://host:port": decides the shard */
     const char *parent;         /* NULL for seeds */
     unsigned depth;
     unsigned via;               /* acr_via */
     bool sitemap;
-} acr_job_url;
+} acr_dist_url;
 
 /* Queues u if the job has not seen it (SADD seen; XADD q:S; HINCRBY ctr queued, in one
  * script). Buffered: sent by the pipeline; suspends only while too much is buffered.
- * 0, -ENOMEM, or the fatal error (acr_job_failed). */
-int acr_job_enqueue(acr_job *j, const acr_job_url *u);
+ * 0, -ENOMEM, or the fatal error (acr_dist_failed). */
+int acr_dist_enqueue(acr_dist *j, const acr_dist_url *u);
 
 /* Adds a scope item (before the seed it belongs to is enqueued). Buffered, in order. */
-int acr_job_scope_add(acr_job *j, const char *item);
+int acr_dist_scope_add(acr_dist *j, const char *item);
 
 /* One entry taken from a shard this worker leases. */
-typedef struct acr_job_entry {
+typedef struct acr_dist_entry {
     char id[48];                /* the stream entry id, "ms-seq" */
     unsigned shard;
     unsigned deliveries;        /* 1 the first time */
@@ -110,15 +108,15 @@ typedef struct acr_job_entry {
     char *url, *origin, *parent;/* parent NULL when absent */
     unsigned depth, via;
     bool sitemap;
-} acr_job_entry;
+} acr_dist_entry;
 
-void acr_job_entry_free(acr_job_entry *e);
+void acr_dist_entry_free(acr_dist_entry *e);
 
 /* Called with every scope item, before the entries of the pull that learnt it. */
-typedef void acr_job_scope_fn(void *arg, const char *item);
+typedef void acr_dist_scope_fn(void *arg, const char *item);
 
 /* Up to max entries into out (room for max pointers; *n says how many), each the
- * caller's until ack, release or acr_job_entry_free: first those of its leased
+ * caller's until ack, release or acr_dist_entry_free: first those of its leased
  * shards handed back by a leaving worker (no new delivery), then those pending
  * idle >= claim_idle (another worker's, dead or paused: counted as reclaimed, one
  * delivery more), then new ones. Waits
@@ -132,61 +130,61 @@ typedef void acr_job_scope_fn(void *arg, const char *item);
  * is waiting for its seeds, not complete); ACR_ECANCELED (also after leave);
  * -EINVAL (max 0, or not a worker); -ENOMEM; the fatal error. A shard above this
  * worker's fair share is not pulled from, so that it empties and is given back. */
-int acr_job_pull(acr_job *j, size_t max, int64_t deadline, acr_job_scope_fn *scope, void *arg,
-                 acr_job_entry **out, size_t *n);
+int acr_dist_pull(acr_dist *j, size_t max, int64_t deadline, acr_dist_scope_fn *scope, void *arg,
+                 acr_dist_entry **out, size_t *n);
 
 /* True while this worker's lease on shard is valid by the local clock (the last
  * renewal was sent less than claim_idle minus a margin of claim_idle/4 ago). A fetch
  * of the shard may start only then. Never suspends. */
-bool acr_job_may_start(const acr_job *j, unsigned shard);
+bool acr_dist_may_start(const acr_dist *j, unsigned shard);
 
 /* Before e's record is written: 1 when this worker still owns e (its idle time is
  * reset, so no one takes it over before the ack), 0 when another worker took it
  * over (the caller drops its result: no record), else the fatal error. Suspends
  * for one batch. */
-int acr_job_confirm(acr_job *j, const acr_job_entry *e);
+int acr_dist_confirm(acr_dist *j, const acr_dist_entry *e);
 
 /* After e's record is written: done (failed when the record is an error; poison when
  * e->poison): XACK and XDEL if still the owner, counters, and with cfg->records XADD
  * of the record (len bytes, one line without its newline) to `records` with id =
  * the URL's fingerprint. Buffered; frees e. 0 or the fatal error. */
-int acr_job_ack(acr_job *j, acr_job_entry *e, bool failed, const char *record, size_t len);
+int acr_dist_ack(acr_dist *j, acr_dist_entry *e, bool failed, const char *record, size_t len);
 
 /* Forgets e without acking it (its shard's lease was lost before it started): it is
  * no longer refreshed, and the shard's next holder takes it over. Frees e. */
-void acr_job_release(acr_job *j, acr_job_entry *e);
+void acr_dist_release(acr_dist *j, acr_dist_entry *e);
 
 /* ---- robots.txt, shared ---- */
 
 /* 1 with *status and a malloc'd *body (len bytes) when a worker stored origin's
  * robots.txt, 0 when none did, else the fatal error. */
-int acr_job_robots_get(acr_job *j, const char *origin, int *status, char **body, size_t *len);
+int acr_dist_robots_get(acr_dist *j, const char *origin, int *status, char **body, size_t *len);
 /* Stores it (buffered). */
-int acr_job_robots_put(acr_job *j, const char *origin, int status, const char *body, size_t len);
+int acr_dist_robots_put(acr_dist *j, const char *origin, int status, const char *body, size_t len);
 
 /* ---- control ---- */
 
 /* True once the drain flag was seen: start nothing more. */
-bool acr_job_draining(const acr_job *j);
+bool acr_dist_draining(const acr_dist *j);
 /* Non-zero once Redis was unreachable past cfg->timeout (ACR_ECONNECT, so that pull's
  * own ACR_ETIMEOUT is never the fatal error) or another fatal error (-EPROTO: Redis
  * refused a buffered command; -ENOMEM): the worker exits 1; msg (may be NULL) gets
  * the reason. Every later call returns it. */
-int acr_job_failed(const acr_job *j, char *msg, size_t len);
+int acr_dist_failed(const acr_dist *j, char *msg, size_t len);
 
 /* --drain: sets the flag. 0 or an error (err). */
-int acr_job_drain(acr_job *j, char *err, size_t errlen);
+int acr_dist_drain(acr_dist *j, char *err, size_t errlen);
 /* --status: queued, in flight per worker, done, failed, poison, reclaimed, workers
  * alive with heartbeat age, pages/s; JSON when json. 0 or an error (err). */
-int acr_job_status(acr_job *j, bool json, FILE *out, char *err, size_t errlen);
+int acr_dist_status(acr_dist *j, bool json, FILE *out, char *err, size_t errlen);
 /* --collect: every record in `records`, once per id (the first), one per line, to
  * fd. 0 or an error (err). */
-int acr_job_collect(acr_job *j, int fd, char *err, size_t errlen);
+int acr_dist_collect(acr_dist *j, int fd, char *err, size_t errlen);
 
-typedef struct acr_job_stats {
+typedef struct acr_dist_stats {
     uint64_t commands, batches, bytes_out, bytes_in, reconnects;
     uint64_t enqueued, pulled, reclaimed, acked, lost_leases;
-} acr_job_stats;
-void acr_job_stats_get(const acr_job *j, acr_job_stats *out);
+} acr_dist_stats;
+void acr_dist_stats_get(const acr_dist *j, acr_dist_stats *out);
 
 #endif

@@ -114,26 +114,26 @@ static void stop_server(void)
 
 static char url_buf[64];
 
-static acr_job_cfg cfg_for(const char *options, bool worker)
+static acr_dist_cfg cfg_for(const char *options, bool worker)
 {
     snprintf(url_buf, sizeof url_buf, "redis://127.0.0.1:%d", srv.port);
-    return (acr_job_cfg){.url = url_buf, .name = "t", .options = options, .shards = SHARDS,
+    return (acr_dist_cfg){.url = url_buf, .name = "t", .options = options, .shards = SHARDS,
                          .claim_idle = CLAIM_IDLE, .max_deliveries = 5, .timeout = 3 * ACR_SEC,
                          .records = true, .worker = worker};
 }
 
-static acr_job *open_cfg(const acr_job_cfg *c)
+static acr_dist *open_cfg(const acr_dist_cfg *c)
 {
-    acr_job *j = NULL;
+    acr_dist *j = NULL;
     char err[512];
-    int rc = acr_job_open(&j, c, err, sizeof err);
+    int rc = acr_dist_open(&j, c, err, sizeof err);
     cr_assert_eq(rc, 0, "open: %s (%s)", acr_errname(rc), err);
     return j;
 }
 
-static acr_job *open_worker(void)
+static acr_dist *open_worker(void)
 {
-    acr_job_cfg c = cfg_for("level=3\n", true);
+    acr_dist_cfg c = cfg_for("level=3\n", true);
     return open_cfg(&c);
 }
 
@@ -168,15 +168,15 @@ static long long raw_int(acr_redis *r, const char *fmt, const char *arg)
 
 static long long ctr(acr_redis *r, const char *field) { return raw_int(r, "HGET acrawl:{t}:ctr %s", field); }
 
-static void enqueue(acr_job *j, const char *url, const char *origin)
+static void enqueue(acr_dist *j, const char *url, const char *origin)
 {
-    acr_job_url u = {.url = url, .origin = origin, .depth = 1, .via = 2};
-    int rc = acr_job_enqueue(j, &u);
+    acr_dist_url u = {.url = url, .origin = origin, .depth = 1, .via = 2};
+    int rc = acr_dist_enqueue(j, &u);
     cr_assert_eq(rc, 0, "enqueue: %s", acr_errname(rc));
 }
 
 /* n URLs on n origins: spread over the shards. */
-static void enqueue_spread(acr_job *j, int n, const char *tag)
+static void enqueue_spread(acr_dist *j, int n, const char *tag)
 {
     for (int i = 0; i < n; i++) {
         char url[128], origin[96];
@@ -187,29 +187,29 @@ static void enqueue_spread(acr_job *j, int n, const char *tag)
 }
 
 /* Pulls until want entries or the deadline; returns how many (in out). */
-static size_t pull_until(acr_job *j, acr_job_entry **out, size_t want, int64_t within)
+static size_t pull_until(acr_dist *j, acr_dist_entry **out, size_t want, int64_t within)
 {
     size_t got = 0;
     int64_t dl = acr_deadline_in(within);
     while (got < want && acr_now() < dl) {
         size_t n = 0;
-        int rc = acr_job_pull(j, want - got, dl, NULL, NULL, out + got, &n);
+        int rc = acr_dist_pull(j, want - got, dl, NULL, NULL, out + got, &n);
         cr_assert(rc == 0 || rc == ACR_ETIMEOUT, "pull: %s", acr_errname(rc));
         got += n;
     }
     return got;
 }
 
-static unsigned leased(acr_job *j)
+static unsigned leased(acr_dist *j)
 {
     unsigned n = 0;
     for (unsigned s = 0; s < SHARDS; s++)
-        n += acr_job_may_start(j, s);
+        n += acr_dist_may_start(j, s);
     return n;
 }
 
 /* Waits until the two workers hold the shards half and half. */
-static void wait_split(acr_job *a, acr_job *b)
+static void wait_split(acr_dist *a, acr_dist *b)
 {
     int64_t dl = acr_deadline_in(3 * ACR_SEC);
     while (acr_now() < dl && !(leased(a) == SHARDS / 2 && leased(b) == SHARDS / 2))
@@ -217,13 +217,13 @@ static void wait_split(acr_job *a, acr_job *b)
     cr_assert_eq(leased(a), SHARDS / 2);
     cr_assert_eq(leased(b), SHARDS / 2);
     for (unsigned s = 0; s < SHARDS; s++)
-        cr_assert(acr_job_may_start(a, s) != acr_job_may_start(b, s), "shard %u has one holder", s);
+        cr_assert(acr_dist_may_start(a, s) != acr_dist_may_start(b, s), "shard %u has one holder", s);
 }
 
-static void ack_all(acr_job *j, acr_job_entry **e, size_t n)
+static void ack_all(acr_dist *j, acr_dist_entry **e, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        cr_assert_eq(acr_job_ack(j, e[i], false, "rec", 3), 0);
+        cr_assert_eq(acr_dist_ack(j, e[i], false, "rec", 3), 0);
 }
 
 /* ---- options, names ---- */
@@ -231,47 +231,47 @@ static void ack_all(acr_job *j, acr_job_entry **e, size_t n)
 static int options_main(void *arg)
 {
     (void)arg;
-    acr_job_cfg c = cfg_for("depth=2\nlevel=3\n", true);
-    acr_job *a = open_cfg(&c);
+    acr_dist_cfg c = cfg_for("depth=2\nlevel=3\n", true);
+    acr_dist *a = open_cfg(&c);
 
-    acr_job *b = NULL;
+    acr_dist *b = NULL;
     char err[512];
     c.options = "depth=2\nlevel=5\n";
-    int rc = acr_job_open(&b, &c, err, sizeof err);
+    int rc = acr_dist_open(&b, &c, err, sizeof err);
     cr_assert_eq(rc, -EINVAL, "%s", acr_errname(rc));
     cr_assert_null(b);
     cr_assert(strstr(err, "job t was started with --level=3; this command has --level=5"), "%s", err);
 
     c.options = "depth=2\n";
-    rc = acr_job_open(&b, &c, err, sizeof err);
+    rc = acr_dist_open(&b, &c, err, sizeof err);
     cr_assert_eq(rc, -EINVAL);
     cr_assert(strstr(err, "job t was started with --level=3; this command has no --level"), "%s", err);
 
     c.options = "depth=2\nlevel=3\n";
     b = open_cfg(&c); /* the same options: joins */
-    cr_assert_str_neq(acr_job_worker_id(a), acr_job_worker_id(b));
+    cr_assert_str_neq(acr_dist_worker_id(a), acr_dist_worker_id(b));
 
-    acr_job_cfg k = cfg_for(NULL, false); /* a client: no check */
-    acr_job *cl = open_cfg(&k);
-    acr_job_close(cl);
+    acr_dist_cfg k = cfg_for(NULL, false); /* a client: no check */
+    acr_dist *cl = open_cfg(&k);
+    acr_dist_close(cl);
 
     k.name = "nosuch";
-    rc = acr_job_open(&cl, &k, err, sizeof err);
+    rc = acr_dist_open(&cl, &k, err, sizeof err);
     cr_assert_eq(rc, -ENOENT, "%s (%s)", acr_errname(rc), err);
     cr_assert(strstr(err, "nosuch"), "%s", err);
 
     k.name = "bad name";
-    rc = acr_job_open(&cl, &k, err, sizeof err);
+    rc = acr_dist_open(&cl, &k, err, sizeof err);
     cr_assert_eq(rc, -EINVAL);
     k.name = "t";
     k.url = "http://127.0.0.1/";
-    rc = acr_job_open(&cl, &k, err, sizeof err);
+    rc = acr_dist_open(&cl, &k, err, sizeof err);
     cr_assert_eq(rc, -EINVAL);
 
-    acr_job_leave(a);
-    acr_job_leave(b);
-    acr_job_close(a);
-    acr_job_close(b);
+    acr_dist_leave(a);
+    acr_dist_leave(b);
+    acr_dist_close(a);
+    acr_dist_close(b);
     return 0;
 }
 
@@ -285,29 +285,29 @@ Test(job, options_bind_the_job, .init = start_server, .fini = stop_server)
 static int dedup_main(void *arg)
 {
     (void)arg;
-    acr_job *a = open_worker(), *b = open_worker();
+    acr_dist *a = open_worker(), *b = open_worker();
     enqueue(a, "http://x.test:80/", "http://x.test:80");
     enqueue(b, "http://x.test:80/", "http://x.test:80");
     enqueue(a, "http://x.test:80/", "http://x.test:80");
     enqueue(b, "http://x.test:80/2", "http://x.test:80");
-    acr_job_entry *e[4];
+    acr_dist_entry *e[4];
     size_t got = pull_until(a, e, 4, 200 * ACR_MSEC) ;
     got += pull_until(b, e + got, 4 - got, 200 * ACR_MSEC);
     cr_assert_eq(got, 2, "one entry per URL");
     acr_redis *r = raw();
     cr_assert_eq(ctr(r, "queued"), 2);
-    acr_job_stats st;
-    acr_job_stats_get(a, &st);
-    acr_job_stats ts;
-    acr_job_stats_get(b, &ts);
+    acr_dist_stats st;
+    acr_dist_stats_get(a, &st);
+    acr_dist_stats ts;
+    acr_dist_stats_get(b, &ts);
     cr_assert_eq(st.enqueued + ts.enqueued, 2);
-    ack_all(got && acr_job_may_start(a, e[0]->shard) ? a : b, e, got);
-    acr_job_leave(a);
-    acr_job_leave(b);
+    ack_all(got && acr_dist_may_start(a, e[0]->shard) ? a : b, e, got);
+    acr_dist_leave(a);
+    acr_dist_leave(b);
     cr_assert_eq(ctr(r, "done"), 2);
     acr_redis_close(r);
-    acr_job_close(a);
-    acr_job_close(b);
+    acr_dist_close(a);
+    acr_dist_close(b);
     return 0;
 }
 
@@ -321,19 +321,19 @@ Test(job, a_url_is_queued_once_across_workers, .init = start_server, .fini = sto
 static int split_main(void *arg)
 {
     (void)arg;
-    acr_job *a = open_worker(), *b = open_worker();
+    acr_dist *a = open_worker(), *b = open_worker();
     wait_split(a, b);
     enqueue_spread(a, 40, "o");
-    acr_job_entry *ea[40], *eb[40];
+    acr_dist_entry *ea[40], *eb[40];
     size_t na = pull_until(a, ea, 40, 300 * ACR_MSEC);
     size_t nb = pull_until(b, eb, 40, 300 * ACR_MSEC);
     cr_assert_eq(na + nb, 40, "%zu + %zu", na, nb);
     cr_assert_gt(na, 0);
     cr_assert_gt(nb, 0);
     for (size_t i = 0; i < na; i++)
-        cr_assert(acr_job_may_start(a, ea[i]->shard), "a pulled from shard %u it does not hold", ea[i]->shard);
+        cr_assert(acr_dist_may_start(a, ea[i]->shard), "a pulled from shard %u it does not hold", ea[i]->shard);
     for (size_t i = 0; i < nb; i++)
-        cr_assert(acr_job_may_start(b, eb[i]->shard), "b pulled from shard %u it does not hold", eb[i]->shard);
+        cr_assert(acr_dist_may_start(b, eb[i]->shard), "b pulled from shard %u it does not hold", eb[i]->shard);
     cr_assert_eq(ea[0]->deliveries, 1);
     cr_assert_eq(ea[0]->depth, 1);
     cr_assert_eq(ea[0]->via, 2);
@@ -341,10 +341,10 @@ static int split_main(void *arg)
     cr_assert(strstr(ea[0]->url, ea[0]->origin) == ea[0]->url);
     ack_all(a, ea, na);
     ack_all(b, eb, nb);
-    acr_job_leave(a);
-    acr_job_leave(b);
-    acr_job_close(a);
-    acr_job_close(b);
+    acr_dist_leave(a);
+    acr_dist_leave(b);
+    acr_dist_close(a);
+    acr_dist_close(b);
     return 0;
 }
 
@@ -357,37 +357,37 @@ Test(job, two_workers_split_the_shards, .init = start_server, .fini = stop_serve
  * entries to the other after claim_idle. */
 static void takeover(unsigned max_deliveries)
 {
-    acr_job_cfg c = cfg_for("level=3\n", true);
+    acr_dist_cfg c = cfg_for("level=3\n", true);
     c.max_deliveries = max_deliveries;
-    acr_job *a = open_cfg(&c);
+    acr_dist *a = open_cfg(&c);
     enqueue_spread(a, 10, "k");
-    acr_job_entry *ea[10];
+    acr_dist_entry *ea[10];
     size_t na = pull_until(a, ea, 10, 500 * ACR_MSEC);
     cr_assert_eq(na, 10);
-    acr_job *b = open_cfg(&c);
-    acr_job_close(a); /* silent: no leave */
+    acr_dist *b = open_cfg(&c);
+    acr_dist_close(a); /* silent: no leave */
     for (size_t i = 0; i < na; i++)
-        acr_job_entry_free(ea[i]);
+        acr_dist_entry_free(ea[i]);
     int64_t t0 = acr_now();
-    acr_job_entry *eb[10];
+    acr_dist_entry *eb[10];
     size_t nb = pull_until(b, eb, 10, 3 * ACR_SEC);
     cr_assert_eq(nb, 10);
     cr_assert_geq(ms_since(t0), 250, "not before claim_idle");
-    acr_job_stats st;
-    acr_job_stats_get(b, &st);
+    acr_dist_stats st;
+    acr_dist_stats_get(b, &st);
     cr_assert_eq(st.reclaimed, 10);
     acr_redis *r = raw();
     cr_assert_eq(ctr(r, "reclaimed"), 10);
     for (size_t i = 0; i < nb; i++) {
         cr_assert_eq(eb[i]->deliveries, 2);
         cr_assert_eq(eb[i]->poison, max_deliveries == 1);
-        cr_assert_eq(acr_job_confirm(b, eb[i]), 1);
+        cr_assert_eq(acr_dist_confirm(b, eb[i]), 1);
     }
     ack_all(b, eb, nb);
-    acr_job_leave(b);
+    acr_dist_leave(b);
     cr_assert_eq(ctr(r, max_deliveries == 1 ? "poison" : "done"), 10);
     acr_redis_close(r);
-    acr_job_close(b);
+    acr_dist_close(b);
 }
 
 static int takeover_main(void *arg)
@@ -419,21 +419,21 @@ Test(job, past_max_deliveries_an_entry_is_poison, .init = start_server, .fini = 
 static int owner_main(void *arg)
 {
     (void)arg;
-    acr_job *a = open_worker();
+    acr_dist *a = open_worker();
     enqueue(a, "http://o.test:80/", "http://o.test:80");
-    acr_job_entry *e[1];
+    acr_dist_entry *e[1];
     cr_assert_eq(pull_until(a, e, 1, 500 * ACR_MSEC), 1);
-    cr_assert_eq(acr_job_confirm(a, e[0]), 1);
+    cr_assert_eq(acr_dist_confirm(a, e[0]), 1);
     acr_redis *r = raw();
     char cmd[200];
     snprintf(cmd, sizeof cmd, "XCLAIM acrawl:{t}:q:%u g other 0 %s JUSTID", e[0]->shard, e[0]->id);
     raw_int(r, cmd, NULL);
-    cr_assert_eq(acr_job_confirm(a, e[0]), 0);
+    cr_assert_eq(acr_dist_confirm(a, e[0]), 0);
     char shard[16];
     snprintf(shard, sizeof shard, "%u", e[0]->shard);
-    cr_assert_eq(acr_job_ack(a, e[0], false, "rec", 3), 0);
-    acr_job_leave(a); /* flushes the ack */
-    acr_job_close(a);
+    cr_assert_eq(acr_dist_ack(a, e[0], false, "rec", 3), 0);
+    acr_dist_leave(a); /* flushes the ack */
+    acr_dist_close(a);
     cr_assert_eq(ctr(r, "done"), 0, "not the owner: no ack");
     cr_assert_eq(raw_int(r, "XLEN acrawl:{t}:q:%s", shard), 1, "the entry is still there");
     cr_assert_eq(raw_int(r, "XLEN acrawl:{t}:records%s", ""), 0, "no record from a worker that lost the entry");
@@ -451,30 +451,30 @@ Test(job, a_taken_over_entry_is_neither_confirmed_nor_acked, .init = start_serve
 static int leave_main(void *arg)
 {
     (void)arg;
-    acr_job_cfg c = cfg_for("level=3\n", true);
+    acr_dist_cfg c = cfg_for("level=3\n", true);
     c.claim_idle = 3 * ACR_SEC; /* so that a takeover could not explain it */
-    acr_job *a = open_cfg(&c);
+    acr_dist *a = open_cfg(&c);
     enqueue_spread(a, 6, "l");
-    acr_job_entry *ea[6];
+    acr_dist_entry *ea[6];
     cr_assert_eq(pull_until(a, ea, 6, 500 * ACR_MSEC), 6);
-    acr_job *b = open_cfg(&c);
-    acr_job_leave(a);
-    acr_job_close(a);
+    acr_dist *b = open_cfg(&c);
+    acr_dist_leave(a);
+    acr_dist_close(a);
     for (int i = 0; i < 6; i++)
-        acr_job_entry_free(ea[i]);
+        acr_dist_entry_free(ea[i]);
     int64_t t0 = acr_now();
-    acr_job_entry *eb[6];
+    acr_dist_entry *eb[6];
     size_t nb = pull_until(b, eb, 6, 2500 * ACR_MSEC);
     cr_assert_eq(nb, 6);
     cr_assert_lt(ms_since(t0), 1500, "at once (the next heartbeat takes the leases)");
     for (size_t i = 0; i < nb; i++)
         cr_assert_eq(eb[i]->deliveries, 1);
-    acr_job_stats st;
-    acr_job_stats_get(b, &st);
+    acr_dist_stats st;
+    acr_dist_stats_get(b, &st);
     cr_assert_eq(st.reclaimed, 0);
     ack_all(b, eb, nb);
-    acr_job_leave(b);
-    acr_job_close(b);
+    acr_dist_leave(b);
+    acr_dist_close(b);
     return 0;
 }
 
@@ -500,37 +500,37 @@ static void on_scope(void *arg, const char *item)
 static int complete_main(void *arg)
 {
     (void)arg;
-    acr_job *a = open_worker();
-    acr_job_entry *e[4];
+    acr_dist *a = open_worker();
+    acr_dist_entry *e[4];
     size_t n = 0;
-    int rc = acr_job_pull(a, 4, acr_deadline_in(100 * ACR_MSEC), NULL, NULL, e, &n);
+    int rc = acr_dist_pull(a, 4, acr_deadline_in(100 * ACR_MSEC), NULL, NULL, e, &n);
     cr_assert_eq(rc, ACR_ETIMEOUT, "nothing queued yet is not complete: %s", acr_errname(rc));
 
-    cr_assert_eq(acr_job_scope_add(a, "h:s.test:80"), 0);
+    cr_assert_eq(acr_dist_scope_add(a, "h:s.test:80"), 0);
     enqueue_spread(a, 3, "c");
     struct scope_log log = {0};
     size_t got = 0;
     while (got < 3) {
-        rc = acr_job_pull(a, 3 - got, acr_deadline_in(ACR_SEC), on_scope, &log, e + got, &n);
+        rc = acr_dist_pull(a, 3 - got, acr_deadline_in(ACR_SEC), on_scope, &log, e + got, &n);
         cr_assert_eq(rc, 0, "%s", acr_errname(rc));
         got += n;
     }
     cr_assert_eq(log.n, 1);
     cr_assert_str_eq(log.items[0], "h:s.test:80");
-    cr_assert_eq(acr_job_ack(a, e[0], false, "r0", 2), 0);
-    cr_assert_eq(acr_job_ack(a, e[1], true, "r1", 2), 0);
-    rc = acr_job_pull(a, 4, acr_deadline_in(150 * ACR_MSEC), on_scope, &log, e, &n);
+    cr_assert_eq(acr_dist_ack(a, e[0], false, "r0", 2), 0);
+    cr_assert_eq(acr_dist_ack(a, e[1], true, "r1", 2), 0);
+    rc = acr_dist_pull(a, 4, acr_deadline_in(150 * ACR_MSEC), on_scope, &log, e, &n);
     cr_assert_eq(rc, ACR_ETIMEOUT, "one entry is held: %s", acr_errname(rc));
-    cr_assert_eq(acr_job_ack(a, e[2], false, "r2", 2), 0);
-    rc = acr_job_pull(a, 4, acr_deadline_in(ACR_SEC), on_scope, &log, e, &n);
+    cr_assert_eq(acr_dist_ack(a, e[2], false, "r2", 2), 0);
+    rc = acr_dist_pull(a, 4, acr_deadline_in(ACR_SEC), on_scope, &log, e, &n);
     cr_assert_eq(rc, ACR_EEMPTY, "%s", acr_errname(rc));
     cr_assert_eq(log.n, 1, "each scope item once");
     acr_redis *r = raw();
     cr_assert_eq(ctr(r, "done"), 2);
     cr_assert_eq(ctr(r, "failed"), 1);
     acr_redis_close(r);
-    acr_job_leave(a);
-    acr_job_close(a);
+    acr_dist_leave(a);
+    acr_dist_close(a);
     return 0;
 }
 
@@ -544,24 +544,24 @@ Test(job, complete_only_once_every_entry_is_acked, .init = start_server, .fini =
 static int robots_main(void *arg)
 {
     (void)arg;
-    acr_job *a = open_worker(), *b = open_worker();
+    acr_dist *a = open_worker(), *b = open_worker();
     int status = 0;
     char *body = NULL;
     size_t len = 0;
-    cr_assert_eq(acr_job_robots_get(b, "http://r.test:80", &status, &body, &len), 0);
+    cr_assert_eq(acr_dist_robots_get(b, "http://r.test:80", &status, &body, &len), 0);
     static const char txt[] = "User-agent: *\nDisallow: /x\n\0bin";
-    cr_assert_eq(acr_job_robots_put(a, "http://r.test:80", 200, txt, sizeof txt), 0);
-    cr_assert_eq(acr_job_robots_get(a, "http://r.test:80", &status, &body, &len), 1, "after the buffered put");
+    cr_assert_eq(acr_dist_robots_put(a, "http://r.test:80", 200, txt, sizeof txt), 0);
+    cr_assert_eq(acr_dist_robots_get(a, "http://r.test:80", &status, &body, &len), 1, "after the buffered put");
     cr_assert_eq(status, 200);
     cr_assert_eq(len, sizeof txt);
     cr_assert_eq(memcmp(body, txt, len), 0);
     free(body);
-    cr_assert_eq(acr_job_robots_get(b, "http://r.test:80", &status, &body, &len), 1, "another worker sees it");
+    cr_assert_eq(acr_dist_robots_get(b, "http://r.test:80", &status, &body, &len), 1, "another worker sees it");
     free(body);
-    acr_job_leave(a);
-    acr_job_leave(b);
-    acr_job_close(a);
-    acr_job_close(b);
+    acr_dist_leave(a);
+    acr_dist_leave(b);
+    acr_dist_close(a);
+    acr_dist_close(b);
     return 0;
 }
 
@@ -573,9 +573,9 @@ Test(job, robots_are_shared, .init = start_server, .fini = stop_server)
 static int collect_main(void *arg)
 {
     (void)arg;
-    acr_job *a = open_worker();
+    acr_dist *a = open_worker();
     enqueue_spread(a, 5, "r");
-    acr_job_entry *e[5];
+    acr_dist_entry *e[5];
     cr_assert_eq(pull_until(a, e, 5, ACR_SEC), 5);
     char first[128];
     snprintf(first, sizeof first, "record of %s", e[0]->url);
@@ -584,10 +584,10 @@ static int collect_main(void *arg)
     for (int i = 0; i < 5; i++) {
         char rec[128];
         snprintf(rec, sizeof rec, "record of %s", e[i]->url);
-        cr_assert_eq(acr_job_ack(a, e[i], false, rec, strlen(rec)), 0);
+        cr_assert_eq(acr_dist_ack(a, e[i], false, rec, strlen(rec)), 0);
     }
-    acr_job_leave(a);
-    acr_job_close(a);
+    acr_dist_leave(a);
+    acr_dist_close(a);
     /* a second record for the first URL (a worker that lost its entry after writing) */
     acr_redis_batch *b = acr_redis_batch_new();
     acr_redis_addf(b, "XRANGE acrawl:{t}:records - + COUNT 1");
@@ -601,13 +601,13 @@ static int collect_main(void *arg)
     acr_redis_batch_free(b);
     acr_redis_close(r);
 
-    acr_job_cfg k = cfg_for(NULL, false);
-    acr_job *cl = open_cfg(&k);
+    acr_dist_cfg k = cfg_for(NULL, false);
+    acr_dist *cl = open_cfg(&k);
     char path[] = "/tmp/acrawl-collect-XXXXXX";
     int fd = mkstemp(path);
     cr_assert_geq(fd, 0);
     unlink(path);
-    int rc = acr_job_collect(cl, fd, err, sizeof err);
+    int rc = acr_dist_collect(cl, fd, err, sizeof err);
     cr_assert_eq(rc, 0, "%s", err);
     char out[2048] = {0};
     ssize_t n = pread(fd, out, sizeof out - 1, 0);
@@ -619,7 +619,7 @@ static int collect_main(void *arg)
     cr_assert_eq(lines, 5, "%s", out);
     cr_assert_null(strstr(out, "dup"), "the first record of an id wins");
     cr_assert(strstr(out, first), "%s", out);
-    acr_job_close(cl);
+    acr_dist_close(cl);
     return 0;
 }
 
@@ -631,20 +631,20 @@ Test(job, collect_gives_each_record_once, .init = start_server, .fini = stop_ser
 static int status_main(void *arg)
 {
     (void)arg;
-    acr_job *a = open_worker();
+    acr_dist *a = open_worker();
     enqueue_spread(a, 4, "s");
-    acr_job_entry *e[4];
+    acr_dist_entry *e[4];
     cr_assert_eq(pull_until(a, e, 4, ACR_SEC), 4);
-    cr_assert_eq(acr_job_ack(a, e[0], false, "r", 1), 0);
-    cr_assert_eq(acr_job_ack(a, e[1], true, "r", 1), 0);
+    cr_assert_eq(acr_dist_ack(a, e[0], false, "r", 1), 0);
+    cr_assert_eq(acr_dist_ack(a, e[1], true, "r", 1), 0);
     acr_sleep_for(150 * ACR_MSEC); /* a beat after the acks */
-    acr_job_cfg k = cfg_for(NULL, false);
-    acr_job *cl = open_cfg(&k);
+    acr_dist_cfg k = cfg_for(NULL, false);
+    acr_dist *cl = open_cfg(&k);
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     char err[256];
-    int rc = acr_job_status(cl, true, f, err, sizeof err);
+    int rc = acr_dist_status(cl, true, f, err, sizeof err);
     fclose(f);
     cr_assert_eq(rc, 0, "%s", err);
     cr_assert(strstr(buf, "\"queued\":2,"), "%s", buf);
@@ -655,28 +655,28 @@ static int status_main(void *arg)
     cr_assert(strstr(buf, "\"reclaimed\":0,"), "%s", buf);
     cr_assert(strstr(buf, "\"workers_alive\":1,"), "%s", buf);
     cr_assert(strstr(buf, "\"pages_per_s\":"), "%s", buf);
-    cr_assert(strstr(buf, acr_job_worker_id(a)), "%s", buf);
+    cr_assert(strstr(buf, acr_dist_worker_id(a)), "%s", buf);
     cr_assert(strstr(buf, "\"heartbeat_age\":"), "%s", buf);
     cr_assert(strstr(buf, "\"pages\":2,"), "%s", buf);
     free(buf);
     f = open_memstream(&buf, &len);
-    rc = acr_job_status(cl, false, f, err, sizeof err);
+    rc = acr_dist_status(cl, false, f, err, sizeof err);
     fclose(f);
     cr_assert_eq(rc, 0, "%s", err);
     cr_assert(strstr(buf, "job t: 2 queued, 2 in flight, 1 done, 1 failed"), "%s", buf);
     cr_assert(strstr(buf, "1 alive"), "%s", buf);
     free(buf);
 
-    cr_assert_not(acr_job_draining(a));
-    cr_assert_eq(acr_job_drain(cl, err, sizeof err), 0, "%s", err);
+    cr_assert_not(acr_dist_draining(a));
+    cr_assert_eq(acr_dist_drain(cl, err, sizeof err), 0, "%s", err);
     int64_t dl = acr_deadline_in(ACR_SEC);
-    while (!acr_job_draining(a) && acr_now() < dl)
+    while (!acr_dist_draining(a) && acr_now() < dl)
         acr_sleep_for(20 * ACR_MSEC);
-    cr_assert(acr_job_draining(a), "the heartbeat reads the flag");
-    acr_job_close(cl);
+    cr_assert(acr_dist_draining(a), "the heartbeat reads the flag");
+    acr_dist_close(cl);
     ack_all(a, e + 2, 2);
-    acr_job_leave(a);
-    acr_job_close(a);
+    acr_dist_leave(a);
+    acr_dist_close(a);
     return 0;
 }
 
@@ -690,33 +690,33 @@ Test(job, status_and_drain, .init = start_server, .fini = stop_server)
 static int restart_main(void *arg)
 {
     (void)arg;
-    acr_job *a = open_worker();
+    acr_dist *a = open_worker();
     enqueue_spread(a, 6, "x");
-    acr_job_entry *e[6];
+    acr_dist_entry *e[6];
     cr_assert_eq(pull_until(a, e, 6, ACR_SEC), 6);
     ack_all(a, e, 3);
-    cr_assert_eq(acr_job_confirm(a, e[3]), 1); /* the acks are through */
+    cr_assert_eq(acr_dist_confirm(a, e[3]), 1); /* the acks are through */
     redis_kill(&srv);
     redis_up(&srv); /* the same port; the AOF brings the job back, not the scripts */
-    cr_assert_eq(acr_job_confirm(a, e[3]), 1);
+    cr_assert_eq(acr_dist_confirm(a, e[3]), 1);
     ack_all(a, e + 3, 3);
     enqueue_spread(a, 2, "y");
-    acr_job_entry *f[2];
+    acr_dist_entry *f[2];
     cr_assert_eq(pull_until(a, f, 2, 2 * ACR_SEC), 2);
     ack_all(a, f, 2);
     size_t n;
-    int rc = acr_job_pull(a, 4, acr_deadline_in(ACR_SEC), NULL, NULL, e, &n);
+    int rc = acr_dist_pull(a, 4, acr_deadline_in(ACR_SEC), NULL, NULL, e, &n);
     cr_assert_eq(rc, ACR_EEMPTY, "%s", acr_errname(rc));
-    cr_assert_eq(acr_job_failed(a, NULL, 0), 0);
-    acr_job_stats st;
-    acr_job_stats_get(a, &st);
+    cr_assert_eq(acr_dist_failed(a, NULL, 0), 0);
+    acr_dist_stats st;
+    acr_dist_stats_get(a, &st);
     cr_assert_geq(st.reconnects, 1);
     acr_redis *r = raw();
     cr_assert_eq(ctr(r, "queued"), 8);
     cr_assert_eq(ctr(r, "done"), 8);
     acr_redis_close(r);
-    acr_job_leave(a);
-    acr_job_close(a);
+    acr_dist_leave(a);
+    acr_dist_close(a);
     return 0;
 }
 
@@ -728,30 +728,30 @@ Test(job, a_redis_restart_is_survived, .init = start_server, .fini = stop_server
 static int unreachable_main(void *arg)
 {
     (void)arg;
-    acr_job_cfg c = cfg_for("level=3\n", true);
+    acr_dist_cfg c = cfg_for("level=3\n", true);
     c.timeout = 500 * ACR_MSEC;
-    acr_job *a = open_cfg(&c);
+    acr_dist *a = open_cfg(&c);
     redis_kill(&srv);
     int64_t t0 = acr_now();
-    acr_job_entry *e[2];
+    acr_dist_entry *e[2];
     size_t n;
     int rc;
     do {
-        rc = acr_job_pull(a, 2, acr_deadline_in(2 * ACR_SEC), NULL, NULL, e, &n);
+        rc = acr_dist_pull(a, 2, acr_deadline_in(2 * ACR_SEC), NULL, NULL, e, &n);
     } while (rc == ACR_ETIMEOUT && ms_since(t0) < 3000);
     cr_assert_eq(rc, ACR_ECONNECT, "the fatal error, not pull's own ETIMEOUT: %s", acr_errname(rc));
     char msg[512];
-    cr_assert_eq(acr_job_failed(a, msg, sizeof msg), ACR_ECONNECT);
+    cr_assert_eq(acr_dist_failed(a, msg, sizeof msg), ACR_ECONNECT);
     cr_assert(strstr(msg, "unreachable"), "%s", msg);
     cr_assert_lt(ms_since(t0), 2000);
-    cr_assert_eq(acr_job_enqueue(a, &(acr_job_url){.url = "http://z/", .origin = "http://z:80"}), ACR_ECONNECT);
-    acr_job_close(a);
+    cr_assert_eq(acr_dist_enqueue(a, &(acr_dist_url){.url = "http://z/", .origin = "http://z:80"}), ACR_ECONNECT);
+    acr_dist_close(a);
 
     /* nothing listens from the start */
-    acr_job *b = NULL;
+    acr_dist *b = NULL;
     char err[512];
     t0 = acr_now();
-    rc = acr_job_open(&b, &c, err, sizeof err);
+    rc = acr_dist_open(&b, &c, err, sizeof err);
     cr_assert_eq(rc, ACR_ETIMEOUT, "%s (%s)", acr_errname(rc), err);
     cr_assert_geq(ms_since(t0), 450);
     cr_assert_lt(ms_since(t0), 1500);
@@ -776,40 +776,40 @@ static int paused_fd;
 static int paused_child(void *arg)
 {
     (void)arg;
-    acr_job_cfg c = cfg_for("level=3\n", true);
-    acr_job *a = NULL;
+    acr_dist_cfg c = cfg_for("level=3\n", true);
+    acr_dist *a = NULL;
     char err[512];
-    if (acr_job_open(&a, &c, err, sizeof err) != 0)
+    if (acr_dist_open(&a, &c, err, sizeof err) != 0)
         return 10;
-    acr_job_url u = {.url = "http://p.test:80/", .origin = "http://p.test:80"};
-    if (acr_job_enqueue(a, &u) != 0)
+    acr_dist_url u = {.url = "http://p.test:80/", .origin = "http://p.test:80"};
+    if (acr_dist_enqueue(a, &u) != 0)
         return 11;
-    acr_job_entry *e = NULL;
+    acr_dist_entry *e = NULL;
     size_t n = 0;
     int64_t dl = acr_deadline_in(2 * ACR_SEC);
     while (n == 0 && acr_now() < dl)
-        acr_job_pull(a, 1, dl, NULL, NULL, &e, &n);
+        acr_dist_pull(a, 1, dl, NULL, NULL, &e, &n);
     if (n != 1)
         return 12;
     if (write(paused_fd, "p", 1) != 1)
         return 13;
     acr_sleep_for(ACR_SEC); /* stopped in here by the parent */
     int rc = 0;
-    if (acr_job_may_start(a, e->shard))
+    if (acr_dist_may_start(a, e->shard))
         rc = 14;
-    else if (acr_job_confirm(a, e) != 0)
+    else if (acr_dist_confirm(a, e) != 0)
         rc = 15;
-    acr_job_ack(a, e, false, "late", 4);
-    acr_job_leave(a);
-    acr_job_close(a);
+    acr_dist_ack(a, e, false, "late", 4);
+    acr_dist_leave(a);
+    acr_dist_close(a);
     return rc;
 }
 
 static int paused_main(void *arg)
 {
     pid_t child = *(pid_t *)arg;
-    acr_job *b = open_worker();
-    acr_job_entry *e[1];
+    acr_dist *b = open_worker();
+    acr_dist_entry *e[1];
     cr_assert_eq(pull_until(b, e, 1, 3 * ACR_SEC), 1, "the stopped worker's entry is taken over");
     cr_assert_eq(e[0]->deliveries, 2);
     kill(child, SIGCONT);
@@ -817,14 +817,14 @@ static int paused_main(void *arg)
     int st;
     cr_assert_eq(waitpid(child, &st, 0), child);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %d", WEXITSTATUS(st));
-    cr_assert_eq(acr_job_confirm(b, e[0]), 1, "its refresh did not take the entry back");
-    cr_assert_eq(acr_job_ack(b, e[0], false, "rec", 3), 0);
-    acr_job_leave(b);
+    cr_assert_eq(acr_dist_confirm(b, e[0]), 1, "its refresh did not take the entry back");
+    cr_assert_eq(acr_dist_ack(b, e[0], false, "rec", 3), 0);
+    acr_dist_leave(b);
     acr_redis *r = raw();
     cr_assert_eq(ctr(r, "done"), 1);
     cr_assert_eq(raw_int(r, "XLEN acrawl:{t}:records%s", ""), 1, "only the owner's record");
     acr_redis_close(r);
-    acr_job_close(b);
+    acr_dist_close(b);
     return 0;
 }
 
