@@ -42,7 +42,7 @@ SERVER_BIN := $(BUILD)/acrawl-testserver
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps check unit cli arch asan debug valgrind bench bench-runtime bench-http bench-cli bench-crawl bench-archive demo install clean
+.PHONY: all deps check unit cli arch asan debug valgrind bench bench-runtime bench-http bench-cli bench-crawl bench-archive bench-redis demo install clean
 
 # The main job on a fresh machine (see scripts/demo.sh).
 demo:
@@ -168,7 +168,10 @@ bench-crawl: all $(BUILD)/bench/bench_links $(CERTS)/done
 bench-archive: all $(CERTS)/done
 	BUILD=$(BUILD) bash bench/run_archive.sh
 
-bench: bench-runtime bench-http bench-cli bench-crawl bench-archive
+bench-redis: all $(CERTS)/done
+	BUILD=$(BUILD) bash bench/run_redis.sh
+
+bench: bench-runtime bench-http bench-cli bench-crawl bench-archive bench-redis
 
 # The ASan+UBSan acrawl cancelled at random points against loopback servers
 # (tests/stress/run.sh): about 20 minutes, or about 2 for stress-short.

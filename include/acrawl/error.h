@@ -30,7 +30,9 @@
     X(EPROTO, 27, "protocol", "HTTP protocol error")                                                 \
     X(ETOOLARGE, 28, "too-large", "size limit exceeded")                                             \
     X(EREDIRLOOP, 29, "redirect-loop", "redirect loop or too many redirects")                        \
-    X(ETLSCONFIG, 30, "system", "TLS set-up failed (CA file or library)")
+    X(ETLSCONFIG, 30, "system", "TLS set-up failed (CA file or library)")                           \
+    /* A shared crawl (--redis) */                                                                   \
+    X(EPOISON, 40, "poison", "handed to workers too many times without a result")
 
 enum acr_errno {
 #define ACR__ERRNO_ENUM(name, n, kind, msg) ACR_##name = ACR__EBASE - (n),

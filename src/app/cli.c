@@ -27,6 +27,8 @@ enum {
     O_CRAWL, O_LEVEL, O_MAX_PAGES, O_SPAN_HOSTS, O_DOMAINS, O_EXCLUDE_DOMAINS, O_INCLUDE, O_EXCLUDE, O_NO_PARENT,
     O_PAGE_REQUISITES, O_NO_ROBOTS, O_WAIT, O_RANDOM_WAIT, O_MAX_CRAWL_DELAY, O_LOG_SKIPPED, O_SITEMAP,
     O_NO_SITEMAPS, O_FRONTIER_MEM, O_MAX_HOST_PAGES, O_WARC, O_WARC_GZIP, O_WARC_MAX_SIZE, O_STATE,
+    O_REDIS, O_JOB, O_REDIS_CLAIM_IDLE, O_REDIS_MAX_DELIVERIES, O_REDIS_TIMEOUT, O_REDIS_RECORDS, O_STATUS,
+    O_COLLECT, O_DRAIN,
 };
 
 /* Which engines honour a flag (acr_opt.engines): bit 1 << acr_engine. */
@@ -51,6 +53,8 @@ static const acr_num_spec n_frontier_mem = {ACR_NUM_SIZE, 1, 1099511627776.0,
 static const acr_num_spec n_warc_size = {ACR_NUM_SIZE, 1024, 1099511627776.0,
                                          "a whole number of bytes, 1k at least (k, M, G: x1024)"};
 static const acr_num_spec n_wait = {ACR_NUM_REAL, 0, 86400, "seconds"};
+static const acr_num_spec n_claim_idle = {ACR_NUM_REAL, 0.1, 86400, "seconds (0.1-86400)"};
+static const acr_num_spec n_deliveries = {ACR_NUM_COUNT, 1, 1000, "a whole number (1-1000)"};
 static const acr_num_spec n_filesize = {ACR_NUM_SIZE, 1, 1099511627776.0 /* 1024G */,
                                         "a whole number of bytes (k, M, G: x1024)"};
 
@@ -166,6 +170,24 @@ static const acr_opt opts[] = {
      "a line per URL found but not fetched, with the reason (- for stderr)"},
     {"state", 0, O_STATE, REQ, NULL, "DIR", CRAWL, ON_ACRAWL, IN_CRAWL, 0,
      "keep the crawl's state in DIR: the same command again resumes it"},
+    {"redis", 0, O_REDIS, REQ, NULL, "URL", CRAWL, ON_ACRAWL, IN_BOTH, 0,
+     "share the crawl through Redis: redis://[:PASSWORD@]HOST[:PORT][/DB]"},
+    {"job", 0, O_JOB, REQ, NULL, "NAME", CRAWL, ON_ACRAWL, IN_BOTH, 0,
+     "the shared crawl's name: every worker with it crawls together"},
+    {"redis-claim-idle", 0, O_REDIS_CLAIM_IDLE, REQ, &n_claim_idle, "SECS", CRAWL, ON_ACRAWL, IN_CRAWL, 0,
+     "a silent worker's hosts and pages are taken over after this (default 30)"},
+    {"redis-max-deliveries", 0, O_REDIS_MAX_DELIVERIES, REQ, &n_deliveries, "N", CRAWL, ON_ACRAWL, IN_CRAWL, 0,
+     "a page handed out more often is recorded as poison (default 5)"},
+    {"redis-timeout", 0, O_REDIS_TIMEOUT, REQ, &n_seconds, "SECS", CRAWL, ON_ACRAWL, IN_BOTH, 0,
+     "give up (exit 1) when Redis stays unreachable this long (default 60)"},
+    {"redis-records", 0, O_REDIS_RECORDS, NONE, NULL, NULL, CRAWL, ON_ACRAWL, IN_CRAWL, 0,
+     "also add every record to the job's records stream (for --collect)"},
+    {"status", 0, O_STATUS, NONE, NULL, NULL, CRAWL, ON_ACRAWL, IN_LIST, 0,
+     "print the --job's state: queued, in flight, done, workers; -j: JSON"},
+    {"collect", 0, O_COLLECT, NONE, NULL, NULL, CRAWL, ON_ACRAWL, IN_LIST, 0,
+     "print the --job's records from all workers, one per page (JSON Lines)"},
+    {"drain", 0, O_DRAIN, NONE, NULL, NULL, CRAWL, ON_ACRAWL, IN_LIST, 0,
+     "tell the --job's workers to stop once their pages in flight are done"},
     {"warc", 0, O_WARC, REQ, NULL, "FILE", OUT, ON_ACRAWL, IN_BOTH, 0,
      "archive every exchange in FILE as WARC 1.1 (gzip when it ends in .gz)"},
     {"warc-gzip", 0, O_WARC_GZIP, NONE, NULL, NULL, OUT, ON_ACRAWL, IN_BOTH, 0,
@@ -382,6 +404,9 @@ static void set_number(acr_config *c, int id, double v)
     case O_WARC_MAX_SIZE: c->warc_max_size = (uint64_t)v; break;
     case O_WAIT: c->job.crawl.wait = (int64_t)(v * 1e9); break;
     case O_MAX_CRAWL_DELAY: c->job.crawl.max_crawl_delay = (int64_t)(v * 1e9); break;
+    case O_REDIS_CLAIM_IDLE: c->redis_claim_idle = (int64_t)(v * 1e9); break;
+    case O_REDIS_MAX_DELIVERIES: c->redis_max_deliveries = (unsigned)v; break;
+    case O_REDIS_TIMEOUT: c->redis_timeout = (int64_t)(v * 1e9); break;
     default: break;
     }
 }
@@ -469,6 +494,12 @@ static int parse_crawl(acr_config *c, const acr_arg *a)
     case O_RANDOM_WAIT: co->random_wait = true; return 0;
     case O_LOG_SKIPPED: c->log_skipped = arg; return 0;
     case O_STATE: c->state_dir = arg; return 0;
+    case O_REDIS: c->redis = arg; return 0;
+    case O_JOB: c->redis_job = arg; return 0;
+    case O_REDIS_RECORDS: c->redis_records = true; return 0;
+    case O_STATUS: c->control = ACR_CTL_STATUS; c->given_status = true; return 0;
+    case O_COLLECT: c->control = ACR_CTL_COLLECT; c->given_collect = true; return 0;
+    case O_DRAIN: c->control = ACR_CTL_DRAIN; c->given_drain = true; return 0;
     case O_SITEMAP: return add_sitemap(c, arg);
     case O_NO_SITEMAPS: co->no_sitemaps = true; return 0;
     default: return 2;
@@ -625,9 +656,42 @@ static int check_warc(const acr_config *c)
     return 0;
 }
 
+/* --redis and --job go together, with --crawl (a worker) or one of --status,
+ * --collect, --drain (a client of the job); --state is Redis's job there. */
+static int check_redis(acr_config *c, int noperands)
+{
+    if (!c->redis && !c->redis_job && c->control == ACR_CTL_NONE)
+        return 0;
+    if (!c->redis || !c->redis_job)
+        return usage_error("%s", c->redis ? "--redis needs --job NAME"
+                                          : c->redis_job ? "--job needs --redis URL"
+                                                         : "--status, --collect and --drain need --redis URL and --job NAME");
+    size_t n = strlen(c->redis_job);
+    if (n == 0 || n > 100 || strspn(c->redis_job, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n)
+        return usage_error("--job NAME is 1 to 100 of A-Z a-z 0-9 . _ -, not '%.100s'", c->redis_job);
+    if (!c->job.crawl.on && c->control == ACR_CTL_NONE)
+        return usage_error("%s", "--redis shares a crawl: add --crawl, or --status, --collect or --drain");
+    if (c->control != ACR_CTL_NONE && noperands > 0)
+        return usage_error("%s", "--status, --collect and --drain take no URLs");
+    int ctl = (c->given_status) + (c->given_collect) + (c->given_drain);
+    if (ctl > 1)
+        return usage_error("%s", "one of --status, --collect and --drain at a time");
+    if (c->state_dir)
+        return usage_error("%s", "--state and --redis do not go together: the job in Redis is the crawl's state");
+    if (c->sync)
+        return usage_error("%s", "--sync does not apply to a shared crawl");
+    if (!c->redis_claim_idle)
+        c->redis_claim_idle = 30 * (int64_t)1000000000;
+    if (!c->redis_max_deliveries)
+        c->redis_max_deliveries = 5;
+    if (!c->redis_timeout)
+        c->redis_timeout = 60 * (int64_t)1000000000;
+    return 0;
+}
+
 static int finish_config(acr_config *c, char **operands, int noperands)
 {
-    if (check_modes(c) != 0 || (c->job.crawl.on && finish_crawl(c) != 0))
+    if (check_modes(c) != 0 || (c->job.crawl.on && finish_crawl(c) != 0) || check_redis(c, noperands) != 0)
         return 2;
     if (c->data && set_body(c) != 0)
         return 2;

@@ -37,6 +37,14 @@ typedef struct acr_config {
     bool warc_gzip;             /* --warc-gzip */
     uint64_t warc_max_size;     /* --warc-max-size; 0: one file */
     const char *state_dir;      /* --state DIR, or NULL */
+    const char *redis;          /* --redis URL, or NULL */
+    const char *redis_job;      /* --job NAME */
+    int64_t redis_claim_idle;   /* ns (default 30 s) */
+    int64_t redis_timeout;      /* ns (default 60 s) */
+    unsigned redis_max_deliveries; /* default 5 */
+    bool redis_records;
+    enum { ACR_CTL_NONE, ACR_CTL_STATUS, ACR_CTL_COLLECT, ACR_CTL_DRAIN } control;
+    bool given_status, given_collect, given_drain;
     char *command_line;         /* as typed, shell-quoted, for the WARC's warcinfo */
     const char **sitemaps;      /* --sitemap URLs */
     size_t nsitemaps;

@@ -50,15 +50,36 @@ static void opt_num(acr_buf *b, const char *name, unsigned long long v)
     opt_line(b, name, s);
 }
 
-/* What decides which pages a crawl fetches and where its outputs go: a state made
- * with other values would resume a different crawl (or cut a different file). Speed
- * and politeness (-c, --wait, --per-host, -t) may change between runs. */
-static char *state_options(const acr_config *c)
+static void opt_secs(acr_buf *b, const char *name, int64_t ns)
+{
+    char s[32];
+    snprintf(s, sizeof s, "%.9g", (double)ns / 1e9);
+    opt_line(b, name, s);
+}
+
+/* The request every page gets: -X, --compressed, -H. */
+static void opt_request(acr_buf *b, const acr_config *c)
+{
+    opt_line(b, "request", c->job.req.method);
+    opt_num(b, "compressed", c->job.req.decode);
+    for (size_t i = 0; i < c->nheaders; i++) {
+        acr_buf h = {0}; /* whole: two long headers differing late must differ here too */
+        acr_buf_puts(&h, c->headers[i].name);
+        acr_buf_puts(&h, ": ");
+        acr_buf_puts(&h, c->headers[i].value);
+        acr_buf_putc(&h, '\0');
+        b->oom |= h.oom;
+        opt_line(b, "header", h.oom ? "" : h.p);
+        acr_buf_release(&h);
+    }
+}
+
+char *acr_crawl_options(const acr_config *c, bool shared)
 {
     const acr_crawl_opts *co = &c->job.crawl;
     acr_buf b = {0};
     opt_num(&b, "fingerprints", ACR_HASH64_VERSION);
-    for (size_t i = 0; i < c->nsources; i++)
+    for (size_t i = 0; !shared && i < c->nsources; i++)
         opt_line(&b, "seeds", c->sources[i]);
     if (co->max_depth == ACR_CRAWL_INF_DEPTH)
         opt_line(&b, "level", "inf");
@@ -75,26 +96,26 @@ static char *state_options(const acr_config *c)
     opt_num(&b, "page-requisites", co->page_requisites);
     opt_num(&b, "no-robots", co->no_robots);
     opt_num(&b, "no-sitemaps", co->no_sitemaps);
+    if (shared) {
+        /* politeness holds across the workers together: one value for all; each
+         * worker has its own outputs */
+        opt_num(&b, "per-host", co->per_host);
+        opt_secs(&b, "wait", co->wait);
+        opt_num(&b, "random-wait", co->random_wait);
+        opt_secs(&b, "max-crawl-delay", co->max_crawl_delay);
+        opt_request(&b, c);
+        goto done;
+    }
     for (size_t i = 0; i < co->nsitemaps; i++)
         opt_line(&b, "sitemap", co->sitemaps[i]);
     opt_line(&b, "format", c->format == ACR_FMT_JSON ? "json" : c->format == ACR_FMT_WRITEOUT ? "write-out" : "text");
     opt_line(&b, "write-out", c->format == ACR_FMT_WRITEOUT ? c->writeout : NULL);
-    opt_line(&b, "request", c->job.req.method);
-    opt_num(&b, "compressed", c->job.req.decode);
-    for (size_t i = 0; i < c->nheaders; i++) {
-        acr_buf h = {0}; /* whole: two long headers differing late must differ here too */
-        acr_buf_puts(&h, c->headers[i].name);
-        acr_buf_puts(&h, ": ");
-        acr_buf_puts(&h, c->headers[i].value);
-        acr_buf_putc(&h, '\0');
-        b.oom |= h.oom;
-        opt_line(&b, "header", h.oom ? "" : h.p);
-        acr_buf_release(&h);
-    }
+    opt_request(&b, c);
     opt_line(&b, "output-dir", c->job.output_dir);
     opt_line(&b, "warc", c->warc);
     opt_num(&b, "warc-gzip", c->warc_gzip);
     opt_num(&b, "warc-max-size", c->warc_max_size);
+done:
     acr_buf_putc(&b, '\0');
     if (b.oom) {
         acr_buf_release(&b);
@@ -184,7 +205,7 @@ int acr_keep_open(acr_keep *k, acr_config *c, int out_fd)
         return ACR_EXIT_USAGE; /* before a state is bound to it */
     if (!c->state_dir || !c->job.crawl.on)
         return c->warc ? open_warc(k, NULL) : 0; /* before anything is fetched */
-    char *opts = state_options(c);
+    char *opts = acr_crawl_options(c, false);
     if (!opts) {
         fprintf(stderr, "acrawl: --state %s: out of memory\n", c->state_dir);
         return ACR_EXIT_FAILED;

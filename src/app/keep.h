@@ -36,6 +36,15 @@ typedef struct acr_keep {
     acr_state_totals before;    /* earlier runs on the state */
 } acr_keep;
 
+/* The options that decide which pages a crawl fetches, as "name=value\n" lines (NULL
+ * when out of memory). For a --state (shared false): also the seeds and where the
+ * outputs go, since a state made with other values would resume a different crawl
+ * or cut a different file; speed and politeness may change between runs. For a
+ * --redis job (shared true): not the seeds (any worker may add some) nor the
+ * outputs (each worker has its own), but politeness, which holds across the
+ * workers together. */
+char *acr_crawl_options(const acr_config *c, bool shared);
+
 /* Before the job starts: opens and locks --state DIR (refused when it holds another
  * crawl's options), or without a state opens the WARC. 0, or ACR_EXIT_USAGE /
  * ACR_EXIT_FAILED with the reason printed. */

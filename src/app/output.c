@@ -14,6 +14,7 @@
 #include "kind.h"
 #include "output.h"
 #include "util/alloc.h"
+#include "util/buf.h"
 
 void acr_output_init(acr_output *o, int fd, acr_format fmt, const char *wfmt)
 {
@@ -44,6 +45,10 @@ int acr_output_flush(acr_output *o)
 
 static void put(acr_output *o, const char *s, size_t n)
 {
+    if (o->sink) {
+        acr_buf_add(o->sink, s, n);
+        return;
+    }
     while (n > 0) {
         if (o->len == sizeof o->buf)
             acr_output_flush(o);
@@ -583,4 +588,17 @@ int acr_output_record(acr_output *o, const acr_record *r)
     else
         text_record(o, r);
     return o->broken ? -o->error : 0;
+}
+
+int acr_output_json_line(const acr_record *r, acr_buf *out)
+{
+    static acr_output o; /* its 64 KiB buffer stays unused: not on a task's stack */
+    o.fd = -1;
+    o.fmt = ACR_FMT_JSON;
+    o.sink = out;
+    size_t start = out->len;
+    json_record(&o, r);
+    if (out->len > start && out->p[out->len - 1] == '\n')
+        out->len--;
+    return out->oom ? -ENOMEM : 0;
 }

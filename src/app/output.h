@@ -19,6 +19,7 @@ typedef struct acr_output {
     uint64_t flushed;       /* bytes written to fd so far */
     bool broken;            /* a write failed: nothing more is written */
     int error;              /* why: EPIPE (the reader went away), ENOSPC ... */
+    struct acr_buf *sink;   /* when set, records go here instead (acr_output_json_line) */
 } acr_output;
 
 void acr_output_init(acr_output *o, int fd, acr_format fmt, const char *wfmt);
@@ -26,6 +27,9 @@ void acr_output_init(acr_output *o, int fd, acr_format fmt, const char *wfmt);
  * -errno of a write that failed otherwise (a full disk). */
 int acr_output_record(acr_output *o, const acr_record *r);
 int acr_output_flush(acr_output *o);
+/* r as one JSON Lines record without its newline, appended to out (as -j prints it):
+ * the record a shared crawl adds to its job's stream. 0 or -ENOMEM. */
+int acr_output_json_line(const acr_record *r, struct acr_buf *out);
 /* Bytes of records given so far, written or buffered. */
 static inline uint64_t acr_output_bytes(const acr_output *o) { return o->flushed + o->len; }
 /* Checks a -w template: NULL if fine, else the unknown variable's name. */

@@ -14,6 +14,7 @@
 #include "acrawl/error.h"
 #include "acrawl/task.h"
 #include "cli.h"
+#include "dist/job.h"
 #include "jobs/curlengine.h"
 #include "jobs/fetchjob.h"
 #include "jobs/input.h"
@@ -22,6 +23,8 @@
 #include "progress.h"
 #include "report.h"
 #include "run.h"
+#include "util/alloc.h"
+#include "util/buf.h"
 #include "util/heap.h"
 
 enum why { RUN_DONE, RUN_FIRST, RUN_DEADLINE, RUN_INTERRUPTED, RUN_FAILED };
@@ -39,7 +42,117 @@ struct session {
     acr__heap held;             /* --ordered: records waiting for their turn, by seq */
     uint64_t next_seq;
     acr_keep keep;              /* --warc, --state */
+    struct acks *acks;          /* --redis, or NULL */
 };
+
+/* ---- --redis: pages are acked once their records are written ---- */
+
+struct ack {
+    acr_dist_entry *e;
+    bool failed;
+    char *line;                 /* --redis-records: the record (JSON), or NULL */
+    size_t len;
+};
+
+struct acks {
+    acr_dist *dist;
+    bool lines;                 /* --redis-records */
+    struct ack *pending, *flushed; /* records buffered; records written, to ack */
+    size_t npending, cappending, nflushed, capflushed;
+    acr_cond *more;
+    bool closing;
+    acr_task *task;
+};
+
+static bool ack_push(struct ack **v, size_t *n, size_t *cap, struct ack a)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 256;
+        struct ack *nv = acr_realloc(*v, c * sizeof *nv);
+        if (!nv)
+            return false;
+        *v = nv;
+        *cap = c;
+    }
+    (*v)[(*n)++] = a;
+    return true;
+}
+
+/* r was given to the output: its entry is acked after the next flush. Out of
+ * memory: it is not, and another worker fetches the page again after
+ * --redis-claim-idle (a record twice, never none). */
+static void ack_after_flush(struct acks *k, acr_record *r)
+{
+    struct ack a = {.e = r->dist, .failed = r->error != 0};
+    if (k->lines) {
+        acr_buf b = {0};
+        if (acr_output_json_line(r, &b) == 0) {
+            a.line = b.p;
+            a.len = b.len;
+        } else {
+            acr_buf_release(&b);
+        }
+    }
+    if (ack_push(&k->pending, &k->npending, &k->cappending, a)) {
+        r->dist = NULL;
+    } else {
+        free(a.line);
+    }
+}
+
+/* The records were flushed: their entries go to the acker. Runs as the loop is
+ * about to block, so it only moves them and wakes the acker. */
+static void acks_flushed(struct acks *k)
+{
+    size_t i = 0;
+    for (; i < k->npending; i++)
+        if (!ack_push(&k->flushed, &k->nflushed, &k->capflushed, k->pending[i]))
+            break;
+    memmove(k->pending, k->pending + i, (k->npending - i) * sizeof *k->pending);
+    k->npending -= i;
+    if (k->nflushed)
+        acr_cond_signal(k->more);
+}
+
+static int acker_main(void *arg)
+{
+    struct acks *k = arg;
+    for (;;) {
+        while (k->nflushed > 0) {
+            struct ack *v = k->flushed;
+            size_t n = k->nflushed;
+            k->flushed = NULL;
+            k->nflushed = k->capflushed = 0;
+            for (size_t i = 0; i < n; i++) {
+                acr_dist_ack(k->dist, v[i].e, v[i].failed, v[i].line, v[i].len);
+                free(v[i].line);
+            }
+            free(v);
+        }
+        if (k->closing)
+            return 0;
+        acr_cond_wait(k->more, ACR_FOREVER);
+    }
+}
+
+static void acks_free(struct acks *k)
+{
+    if (!k)
+        return;
+    for (size_t i = 0; i < k->npending; i++) {
+        acr_dist_entry_free(k->pending[i].e);
+        free(k->pending[i].line);
+    }
+    for (size_t i = 0; i < k->nflushed; i++) {
+        acr_dist_entry_free(k->flushed[i].e);
+        free(k->flushed[i].line);
+    }
+    free(k->pending);
+    free(k->flushed);
+    acr_cond_free(k->more);
+    acr_task_unref(k->task);
+    free(k);
+}
 
 /* ---- records ---- */
 
@@ -71,6 +184,8 @@ static void write_record(struct session *s, acr_record *r)
             output_failed(s, rc);
         else
             acr_keep_after(&s->keep, r, &s->out);
+        if (rc == 0 && r->dist && s->acks)
+            ack_after_flush(s->acks, r);
     }
     acr_record_free(r);
 }
@@ -78,6 +193,10 @@ static void write_record(struct session *s, acr_record *r)
 /* Counts, prints (now or in input order) and frees a record. True when --first is met. */
 static bool take_record(struct session *s, acr_record *r)
 {
+    if (r->taken_over) { /* --redis: another worker records it */
+        acr_record_free(r);
+        return false;
+    }
     acr_summary_add(&s->sum, r);
     bool met = false;
     if (s->c->first && r->error == 0 && r->status < 400 && ++s->first_ok == s->c->first)
@@ -121,6 +240,8 @@ static void flush_output(void *arg)
     int rc = acr_output_flush(&s->out);
     if (rc != 0)
         output_failed(s, rc);
+    else if (s->acks)
+        acks_flushed(s->acks);
     acr_keep_commit(&s->keep); /* after the records it points into */
     acr_progress_release(&s->prog);
 }
@@ -166,17 +287,85 @@ static int sigint_main(void *arg)
     return 0;
 }
 
+/* --redis: joins the job before the crawl starts. 0, or an exit code with the reason
+ * printed (a job of other options: usage; Redis unreachable: failed). */
+static int dist_join(struct session *s)
+{
+    acr_config *c = s->c;
+    char *opts = acr_crawl_options(c, true);
+    struct acks *k = acr_calloc(1, sizeof *k);
+    if (k)
+        k->more = acr_cond_new();
+    if (!opts || !k || !k->more) {
+        free(opts);
+        acks_free(k);
+        fprintf(stderr, "acrawl: out of memory\n");
+        return ACR_EXIT_FAILED;
+    }
+    acr_dist_cfg cfg = {.url = c->redis, .name = c->redis_job, .options = opts, .claim_idle = c->redis_claim_idle,
+                        .max_deliveries = c->redis_max_deliveries, .timeout = c->redis_timeout,
+                        .records = c->redis_records, .worker = true};
+    char err[512] = "";
+    int rc = acr_dist_open(&k->dist, &cfg, err, sizeof err);
+    free(opts);
+    if (rc == 0)
+        rc = acr_spawn(NULL, &k->task, acker_main, k);
+    if (rc != 0) {
+        fprintf(stderr, "acrawl: %s\n", err[0] ? err : acr_strerror(rc));
+        acr_dist_close(k->dist);
+        acks_free(k);
+        return rc == -EINVAL || rc == -EACCES ? ACR_EXIT_USAGE : ACR_EXIT_FAILED;
+    }
+    k->lines = c->redis_records;
+    c->job.crawl.dist = k->dist;
+    s->acks = k;
+    return 0;
+}
+
+/* After the crawl: the last records are flushed and acked, and the worker leaves the
+ * job (handing back what it holds), or says why Redis failed it (exit 1). */
+static int dist_leave(struct session *s)
+{
+    struct acks *k = s->acks;
+    if (!k)
+        return 0;
+    flush_output(s);
+    k->closing = true;
+    acr_cond_signal(k->more);
+    int was = acr_shield(1);
+    acr_task_join(k->task, ACR_FOREVER, NULL);
+    char msg[512];
+    int rc = 0;
+    if (acr_dist_failed(k->dist, msg, sizeof msg)) {
+        fprintf(stderr, "acrawl: %s\n", msg);
+        rc = ACR_EXIT_FAILED;
+    } else {
+        acr_dist_leave(k->dist);
+    }
+    acr_shield(was);
+    acr_dist_close(k->dist);
+    s->c->job.crawl.dist = NULL;
+    s->acks = NULL;
+    acks_free(k);
+    return rc;
+}
+
 static int acrawl_main(void *arg)
 {
     struct arun *a = arg;
     struct session *s = a->s;
     acr_config *c = s->c;
+    if (c->redis && (a->rc = dist_join(s)) != 0) {
+        s->never_started = true;
+        return 0;
+    }
     acr_chan *records = acr_chan_new(c->job.concurrency);
     char err[256] = "";
     int rc = records ? acr_job_start(&a->job, &c->job, a->in, records, err, sizeof err) : -ENOMEM;
     if (rc != 0) {
         fprintf(stderr, "acrawl: %s\n", err[0] ? err : acr_strerror(rc));
         acr_chan_free(records);
+        dist_leave(s);
         s->never_started = true;
         /* a disk that fails under --state is not a usage error */
         bool io = rc == -ENOSPC || rc == -EIO || rc == -EDQUOT || rc == -EPERM;
@@ -227,8 +416,13 @@ static int acrawl_main(void *arg)
         acr_crawl_stats_get(acr_job_crawl(a->job), &s->crawl);
         s->crawl.deferred = s->keep.deferred;
     }
+    if (s->acks)
+        flush_output(s); /* while the job's tasks may still ack */
     acr_job_free(a->job);
     acr_chan_free(records);
+    int drc = dist_leave(s);
+    if (drc != 0 && a->rc == 0)
+        a->rc = drc;
     return 0;
 }
 
@@ -593,6 +787,61 @@ static int run_compare(acr_config *c)
     return rcs[1];
 }
 
+/* ---- --status, --collect, --drain: a client of a --redis job ---- */
+
+struct control {
+    acr_config *c;
+    int rc;
+};
+
+static int control_main(void *arg)
+{
+    struct control *ct = arg;
+    acr_config *c = ct->c;
+    acr_dist_cfg cfg = {.url = c->redis, .name = c->redis_job, .timeout = c->redis_timeout};
+    char err[512] = "";
+    acr_dist *d;
+    int rc = acr_dist_open(&d, &cfg, err, sizeof err);
+    if (rc == 0) {
+        if (c->control == ACR_CTL_STATUS)
+            rc = acr_dist_status(d, c->format == ACR_FMT_JSON, stdout, err, sizeof err);
+        else if (c->control == ACR_CTL_COLLECT)
+            rc = acr_dist_collect(d, STDOUT_FILENO, err, sizeof err);
+        else
+            rc = acr_dist_drain(d, err, sizeof err);
+        acr_dist_close(d);
+    }
+    if (rc == -EPIPE) {
+        ct->rc = ACR_EXIT_PIPE;
+    } else if (rc != 0) {
+        fprintf(stderr, "acrawl: %s\n", err[0] ? err : acr_strerror(rc));
+        ct->rc = rc == -EINVAL ? ACR_EXIT_USAGE : ACR_EXIT_FAILED;
+    } else if (c->control == ACR_CTL_DRAIN) {
+        fprintf(stderr, "acrawl: job %s: drain asked; its workers stop after the pages they have in flight\n",
+                c->redis_job);
+    }
+    return 0;
+}
+
+static int run_control(acr_config *c)
+{
+    struct control ct = {.c = c};
+    acr_loop *loop = acr_loop_new(NULL);
+    if (!loop) {
+        perror("acrawl: event loop");
+        return ACR_EXIT_FAILED;
+    }
+    acr_spawn(loop, NULL, control_main, &ct);
+    int rc = acr_loop_run(loop);
+    acr_loop_free(loop);
+    fflush(stdout);
+    if (rc != 0) {
+        fprintf(stderr, "acrawl: event loop: %s\n", acr_strerror(rc));
+        return ACR_EXIT_FAILED;
+    }
+    return ct.rc;
+}
+
 /* A closed standard descriptor would be taken by the next file opened (a WARC on
  * fd 1 would receive the records): each closed one gets /dev/null. */
 static void std_fds_open(void)
@@ -619,7 +868,9 @@ int acr_main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN); /* EPIPE is handled where it happens */
     acr_cli_fit_fd_limit(&c);
-    if (c.compare)
+    if (c.control != ACR_CTL_NONE)
+        rc = run_control(&c);
+    else if (c.compare)
         rc = run_compare(&c);
     else
         rc = run_once(&c, STDOUT_FILENO, c.engine == ACR_ENGINE_CURL ? "libcurl" : (c.sync ? "sync" : "acrawl"), NULL, true);

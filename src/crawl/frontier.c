@@ -342,10 +342,10 @@ static void refill(acr_frontier *f)
 }
 
 static int push(acr_frontier *f, const char *url, const char *origin, unsigned depth, const char *parent,
-                acr_via via, uint64_t line, bool sitemap)
+                acr_via via, uint64_t line, bool sitemap, void *tag)
 {
     size_t need = sizeof(acr_crawl_url) + strlen(url) + (parent ? strlen(parent) : 0) + 50;
-    if (f->o.mem_limit && (f->spill.count > 0 || f->mem + need > f->o.mem_limit) &&
+    if (!tag && f->o.mem_limit && (f->spill.count > 0 || f->mem + need > f->o.mem_limit) &&
         spill_write(f, url, origin, depth, parent, via, line, sitemap) == 0) {
         if (++f->queued > f->queued_peak)
             f->queued_peak = f->queued;
@@ -358,6 +358,7 @@ static int push(acr_frontier *f, const char *url, const char *origin, unsigned d
         return -ENOMEM;
     u->origin = o;
     u->sitemap = sitemap;
+    u->tag = tag;
     if (++f->queued > f->queued_peak)
         f->queued_peak = f->queued;
     enqueue(f, u);
@@ -367,12 +368,18 @@ static int push(acr_frontier *f, const char *url, const char *origin, unsigned d
 int acr_frontier_push(acr_frontier *f, const char *url, const char *origin, unsigned depth, const char *parent,
                       acr_via via, uint64_t line)
 {
-    return push(f, url, origin, depth, parent, via, line, false);
+    return push(f, url, origin, depth, parent, via, line, false, NULL);
+}
+
+int acr_frontier_push_tagged(acr_frontier *f, const char *url, const char *origin, unsigned depth,
+                             const char *parent, acr_via via, bool sitemap, void *tag)
+{
+    return push(f, url, origin, depth, parent, via, 0, sitemap, tag);
 }
 
 int acr_frontier_push_sitemap(acr_frontier *f, const char *url, const char *origin, const char *parent)
 {
-    return push(f, url, origin, 0, parent, ACR_VIA_SITEMAP, 0, true);
+    return push(f, url, origin, 0, parent, ACR_VIA_SITEMAP, 0, true, NULL);
 }
 
 void acr_frontier_close_input(acr_frontier *f)

@@ -29,6 +29,7 @@ typedef struct acr_crawl_url {
     bool robots;                /* this is the origin's robots.txt, not a page */
     bool sitemap;               /* a sitemap: its URLs are read, not its links */
     acr_origin *origin;
+    void *tag;                  /* acr_frontier_push_tagged's, else NULL */
     struct acr_crawl_url *next;
 } acr_crawl_url;
 
@@ -58,6 +59,10 @@ void acr_frontier_free(acr_frontier *f);
  * its origin ("scheme://host:port"). 0 or -ENOMEM. */
 int acr_frontier_push(acr_frontier *f, const char *url, const char *origin, unsigned depth, const char *parent,
                       acr_via via, uint64_t line);
+/* Queues url as acr_frontier_push, carrying tag (the caller's, handed back in the
+ * acr_crawl_url and to skip): never spilled to the file. */
+int acr_frontier_push_tagged(acr_frontier *f, const char *url, const char *origin, unsigned depth,
+                             const char *parent, acr_via via, bool sitemap, void *tag);
 /* Queues a sitemap document (depth 0, via sitemap), as acr_frontier_push. */
 int acr_frontier_push_sitemap(acr_frontier *f, const char *url, const char *origin, const char *parent);
 /* No more seeds will come; pop ends (ACR_EEMPTY) once nothing is queued or in flight. */

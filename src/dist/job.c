@@ -154,11 +154,16 @@ static const char SRC_MOVE[] =
     "return lost\n";
 
 /* KEYS workers w:me drain; ARGV me claim_idle_ms shards pages inflight rate
- * lease-prefix, then the shards where me holds entries. Registers the beat, renews
- * me's leases, gives back shards above the fair share ceil(shards / alive) that hold
- * nothing (highest first), takes free ones up to it. Returns {{shards}, share,
- * alive, drain}. Lease keys are built from the prefix: they share the job's hash
- * tag, so a cluster would place them with the declared keys. */
+ * lease-prefix, then the shards where me holds entries. Registers the beat and
+ * renews me's leases. Each shard belongs to one of the workers alive (a beat within
+ * claim_idle) by rendezvous hashing: the highest SHA-1 of "worker/shard". So the
+ * shards, and the busy ones among them, spread evenly and at random, and a worker
+ * that joins or dies moves only its own share. me takes the free shards that belong
+ * to it, and gives back those that belong to another once it holds none of their
+ * entries (until then it keeps them but is fed no more from them). Returns {{shards
+ * to pull from}, their count, alive, drain, {shards kept only to empty}}. Lease keys
+ * are built from the prefix: they share the job's hash tag, so a cluster would place
+ * them with the declared keys. */
 static const char SRC_BEAT[] =
     "local me, ci, n, pre = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[7]\n"
     "local t = redis.call('TIME')\n"
@@ -167,27 +172,23 @@ static const char SRC_BEAT[] =
     "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 86400000)\n"
     "redis.call('HSET', KEYS[2], 'pages', ARGV[4], 'inflight', ARGV[5], 'rate', ARGV[6], 'ci', ci, 'hb', now)\n"
     "redis.call('PEXPIRE', KEYS[2], 86400000)\n"
-    "local alive = redis.call('ZCOUNT', KEYS[1], now - ci, '+inf')\n"
-    "if alive < 1 then alive = 1 end\n"
-    "local share = math.ceil(n / alive)\n"
+    "local ids = redis.call('ZRANGEBYSCORE', KEYS[1], now - ci, '+inf')\n"
     "local held = {}\n"
     "for i = 8, #ARGV do held[tonumber(ARGV[i])] = true end\n"
-    "local mine, free = {}, {}\n"
+    "local feed, hold = {}, {}\n"
     "for s = 0, n - 1 do\n"
+    "  local best, bh = me, nil\n"
+    "  for _, w in ipairs(ids) do\n"
+    "    local h = redis.sha1hex(w .. '/' .. s)\n"
+    "    if not bh or h > bh then best, bh = w, h end\n"
+    "  end\n"
     "  local v = redis.call('GET', pre .. s)\n"
-    "  if v == me then redis.call('PEXPIRE', pre .. s, ci); mine[#mine + 1] = s\n"
-    "  elseif not v then free[#free + 1] = s end\n"
+    "  if v == me and best == me then redis.call('PEXPIRE', pre .. s, ci); feed[#feed + 1] = s\n"
+    "  elseif v == me and held[s] then redis.call('PEXPIRE', pre .. s, ci); hold[#hold + 1] = s\n"
+    "  elseif v == me then redis.call('DEL', pre .. s)\n"
+    "  elseif not v and best == me and redis.call('SET', pre .. s, me, 'NX', 'PX', ci) then feed[#feed + 1] = s end\n"
     "end\n"
-    "local count, keep = #mine, {}\n"
-    "for i = #mine, 1, -1 do\n"
-    "  if count > share and not held[mine[i]] then redis.call('DEL', pre .. mine[i]); count = count - 1\n"
-    "  else keep[#keep + 1] = mine[i] end\n"
-    "end\n"
-    "for _, s in ipairs(free) do\n"
-    "  if count >= share then break end\n"
-    "  if redis.call('SET', pre .. s, me, 'NX', 'PX', ci) then keep[#keep + 1] = s; count = count + 1 end\n"
-    "end\n"
-    "return {keep, share, alive, redis.call('EXISTS', KEYS[3])}\n";
+    "return {feed, #feed, #ids, redis.call('EXISTS', KEYS[3]), hold}\n";
 
 /* KEYS workers w:me; ARGV me lease-prefix shards: releases me's leases, deregisters. */
 static const char SRC_LEAVE[] =
@@ -274,7 +275,6 @@ struct acr_dist {
     /* leases (worker) */
     unsigned char *leased;              /* per shard */
     unsigned *held_in;                  /* held entries per shard */
-    unsigned share;
     int64_t renewed;                    /* local time the last renewal was sent */
     bool draining;
     unsigned rot;                       /* where the next pull starts among the shards */
@@ -1019,24 +1019,30 @@ static struct op *beat_op(acr_dist *j)
     return op;
 }
 
-/* The beat's reply: the shards now leased, the share, the drain flag. */
+/* The beat's reply: the shards now leased (to pull from, or only to empty), their
+ * count, the drain flag. leased[s]: 0 not leased, FEED leased and pulled from, KEEP
+ * leased until this worker's entries of it are done. */
+enum { FEED = 1, KEEP = 5, FEED_NOW = 2, KEEP_NOW = 6 };
+
 static void beat_apply(acr_dist *j, const struct op *op)
 {
-    const redisReply *r = op->rep[0], *keep = elem(r, 0);
+    const redisReply *r = op->rep[0];
     bool gained = false;
-    for (size_t i = 0; keep && i < keep->elements; i++) {
-        long long s = num(keep->element[i]);
-        if (s < 0 || (unsigned long long)s >= j->shards)
-            continue;
-        gained |= j->leased[s] == 0;
-        j->leased[s] = 2;
+    for (int k = 0; k < 2; k++) {
+        const redisReply *l = elem(r, k ? 4 : 0);
+        for (size_t i = 0; l && i < l->elements; i++) {
+            long long s = num(l->element[i]);
+            if (s < 0 || (unsigned long long)s >= j->shards)
+                continue;
+            gained |= !k && j->leased[s] != FEED;
+            j->leased[s] = k ? KEEP_NOW : FEED_NOW;
+        }
     }
     for (unsigned s = 0; s < j->shards; s++) {
-        if (j->leased[s] == 1)
+        if (j->leased[s] == FEED || j->leased[s] == KEEP)
             j->st.lost_leases++;
-        j->leased[s] = j->leased[s] == 2;
+        j->leased[s] = j->leased[s] == FEED_NOW ? FEED : j->leased[s] == KEEP_NOW ? KEEP : 0;
     }
-    j->share = (unsigned)num(elem(r, 1));
     j->renewed = op->sent;
     if (num(elem(r, 3)))
         j->draining = true;
@@ -1405,14 +1411,14 @@ static void reverse(unsigned *a, size_t from, size_t to)
     }
 }
 
-/* The shards to pull from: leased ones, the lowest first, up to the share (a shard
- * above it is being given back: it is emptied, not fed), rotated so that every
- * shard gets its turn at the front. */
+/* The shards to pull from: those leased and this worker's by the rendezvous (one
+ * kept only to be given back is emptied, not fed), rotated so that every shard gets
+ * its turn at the front. */
 static size_t pull_shards(acr_dist *j, unsigned *out)
 {
     size_t n = 0;
-    for (unsigned s = 0; s < j->shards && (j->share == 0 || n < j->share); s++) {
-        if (j->leased[s])
+    for (unsigned s = 0; s < j->shards; s++) {
+        if (j->leased[s] == FEED)
             out[n++] = s;
     }
     if (n > 1) {

@@ -25,6 +25,7 @@
 #include "crawl/sitemap.h"
 #include "crawl/state.h"
 #include "crawljob.h"
+#include "dist/job.h"
 #include "fetchjob.h"
 #include "mirror.h"
 #include "record.h"
@@ -89,6 +90,13 @@ struct acr_crawl {
     bool resuming;              /* the state held a crawl: seeds are read before pages go */
     acr_state_pos resume_pos;
     acr_state_totals resume_tot;
+    /* --redis: the shared job, or NULL. The puller keeps the local frontier fed with
+     * entries of the shards this worker leases; links go to Redis, not the frontier. */
+    acr_dist *dist;
+    acr_task *puller;
+    acr_cond *room;             /* a page of the frontier is over: the puller may pull */
+    acr_dist_entry **undone;    /* entries robots.txt dropped: acked by the puller, */
+    size_t nundone, capundone;  /* which may suspend (the frontier's callbacks must not) */
 };
 
 /* A fetch task's work: one URL from the frontier. */
@@ -187,20 +195,18 @@ static void host_key(char *buf, size_t len, const acr_url *u)
     snprintf(buf, len, "%s:%u", u->host, (unsigned)u->port);
 }
 
-/* A seed widens the scope: its host and port, and (--no-parent) its directory. */
-static int add_seed_scope(acr_crawl *c, const acr_url *u)
+/* Widens the scope: host key ("host:port") and, with --no-parent, the directory
+ * (the first n bytes of dir). */
+static int scope_add(acr_crawl *c, const char *key, const char *dir, size_t n)
 {
-    char key[300];
-    host_key(key, sizeof key, u);
     struct seedhost *h = host_get(&c->seeds, key, true);
     if (!h)
         return -ENOMEM;
-    if (!c->co->no_parent)
+    if (!c->co->no_parent || !dir)
         return 0; /* the directories matter to --no-parent only */
-    const char *slash = strrchr(u->target, '/');
-    size_t n = slash ? (size_t)(slash - u->target) + 1 : 1;
-    if (h->ndirs && strlen(h->dirs[h->ndirs - 1]) == n && !strncmp(h->dirs[h->ndirs - 1], u->target, n))
-        return 0; /* seeds in one directory, one after another: once */
+    for (size_t i = c->dist ? 0 : h->ndirs ? h->ndirs - 1 : 0; i < h->ndirs; i++)
+        if (strlen(h->dirs[i]) == n && !strncmp(h->dirs[i], dir, n))
+            return 0; /* seeds in one directory, one after another: once (shared: once) */
     if (h->ndirs == h->capdirs) {
         size_t cap = h->capdirs ? h->capdirs * 2 : 4;
         char **d = acr_realloc(h->dirs, cap * sizeof *d);
@@ -209,11 +215,45 @@ static int add_seed_scope(acr_crawl *c, const acr_url *u)
         h->dirs = d;
         h->capdirs = cap;
     }
-    h->dirs[h->ndirs] = acr_strndup(u->target, n);
+    h->dirs[h->ndirs] = acr_strndup(dir, n);
     if (!h->dirs[h->ndirs])
         return -ENOMEM;
     h->ndirs++;
     return 0;
+}
+
+/* A seed widens the scope: its host and port, and (--no-parent) its directory. A
+ * shared crawl tells the other workers too ("host:port" or "host:port /dir/"),
+ * before the seed is queued. */
+static int add_seed_scope(acr_crawl *c, const acr_url *u)
+{
+    char key[300];
+    host_key(key, sizeof key, u);
+    const char *slash = strrchr(u->target, '/');
+    size_t n = slash ? (size_t)(slash - u->target) + 1 : 1;
+    int rc = scope_add(c, key, u->target, n);
+    if (rc != 0 || !c->dist)
+        return rc;
+    acr_buf item = {0};
+    acr_buf_puts(&item, key);
+    if (c->co->no_parent) {
+        acr_buf_putc(&item, ' ');
+        acr_buf_add(&item, u->target, n);
+    }
+    acr_buf_putc(&item, '\0');
+    rc = item.oom ? -ENOMEM : acr_dist_scope_add(c->dist, item.p);
+    acr_buf_release(&item);
+    return rc;
+}
+
+/* A scope item another worker's seed added (see add_seed_scope). */
+static void on_scope(void *arg, const char *item)
+{
+    acr_crawl *c = arg;
+    const char *sp = strchr(item, ' ');
+    char key[300];
+    snprintf(key, sizeof key, "%.*s", sp ? (int)(sp - item) : (int)strlen(item), item);
+    scope_add(c, key, sp ? sp + 1 : NULL, sp ? strlen(sp + 1) : 0); /* out of memory: links refused, not lost */
 }
 
 /* host is domain or ends with "." domain, for a domain of the comma list. */
@@ -335,6 +375,17 @@ static void journal(acr_crawl *c, const char *url, const char *parent, unsigned 
     acr_state_queued(c->state, &su);
 }
 
+/* --redis: u goes to the job (queued there unless a worker queued it before). NULL,
+ * or why it could not. */
+static const char *share(acr_crawl *c, const acr_url *u, const char *parent, unsigned depth, acr_via via,
+                         bool sitemap)
+{
+    acr_dist_url du = {.url = u->href, .origin = u->origin, .parent = parent, .depth = depth, .via = via,
+                       .sitemap = sitemap};
+    int rc = acr_dist_enqueue(c->dist, &du);
+    return rc == 0 ? NULL : rc == -ENOMEM ? "out-of-memory" : "redis-unavailable";
+}
+
 /* A URL found by the crawl (seed, link, redirect target): queued once if it is in
  * scope and within the limits, else reported skipped. */
 static void consider(acr_crawl *c, const char *text, const char *parent, unsigned depth, acr_via via, uint64_t line)
@@ -364,6 +415,8 @@ static void consider(acr_crawl *c, const char *text, const char *parent, unsigne
     } else if (!host_has_room(c, &u)) {
         why = "trap-host-cap";
         c->st.skipped_trap++;
+    } else if (c->dist) {
+        why = share(c, &u, parent, depth, via, false);
     } else if (acr_frontier_push(c->frontier, u.href, u.origin, depth, parent, via, line) != 0) {
         why = "out-of-memory";
     } else {
@@ -383,7 +436,9 @@ static void consider_sitemap(acr_crawl *c, const char *text, const char *parent)
         return;
     const char *why = acr_url_normalize(&u) != 0 ? "out-of-memory" : out_of_scope(c, &u);
     if (!why && first_time(c, &u)) {
-        if (acr_frontier_push_sitemap(c->frontier, u.href, u.origin, parent) != 0)
+        if (c->dist)
+            why = share(c, &u, parent, 0, ACR_VIA_SITEMAP, true);
+        else if (acr_frontier_push_sitemap(c->frontier, u.href, u.origin, parent) != 0)
             why = "out-of-memory";
         else
             journal(c, u.href, parent, 0, ACR_VIA_SITEMAP, 0, true);
@@ -593,6 +648,16 @@ static void count_page(acr_crawl *c, const acr_record *r, const char *host)
 }
 
 
+/* The fetch of u is over: the frontier, the slot and the puller learn it. */
+static void page_over(acr_crawl *c, acr_crawl_url *u)
+{
+    acr_frontier_done(c->frontier, u);
+    c->inflight--;
+    acr_sem_release(c->slots);
+    if (c->room)
+        acr_cond_signal(c->room);
+}
+
 static int page_main(void *arg)
 {
     struct work *w = arg;
@@ -600,6 +665,8 @@ static int page_main(void *arg)
     acr_crawl_url *u = w->u;
     free(w);
     acr_record *r = crawl_record(c, u);
+    acr_dist_entry *e = u->tag; /* --redis: the job's entry */
+    u->tag = NULL;
     acr_url base; /* u->url, normalised already: parsing fails only for memory */
     bool parsed = r && acr_url_parse(&base, u->url, NULL, 0) == 0;
     if (r && !r->error && !parsed)
@@ -608,14 +675,25 @@ static int page_main(void *arg)
         fetch_page(c, u, &base, r);
     if (r) {
         r->end = acr_now();
-        count_page(c, r, parsed ? base.host : NULL);
+        /* Another worker may have taken the page over while this one was stopped
+         * (SIGSTOP, a long pause): then its result is that worker's to record. */
+        if (e && c->stopping && r->error == ACR_ECANCELED) {
+            r->taken_over = true; /* cut short by the stop: left to the job, not recorded */
+        } else if (e && acr_dist_confirm(c->dist, e) == 1) {
+            r->dist = e;
+            e = NULL;
+        } else if (e) {
+            r->taken_over = true;
+        }
+        if (!r->taken_over)
+            count_page(c, r, parsed ? base.host : NULL);
         emit(c, r);
     }
+    if (e)
+        acr_dist_release(c->dist, e);
     if (parsed)
         acr_url_release(&base);
-    acr_frontier_done(c->frontier, u);
-    c->inflight--;
-    acr_sem_release(c->slots);
+    page_over(c, u);
     return 0;
 }
 
@@ -633,7 +711,7 @@ static int robots_sink(void *arg, const char *data, size_t len, char *msg, size_
 
 /* RFC 9309 §2.3.1: 2xx parse, 4xx allow everything, anything else (5xx, network
  * error, timeout) disallow everything for now and ask again later. */
-static void robots_outcome(acr_crawl *c, acr_crawl_url *u, const acr_response *resp, acr_buf *body)
+static void robots_outcome(acr_crawl *c, acr_crawl_url *u, const acr_response *resp, acr_buf *body, bool shared)
 {
     acr_robots *rules = NULL;
     int64_t retry_at = 0;
@@ -641,6 +719,9 @@ static void robots_outcome(acr_crawl *c, acr_crawl_url *u, const acr_response *r
                                       (resp->status >= 400 && resp->status < 500));
     if (known && c->state) /* kept for a resumed crawl; unavailable ones are asked again */
         acr_state_robots(c->state, acr_frontier_origin_name(u->origin), resp->status, body->p ? body->p : "", body->len);
+    if (known && c->dist && !shared) /* for the other workers, and this origin's next lease holder */
+        acr_dist_robots_put(c->dist, acr_frontier_origin_name(u->origin), resp->status, body->p ? body->p : "",
+                            body->len);
     if (resp->error == 0 && resp->status >= 200 && resp->status < 300) {
         c->st.robots_ok++;
         acr_robots_parse(&rules, body->p ? body->p : "", body->len, AGENT);
@@ -678,22 +759,31 @@ static int robots_main(void *arg)
     rq.max_redirs = 5;
     rq.sink = robots_sink;
     rq.sink_arg = &body;
-    acr_warc_capture *cap = c->o.capture ? acr_warc_capture_new() : NULL;
-    if (cap) {
-        rq.tap = &acr_warc_tap;
-        rq.tap_arg = cap;
+    /* --redis: a worker (this one or another) fetched it before */
+    int st = 0;
+    char *stored = NULL;
+    size_t slen = 0;
+    bool shared = c->dist && acr_dist_robots_get(c->dist, acr_frontier_origin_name(u->origin), &st, &stored, &slen) == 1;
+    if (shared) {
+        resp.status = st;
+        body = (acr_buf){.p = stored, .len = slen, .cap = slen};
+        c->st.robots_fetches--; /* not fetched */
+    } else {
+        acr_warc_capture *cap = c->o.capture ? acr_warc_capture_new() : NULL;
+        if (cap) {
+            rq.tap = &acr_warc_tap;
+            rq.tap_arg = cap;
+        }
+        acr_fetch(c->client, &rq, acr_deadline_in(c->o.timeout), &resp);
+        if (cap && c->o.archive)
+            c->o.archive(c->o.archive_arg, cap); /* not a page: no record carries it */
+        acr_warc_capture_free(cap);
     }
-    acr_fetch(c->client, &rq, acr_deadline_in(c->o.timeout), &resp);
-    if (cap && c->o.archive)
-        c->o.archive(c->o.archive_arg, cap); /* not a page: no record carries it */
-    acr_warc_capture_free(cap);
     if (!acr_cancelled())
-        robots_outcome(c, u, &resp, &body);
+        robots_outcome(c, u, &resp, &body, shared);
     acr_response_release(&resp);
     acr_buf_release(&body);
-    acr_frontier_done(c->frontier, u);
-    c->inflight--;
-    acr_sem_release(c->slots);
+    page_over(c, u);
     return 0;
 }
 
@@ -755,11 +845,117 @@ static int reader_main(void *arg)
     take_sitemaps(c);
     acr__read_lines(c->in, take, c, c->input_error, sizeof c->input_error);
     c->input_done = true;
+    if (!c->dist) /* --redis: the puller closes it once the job is complete */
+        acr_frontier_close_input(c->frontier);
+    return 0;
+}
+
+/* ---- puller: --redis ---- */
+
+/* Acks the entries the frontier dropped as done (robots.txt disallowed them). */
+static void settle(acr_crawl *c)
+{
+    while (c->nundone > 0)
+        acr_dist_ack(c->dist, c->undone[--c->nundone], false, NULL, 0);
+}
+
+/* An entry handed out more than --redis-max-deliveries times (its workers died on
+ * it): recorded once as poison, not fetched, whatever robots.txt or the frontier
+ * would say. */
+static void record_poison(acr_crawl *c, acr_dist_entry *e)
+{
+    acr_crawl_url u = {.url = e->url, .parent = e->parent, .depth = e->depth, .via = (acr_via)e->via};
+    acr_record *r = crawl_record(c, &u);
+    if (!r) {
+        acr_dist_release(c->dist, e);
+        return;
+    }
+    char msg[160];
+    snprintf(msg, sizeof msg, "workers took it %u times and never finished it: not fetched again", e->deliveries - 1);
+    if (!r->error)
+        acr_record_fail(r, ACR_EPOISON, msg);
+    r->end = acr_now();
+    if (acr_dist_confirm(c->dist, e) == 1) {
+        r->dist = e;
+    } else {
+        r->taken_over = true;
+        acr_dist_release(c->dist, e);
+    }
+    emit(c, r);
+}
+
+/* Keeps the frontier fed from the job: about twice -c entries queued or in flight
+ * here, pulled from the shards this worker leases. Ends (and closes the frontier's
+ * input) when the job is complete and the seeds are read, on --drain, on a stop, and
+ * when Redis stays away past --redis-timeout. */
+static int puller_main(void *arg)
+{
+    acr_crawl *c = arg;
+    size_t want = 2 * (size_t)(c->o.concurrency ? c->o.concurrency : 1) + 16;
+    while (!c->stopping) {
+        settle(c);
+        if (acr_dist_failed(c->dist, NULL, 0))
+            break;
+        if (acr_dist_draining(c->dist)) {
+            acr_frontier_drop(c->frontier, "draining"); /* released: others fetch them */
+            break;
+        }
+        acr_frontier_stats fs;
+        acr_frontier_stats_get(c->frontier, &fs);
+        size_t local = fs.queued + c->inflight;
+        if (local >= want) {
+            acr_cond_wait(c->room, acr_deadline_in(ACR_SEC / 4));
+            continue;
+        }
+        acr_dist_entry *v[256];
+        size_t n = 0, max = want - local < 256 ? want - local : 256;
+        int rc = acr_dist_pull(c->dist, max, acr_deadline_in(ACR_SEC / 2), on_scope, c, v, &n);
+        if (rc == ACR_EEMPTY && c->input_done)
+            break;
+        if (rc == ACR_EEMPTY)
+            acr_sleep_for(20 * ACR_MSEC); /* the seeds are still being read */
+        if (rc == ACR_EEMPTY || rc == ACR_ETIMEOUT)
+            continue;
+        if (rc != 0)
+            break; /* cancelled, or Redis gone for good */
+        for (size_t i = 0; i < n; i++) {
+            acr_dist_entry *e = v[i];
+            if (e->poison) {
+                record_poison(c, e);
+                continue;
+            }
+            acr__fpset_add(&c->seen, acr__hash64(e->url, strlen(e->url))); /* links to it stay here */
+            if (acr_frontier_push_tagged(c->frontier, e->url, e->origin, e->depth, e->parent, (acr_via)e->via,
+                                         e->sitemap, e) != 0)
+                acr_dist_release(c->dist, e);
+        }
+    }
+    settle(c);
+    if (acr_dist_failed(c->dist, NULL, 0) && !c->stopping)
+        acr_crawl_stop(c); /* exit 1: what is in flight is left to the other workers */
     acr_frontier_close_input(c->frontier);
     return 0;
 }
 
 /* ---- dispatcher ---- */
+
+/* --redis: an entry robots.txt dropped is done for the job, with no record; the
+ * puller acks it. Out of memory: released instead, and decided again by whoever
+ * takes it over. */
+static void undo(acr_crawl *c, acr_dist_entry *e)
+{
+    if (c->nundone == c->capundone) {
+        size_t cap = c->capundone ? c->capundone * 2 : 64;
+        acr_dist_entry **v = acr_realloc(c->undone, cap * sizeof *v);
+        if (!v) {
+            acr_dist_release(c->dist, e);
+            return;
+        }
+        c->undone = v;
+        c->capundone = cap;
+    }
+    c->undone[c->nundone++] = e;
+}
 
 /* Seeds dropped when the crawl stops get their cancelled records (after the drop:
  * emitting suspends, and the frontier's drop must not). */
@@ -771,6 +967,15 @@ static void on_skip(void *arg, const acr_crawl_url *u, const char *reason)
     else if (!strcmp(reason, "max-pages"))
         c->st.skipped_limit++;
     skipped(c, u->url, u->parent, reason);
+    if (u->tag) {
+        /* --redis: robots.txt decided the page for the whole job (done, no record);
+         * a page this worker only stopped short of is another's to fetch */
+        if (!strcmp(reason, "robots") || !strcmp(reason, "robots-unavailable"))
+            undo(c, u->tag);
+        else
+            acr_dist_release(c->dist, u->tag);
+        ((acr_crawl_url *)u)->tag = NULL;
+    }
     if (!c->stopping || u->line == 0)
         return;
     acr_record *r = crawl_record(c, u);
@@ -804,7 +1009,10 @@ static void start(acr_crawl *c, acr_crawl_url *u)
         c->inflight--;
         free(w);
     }
-    if (!u->robots) {
+    if (u->tag) { /* another worker, or this one later, fetches it */
+        acr_dist_release(c->dist, u->tag);
+        u->tag = NULL;
+    } else if (!u->robots) {
         acr_record *r = crawl_record(c, u);
         if (r) {
             acr_record_fail(r, -ENOMEM, "cannot start a task (out of memory or stacks)");
@@ -833,6 +1041,15 @@ static void dispatch(acr_crawl *c)
             acr_sem_release(c->slots);
             continue;
         }
+        if (u->tag && !acr_dist_may_start(c->dist, ((acr_dist_entry *)u->tag)->shard)) {
+            /* the lease on its origins lapsed (a pause, Redis away): not this
+             * worker's to fetch now; politeness across workers depends on it */
+            acr_dist_release(c->dist, u->tag);
+            u->tag = NULL;
+            acr_frontier_done(c->frontier, u);
+            acr_sem_release(c->slots);
+            continue;
+        }
         c->pages_started += !u->robots;
         start(c, u);
     }
@@ -850,6 +1067,10 @@ static int dispatcher_main(void *arg)
     acr_shield(1);
     if (c->reader)
         acr_task_join(c->reader, ACR_FOREVER, NULL);
+    if (c->puller) {
+        acr_task_cancel(c->puller);
+        acr_task_join(c->puller, ACR_FOREVER, NULL);
+    }
     acr_task *t;
     while (acr_group_next(c->fetches, ACR_FOREVER, &t) == 0)
         acr_task_unref(t);
@@ -991,9 +1212,10 @@ void acr_crawl_resumed(const acr_crawl *c, acr_state_pos *pos, acr_state_totals 
 
 static int setup(acr_crawl *c, char *err, size_t errlen)
 {
+    c->dist = c->co->dist;
     acr_frontier_opts fo = {.per_host = c->co->per_host, .wait = c->co->wait, .random_wait = c->co->random_wait,
                             .max_crawl_delay = c->co->max_crawl_delay, .robots = !c->co->no_robots,
-                            .mem_limit = c->co->frontier_mem,
+                            .mem_limit = c->dist ? 0 : c->co->frontier_mem, /* --redis: Redis holds the queue */
                             .skip = on_skip, .skip_arg = c};
     int rc = acr_record_src_init(&c->src);
     if (rc == 0)
@@ -1016,7 +1238,9 @@ static int setup(acr_crawl *c, char *err, size_t errlen)
     }
     c->slots = acr_sem_new(c->o.concurrency ? c->o.concurrency : 1);
     c->fetches = acr_group_new();
-    if (rc == 0 && (!c->slots || !c->fetches))
+    if (rc == 0 && c->dist)
+        c->room = acr_cond_new();
+    if (rc == 0 && (!c->slots || !c->fetches || (c->dist && !c->room)))
         rc = -ENOMEM;
     if (rc == 0)
         rc = resume(c, err, errlen);
@@ -1042,9 +1266,14 @@ int acr_crawl_start(acr_crawl **out, const acr_job_opts *o, acr_input *in, acr_c
      * before c goes. */
     if (rc == 0)
         rc = acr_spawn(NULL, &c->dispatcher, dispatcher_main, c);
+    if (rc == 0 && c->dist)
+        rc = acr_spawn(NULL, &c->puller, puller_main, c);
     if (rc == 0) {
         rc = acr_spawn(NULL, &c->reader, reader_main, c);
         if (rc != 0) {
+            if (c->puller) {
+                acr_task_cancel(c->puller); /* it closes the input as it goes */
+            }
             acr_frontier_close_input(c->frontier);
             int was = acr_shield(1);
             acr_task_join(c->dispatcher, ACR_FOREVER, NULL);
@@ -1068,6 +1297,8 @@ void acr_crawl_stop(acr_crawl *c)
     c->stopping = true;
     acr_task_cancel(c->reader);
     acr_task_cancel(c->dispatcher);
+    if (c->puller)
+        acr_task_cancel(c->puller);
     acr_group_cancel(c->fetches);
 }
 
@@ -1077,6 +1308,11 @@ void acr_crawl_free(acr_crawl *c)
         return;
     acr_task_unref(c->reader);
     acr_task_unref(c->dispatcher);
+    acr_task_unref(c->puller);
+    acr_cond_free(c->room);
+    for (size_t i = 0; i < c->nundone; i++)
+        acr_dist_release(c->dist, c->undone[i]);
+    free(c->undone);
     acr_group_free(c->fetches);
     acr_sem_free(c->slots);
     acr_client_free(c->client);

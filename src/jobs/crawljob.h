@@ -44,6 +44,7 @@ typedef struct acr_crawl_opts {
     acr_skipped_fn *skipped;
     void *skipped_arg;
     struct acr_state *state;    /* --state: opened (crawl/state.h); loaded and journaled here */
+    struct acr_dist *dist;      /* --redis: the shared job (dist/job.h), opened; NULL: local */
 } acr_crawl_opts;
 
 /* What the report shows of a crawl. */

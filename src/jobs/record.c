@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "acrawl/error.h"
+#include "dist/job.h"
 #include "record.h"
 #include "archive/warc.h"
 #include "util/alloc.h"
@@ -68,6 +69,7 @@ void acr_record_free(acr_record *r)
     free(r->parent);
     free(r->headers);
     acr_warc_capture_free(r->warc);
+    acr_dist_entry_free(r->dist);
     free(r);
 }
 

@@ -41,6 +41,11 @@ typedef struct acr_record {
     char *parent;               /* the page that linked it; NULL for seeds */
     /* --warc: what this URL's fetch put on the wire (archive/warc.h), owned. */
     struct acr_warc_capture *warc;
+    /* --redis: the job's entry this page came from, owned; acked once the record is
+     * written (app/run.c). taken_over: another worker has it now, so this record is
+     * not printed (nor acked). */
+    struct acr_dist_entry *dist;
+    bool taken_over;
 } acr_record;
 
 acr_record *acr_record_new(uint64_t line, uint64_t seq, const char *url);

@@ -1,0 +1,239 @@
+#!/usr/bin/env bats
+# A crawl shared by several workers through Redis (issue 11): a real redis-server on a
+# free loopback port per test (AOF on, its own directory, stopped by PID), workers
+# on the test server's graph spread over several origins (one test server each), and
+# the chaos cases: kill -9, a restarted Redis, a paused worker, poison, politeness.
+
+load helpers
+
+setup() {
+  cd "$BATS_TEST_TMPDIR" || return 1
+  start_redis
+}
+
+teardown() {
+  for p in $(cat workers.pids 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+  stop_redis
+  stop_extras
+}
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# redis-server on a free port, AOF on (appendfsync always: a restart loses nothing)
+start_redis() {
+  RPORT=$(free_port)
+  mkdir -p redis
+  redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$BATS_TEST_TMPDIR/redis" --save '' \
+    --appendonly yes --appendfsync always --daemonize no --logfile "$BATS_TEST_TMPDIR/redis/log" &
+  echo $! >redis.pid
+  for _ in $(seq 100); do
+    redis-cli -p "$RPORT" ping >/dev/null 2>&1 && break
+    sleep 0.05
+  done
+  REDIS="redis://127.0.0.1:$RPORT"
+}
+
+stop_redis() {
+  [ -f redis.pid ] || return 0
+  local pid
+  pid=$(cat redis.pid)
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  rm -f redis.pid
+}
+
+# worker NAME ARGS...: a worker in the background, records in NAME.json
+worker() {
+  local name=$1
+  shift
+  "$ACRAWL" --crawl -l inf -j -q --redis "$REDIS" --job t --redis-records "$@" >"$name.json" 2>"$name.err" &
+  echo $! >>workers.pids
+  eval "PID_$name=$!"
+}
+
+# waits for every worker; their exit statuses in statuses.txt
+wait_workers() {
+  : >statuses.txt
+  for p in $(cat workers.pids); do
+    local rc=0
+    wait "$p" || rc=$?
+    echo "$rc" >>statuses.txt
+  done
+  rm -f workers.pids
+}
+
+# origins: N test servers, their base URLs in O1..ON
+origins() {
+  for i in $(seq "$1"); do
+    start_extra
+    eval "O$i=$EXTRA"
+  done
+}
+
+# expected records of a graph of n pages on each origin given, as full URLs
+expect_set() {
+  local n=$1
+  shift
+  for o in "$@"; do graph_set "$n" | sed "s|^|$o|"; done | sort
+}
+
+# the records' URLs, sorted; a killed worker's torn last line is not a record
+urls() { cat "$@" | python3 -c 'import json, sys
+for l in sys.stdin:
+    if l.endswith("}\n"): print(json.loads(l)["url"])' | sort; }
+
+@test "three workers share one crawl: every page once across them, and --collect and --status agree" {
+  origins 8
+  # --wait: long enough (about 2 s) for the workers' heartbeats to share the shards out
+  worker w1 --wait 0.01 "$O1/site/graph/15/0" "$O2/site/graph/15/0" "$O3/site/graph/15/0"
+  worker w2 --wait 0.01 "$O4/site/graph/15/0" "$O1/site/graph/15/0" "$O5/site/graph/15/0"
+  worker w3 --wait 0.01 "$O6/site/graph/15/0" "$O7/site/graph/15/0" "$O8/site/graph/15/0"
+  wait_workers
+  assert_equal "$(sort -u statuses.txt)" 0
+  cat w1.json w2.json w3.json >all.json
+  each_once all.json
+  assert_equal "$(urls all.json)" "$(expect_set 15 "$O1" "$O2" "$O3" "$O4" "$O5" "$O6" "$O7" "$O8")"
+  # more than one worker fetched pages: the origins were shared out (rendezvous
+  # hashing gives all eight origins' shards to one of three workers once in 2187)
+  local busy=0
+  for w in w1 w2 w3; do [ -s $w.json ] && busy=$((busy + 1)); done
+  [ "$busy" -ge 2 ] || { echo "only $busy worker(s) fetched"; false; }
+  run bash -c "'$ACRAWL' --redis '$REDIS' --job t --collect >collect.json"
+  assert_success
+  each_once collect.json
+  assert_equal "$(urls collect.json)" "$(expect_set 15 "$O1" "$O2" "$O3" "$O4" "$O5" "$O6" "$O7" "$O8")"
+  run "$ACRAWL" --redis "$REDIS" --job t --status -j
+  assert_success
+  python3 -c 'import json, sys; s = json.loads(sys.argv[1]); assert s["done"] + s["failed"] == 720 and s["queued"] == 0, s' "$output"
+}
+
+@test "a worker with other shaping options is refused, naming the difference; seeds may differ" {
+  origins 1
+  run "$ACRAWL" --crawl -l 1 -q --redis "$REDIS" --job t "$O1/site/graph/3/0"
+  assert_success
+  run "$ACRAWL" --crawl -l 2 -q --redis "$REDIS" --job t "$O1/site/graph/3/0"
+  assert_failure 2
+  assert_output --partial "level"
+  run "$ACRAWL" --crawl -l 1 -q --redis "$REDIS" --job t "$O1/site/graph/5/0"
+  assert_success
+}
+
+@test "kill -9 of a worker at seeded points loses nothing: the others take its pages over" {
+  origins 3
+  RANDOM=11
+  for round in 1 2 3; do
+    stop_redis
+    rm -rf redis
+    start_redis
+    worker a --wait 0.02 --redis-claim-idle 1 "$O1/site/graph/60/0" "$O2/site/graph/60/0" "$O3/site/graph/60/0"
+    worker b --wait 0.02 --redis-claim-idle 1
+    worker c --wait 0.02 --redis-claim-idle 1
+    sleep "0.$((RANDOM % 9 + 1))"
+    kill -9 "$PID_b"
+    if [ "$round" = 2 ]; then worker b2 --wait 0.02 --redis-claim-idle 1; fi
+    wait_workers
+    run bash -c "'$ACRAWL' --redis '$REDIS' --job t --collect >collect.json"
+    assert_success
+    each_once collect.json
+    assert_equal "$(urls collect.json)" "$(expect_set 60 "$O1" "$O2" "$O3")"
+    # stdout: every page somewhere (the killed worker may have printed one it never acked)
+    cat a.json b.json c.json $([ -f b2.json ] && echo b2.json) >union.out
+    assert_equal "$(urls union.out | sort -u)" "$(expect_set 60 "$O1" "$O2" "$O3")"
+    rm -f ./*.json union.out
+  done
+}
+
+@test "redis-server restarted mid-crawl (AOF): the workers reconnect and finish, nothing lost" {
+  origins 2
+  worker a --wait 0.02 "$O1/site/graph/80/0"
+  worker b --wait 0.02 "$O2/site/graph/80/0"
+  sleep 1
+  local rpid
+  rpid=$(cat redis.pid)
+  kill "$rpid"
+  while kill -0 "$rpid" 2>/dev/null; do sleep 0.05; done
+  sleep 0.5
+  redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$BATS_TEST_TMPDIR/redis" --save '' \
+    --appendonly yes --appendfsync always --daemonize no --logfile "$BATS_TEST_TMPDIR/redis/log2" &
+  echo $! >redis.pid
+  wait_workers
+  assert_equal "$(sort -u statuses.txt)" 0
+  run bash -c "'$ACRAWL' --redis '$REDIS' --job t --collect >collect.json"
+  assert_success
+  each_once collect.json
+  assert_equal "$(urls collect.json)" "$(expect_set 80 "$O1" "$O2")"
+}
+
+@test "a worker paused past --redis-claim-idle loses its pages; its late results make no duplicates" {
+  origins 2
+  worker a --wait 0.05 --redis-claim-idle 1 "$O1/site/graph/40/0" "$O2/site/graph/40/0"
+  sleep 0.7
+  kill -STOP "$PID_a"
+  worker b --wait 0.05 --redis-claim-idle 1
+  sleep 3
+  kill -CONT "$PID_a"
+  wait_workers
+  cat a.json b.json >all.json
+  each_once all.json
+  run bash -c "'$ACRAWL' --redis '$REDIS' --job t --collect >collect.json"
+  each_once collect.json
+  assert_equal "$(urls collect.json)" "$(expect_set 40 "$O1" "$O2")"
+  assert_equal "$(urls all.json)" "$(expect_set 40 "$O1" "$O2")"
+  [ -s b.json ] || { echo "b took nothing over"; false; }
+}
+
+@test "politeness holds across workers: --wait between any two requests to one origin" {
+  start_extra
+  worker a --wait 0.2 "$EXTRA/site/graph/6/0"
+  worker b --wait 0.2 "$EXTRA/site/graph/6/0"
+  worker c --wait 0.2
+  wait_workers
+  run python3 -c 'import json, sys; s = json.load(sys.stdin); print(s["requests"], s["min_gap_ms"] >= 200)' \
+    < <(curl -s "$EXTRA/site-stats")
+  assert_output "37 True"
+}
+
+@test "a page whose worker dies each time is recorded once as poison" {
+  origins 1
+  worker a --redis-claim-idle 1 --redis-max-deliveries 1 -l 0 "$O1/delay/8000?p=1" "$O1/delay/8000?p=2"
+  sleep 1
+  kill -9 "$PID_a"
+  wait_workers
+  worker b --redis-claim-idle 1 --redis-max-deliveries 1 -l 0
+  wait_workers
+  run python3 -c 'import json, sys
+rs = [json.loads(l) for l in open("b.json")]
+print(len(rs), sorted(r["error"]["kind"] for r in rs))'
+  assert_output "2 ['poison', 'poison']"
+  run "$ACRAWL" --redis "$REDIS" --job t --status -j
+  python3 -c 'import json, sys; s = json.loads(sys.argv[1]); assert s["poison"] == 2 and s["queued"] == 0, s' "$output"
+}
+
+@test "--drain stops the workers after their pages in flight; the rest stays queued" {
+  origins 1
+  worker a --wait 0.1 "$O1/site/graph/200/0"
+  sleep 1
+  run "$ACRAWL" --redis "$REDIS" --job t --drain
+  assert_success
+  wait_workers
+  assert_equal "$(cat statuses.txt)" 0
+  run "$ACRAWL" --redis "$REDIS" --job t --status -j
+  python3 -c 'import json, sys; s = json.loads(sys.argv[1]); assert s["queued"] > 0, s' "$output"
+}
+
+@test "Redis unreachable: a clear error and exit 1 after --redis-timeout; bad flags are usage errors" {
+  local dead
+  dead=$(free_port)
+  run "$ACRAWL" --crawl -q --redis "redis://127.0.0.1:$dead" --job t --redis-timeout 1 "http://127.0.0.1:1/"
+  assert_failure 1
+  assert_output --partial "127.0.0.1:$dead"
+  run "$ACRAWL" --crawl --redis "$REDIS" http://x/
+  assert_failure 2
+  assert_output --partial "--job"
+  run "$ACRAWL" --crawl --redis "$REDIS" --job 'bad name' http://x/
+  assert_failure 2
+  run "$ACRAWL" --redis "$REDIS" --job t --status --collect
+  assert_failure 2
+  run "$ACRAWL" --crawl --redis "$REDIS" --job t --state d http://x/
+  assert_failure 2
+}
