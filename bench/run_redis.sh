@@ -55,6 +55,8 @@ redis_start() {
   for _ in $(seq 100); do redis-cli -p "$p" ping >/dev/null 2>&1 && break; sleep 0.05; done
   rport=$p
 }
+# CPU seconds (user+sys) redis-server has used so far
+rcpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$rpid/stat"; }
 redis_stop() { kill "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null || true; rpid=""; }
 rinfo() { redis-cli -p "$rport" info "$1" | tr -d '\r'; }
 calls() { rinfo commandstats | sed -n 's/.*:calls=\([0-9]*\),.*/\1/p' | awk '{ s += $1 } END { print s + 0 }'; }
@@ -87,33 +89,43 @@ EOF
 jget() { $PY -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$@"; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
+# T FILE CMD...: CMD, its CPU seconds (user+sys) in FILE
+T() {
+  local f=$1
+  shift
+  /usr/bin/time -f "%U %S" -o "$f" "$@"
+}
+wcpu() { cat "$@" 2>/dev/null | awk '{ s += $1 + $2 } END { printf "%.3f", s }'; }
+
 variants=(local redis1 redis2)
 all_once=true
 for r in $(seq "$rounds"); do
   for k in 0 1 2; do
     v=${variants[$(((k + r - 1) % 3))]}
     outs=()
-    c0=0 m0=0
+    c0=0 m0=0 rc0=0
+    rm -f "$dir/t1" "$dir/t2"
     if [ "$v" != local ]; then
       redis_start
       c0=$(calls)
       m0=$(mem)
+      rc0=$(rcpu)
     fi
     t0=$(date +%s.%N)
     pids=()
     case $v in
     local)
-      taskset -c 0 "$A" --crawl -l inf -c 50 --per-host 50 -q -j "${seeds[@]}" >"$dir/o1" 2>"$dir/e1" &
+      T "$dir/t1" taskset -c 0 "$A" --crawl -l inf -c 50 --per-host 50 -q -j "${seeds[@]}" >"$dir/o1" 2>"$dir/e1" &
       pids+=($!) outs+=("$dir/o1") ;;
     redis1)
-      taskset -c 0 "$A" --crawl -l inf -c 50 --per-host 50 -q -j --redis "redis://127.0.0.1:$rport" --job b \
+      T "$dir/t1" taskset -c 0 "$A" --crawl -l inf -c 50 --per-host 50 -q -j --redis "redis://127.0.0.1:$rport" --job b \
         "${seeds[@]}" >"$dir/o1" 2>"$dir/e1" &
       pids+=($!) outs+=("$dir/o1") ;;
     redis2)
-      taskset -c 0 "$A" --crawl -l inf -c 50 --per-host 50 -q -j --redis "redis://127.0.0.1:$rport" --job b \
+      T "$dir/t1" taskset -c 0 "$A" --crawl -l inf -c 50 --per-host 50 -q -j --redis "redis://127.0.0.1:$rport" --job b \
         "${seeds[@]}" >"$dir/o1" 2>"$dir/e1" &
       pids+=($!) outs+=("$dir/o1")
-      taskset -c 1 "$A" --crawl -l inf -c 50 --per-host 50 -q -j --redis "redis://127.0.0.1:$rport" --job b \
+      T "$dir/t2" taskset -c 1 "$A" --crawl -l inf -c 50 --per-host 50 -q -j --redis "redis://127.0.0.1:$rport" --job b \
         >"$dir/o2" 2>"$dir/e2" &
       pids+=($!) outs+=("$dir/o2") ;;
     esac
@@ -125,14 +137,16 @@ for r in $(seq "$rounds"); do
     [ "$(jget "$chk" every_page_once)" = True ] || all_once=false
     n=$(jget "$chk" pages)
     pps=$(awk -v n="$n" -v w="$wall" 'BEGIN { printf "%.1f", n / w }')
-    cpp=0 bpp=0
+    cpp=0 bpp=0 rus=0
+    wus=$(awk -v c="$(wcpu "$dir/t1" "$dir/t2")" -v n="$n" 'BEGIN { printf "%.1f", c * 1e6 / n }')
     if [ "$v" != local ]; then
+      rus=$(awk -v a="$(rcpu)" -v b="$rc0" -v n="$n" 'BEGIN { printf "%.1f", (a - b) * 1e6 / n }')
       cpp=$(awk -v a="$(calls)" -v b="$c0" -v n="$n" 'BEGIN { printf "%.2f", (a - b) / n }')
       bpp=$(awk -v a="$(mem)" -v b="$m0" -v n="$n" 'BEGIN { printf "%.1f", (a - b) / n }')
       redis_stop
     fi
     eval "${v}_$r=$pps"
-    echo "{\"bench\":\"crawl_redis\",\"variant\":\"$v\",\"round\":$r,\"wall_s\":$wall,\"pages\":$n,\"pages_per_s\":$pps,\"exit\":$rc,\"redis_commands_per_page\":$cpp,\"redis_bytes_per_page\":$bpp,\"check\":$chk}"
+    echo "{\"bench\":\"crawl_redis\",\"variant\":\"$v\",\"round\":$r,\"wall_s\":$wall,\"pages\":$n,\"pages_per_s\":$pps,\"exit\":$rc,\"workers_cpu_us_per_page\":$wus,\"redis_cpu_us_per_page\":$rus,\"redis_commands_per_page\":$cpp,\"redis_bytes_per_page\":$bpp,\"check\":$chk}"
     eval "${v}_cpp=$cpp ${v}_bpp=$bpp"
   done
 done

@@ -84,13 +84,14 @@ static const char SRC_SCOPE[] =
     "return 1\n";
 
 /* KEYS ctr scopever scope, then q:S lease:S per shard; ARGV me claim_idle_ms max
- * known_scopever, then the shard numbers. Reads the scope when it grew, takes the
- * entries handed back (no new delivery), then the idle ones (a new delivery,
- * reclaimed), then new ones, from the shards whose lease is still this worker's.
+ * known_scopever scan, then the shard numbers. Reads the scope when it grew; with
+ * scan "1", takes the entries handed back (no new delivery), then the idle ones (a
+ * new delivery, reclaimed); then new ones; from the shards whose lease is still
+ * this worker's.
  * Returns {scopever, members or nil, {{shard, deliveries, id, fields}...}, reclaimed,
  * {queued, done, failed, poison}}. */
 static const char SRC_PULL[] =
-    "local me, ci, want = ARGV[1], ARGV[2], tonumber(ARGV[3])\n"
+    "local me, ci, want, scan = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[5] == '1'\n"
     "local sv = redis.call('GET', KEYS[2]) or '0'\n"
     "local members = false\n"
     "if sv ~= ARGV[4] then members = redis.call('SMEMBERS', KEYS[3]) end\n"
@@ -100,8 +101,9 @@ static const char SRC_PULL[] =
     "end\n"
     "for i = 1, (#KEYS - 3) / 2 do\n"
     "  if #out >= want then break end\n"
-    "  local q, lease, shard = KEYS[2 + 2 * i], KEYS[3 + 2 * i], tonumber(ARGV[4 + i])\n"
-    "  if redis.call('GET', lease) == me then\n"
+    "  local q, lease, shard = KEYS[2 + 2 * i], KEYS[3 + 2 * i], tonumber(ARGV[5 + i])\n"
+    "  local mine = redis.call('GET', lease) == me\n"
+    "  if mine and scan then\n"
     "    for _, p in ipairs(redis.call('XPENDING', q, '" GROUP "', '-', '+', want - #out, '" FREE_CONSUMER "')) do\n"
     "      redis.call('XCLAIM', q, '" GROUP "', me, 0, p[1], 'JUSTID')\n"
     "      local e = redis.call('XRANGE', q, p[1], p[1])[1]\n"
@@ -114,10 +116,10 @@ static const char SRC_PULL[] =
     "        take(q, shard, p[1], p[4] + 1, e and e[2])\n"
     "      end\n"
     "    end\n"
-    "    if #out < want then\n"
-    "      local r = redis.call('XREADGROUP', 'GROUP', '" GROUP "', me, 'COUNT', want - #out, 'STREAMS', q, '>')\n"
-    "      if r then for _, e in ipairs(r[1][2]) do take(q, shard, e[1], 1, e[2]) end end\n"
-    "    end\n"
+    "  end\n"
+    "  if mine and #out < want then\n"
+    "    local r = redis.call('XREADGROUP', 'GROUP', '" GROUP "', me, 'COUNT', want - #out, 'STREAMS', q, '>')\n"
+    "    if r then for _, e in ipairs(r[1][2]) do take(q, shard, e[1], 1, e[2]) end end\n"
     "  end\n"
     "end\n"
     "if reclaimed > 0 then redis.call('HINCRBY', KEYS[1], 'reclaimed', reclaimed) end\n"
@@ -239,6 +241,7 @@ struct op {
 struct held {
     acr_dist_entry e;    /* first: an acr_dist_entry * is a struct held * */
     acr_dist *j;         /* NULL once detached (the job left or was freed) */
+    int64_t pulled_at;   /* when the pull that delivered it was sent */
     struct held *prev, *next;
 };
 
@@ -251,6 +254,8 @@ struct acr_dist {
     acr_redis_addr addr;
     acr_redis *r;
     int64_t claim_idle, timeout;
+    int64_t scan_at;                    /* the last pull that looked for pending entries */
+    bool scan_due;                      /* a lease was gained since */
     unsigned shards;
     int refs;                           /* the handle and each running task */
 
@@ -1046,8 +1051,10 @@ static void beat_apply(acr_dist *j, const struct op *op)
     j->renewed = op->sent;
     if (num(elem(r, 3)))
         j->draining = true;
-    if (gained)
+    if (gained) {
+        j->scan_due = true;
         acr_cond_broadcast(j->wake);
+    }
 }
 
 static int beat(acr_dist *j)
@@ -1452,6 +1459,16 @@ static struct op *pull_op(acr_dist *j, size_t max)
     op_fmt(op, "%lld", (long long)(j->claim_idle / ACR_MSEC));
     op_fmt(op, "%zu", max);
     op_str(op, j->scopever);
+    /* Entries handed back or left idle by a dead worker are looked for once a beat,
+     * and at once after a lease is gained: not on every pull (they cost a scan of
+     * each shard's pending list). */
+    int64_t now = acr_now();
+    bool scan = j->scan_due || now - j->scan_at >= beat_every(j);
+    if (scan) {
+        j->scan_at = now;
+        j->scan_due = false;
+    }
+    op_str(op, scan ? "1" : "0");
     for (size_t i = 0; i < n; i++)
         op_fmt(op, "%u", sh[i]);
     free(sh);
@@ -1519,6 +1536,8 @@ int acr_dist_pull(acr_dist *j, size_t max, int64_t deadline, acr_dist_scope_fn *
             return rc;
         bool complete;
         rc = take_pull(j, op->rep[0], scope, arg, out, max, n, &complete);
+        for (size_t i = 0; i < *n; i++)
+            ((struct held *)out[i])->pulled_at = op->sent;
         op_free(op);
         if (rc != 0 || *n > 0)
             return rc;
@@ -1540,6 +1559,13 @@ int acr_dist_confirm(acr_dist *j, const acr_dist_entry *e)
     int rc = usable(j);
     if (rc != 0)
         return rc;
+    /* Delivered less than half claim_idle ago (Redis's idle time counts from the
+     * delivery, which came after the pull was sent): no one can have taken it over,
+     * since that needs it idle for claim_idle. The monotonic clock runs on while the
+     * process is stopped, so a pause past that asks Redis. */
+    const struct held *h = (const struct held *)e;
+    if (h->pulled_at > 0 && acr_now() - h->pulled_at < j->claim_idle / 2)
+        return 1;
     struct op *op = op_new(true);
     if (!op)
         return -ENOMEM;

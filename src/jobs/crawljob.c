@@ -903,7 +903,7 @@ static int puller_main(void *arg)
         acr_frontier_stats fs;
         acr_frontier_stats_get(c->frontier, &fs);
         size_t local = fs.queued + c->inflight;
-        if (local >= want) {
+        if (local > want / 2) { /* then pull a batch: a pull costs Redis a scan of shards */
             acr_cond_wait(c->room, acr_deadline_in(ACR_SEC / 4));
             continue;
         }
