@@ -108,7 +108,8 @@ static void acks_flushed(struct acks *k)
     for (; i < k->npending; i++)
         if (!ack_push(&k->flushed, &k->nflushed, &k->capflushed, k->pending[i]))
             break;
-    memmove(k->pending, k->pending + i, (k->npending - i) * sizeof *k->pending);
+    if (i < k->npending) /* out of memory: the rest wait for the next flush */
+        memmove(k->pending, k->pending + i, (k->npending - i) * sizeof *k->pending);
     k->npending -= i;
     if (k->nflushed)
         acr_cond_signal(k->more);

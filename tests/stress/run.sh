@@ -25,11 +25,11 @@ usage() {
 }
 
 SCENARIOS=(first deadline-fast sigint sigint2 t-dns deadline-slow retry curl-first curl-deadline
-           curl-sigint t-connect t-tls t-headers t-body t-mixed crawl warc-cancel state-kill)
+           curl-sigint t-connect t-tls t-headers t-body t-mixed crawl warc-cancel state-kill redis-chaos)
 declare -A SHORT_RUNS=([first]=3 [deadline-fast]=1 [sigint]=2 [sigint2]=2 [t-dns]=2 [deadline-slow]=1
                        [retry]=2 [curl-first]=1 [curl-deadline]=1 [curl-sigint]=2 [t-connect]=1
                        [t-tls]=1 [t-headers]=1 [t-body]=1 [t-mixed]=1 [crawl]=2 [warc-cancel]=2
-                       [state-kill]=1)
+                       [state-kill]=1 [redis-chaos]=1)
 declare -A ABOUT=(
   [first]="--first N (1..50) on 1k/10k/100k URLs (--short: 1k/2k/10k) delayed 50-1500 ms, random -c"
   [deadline-fast]="--deadline at a random point (0.2-3 s) of 1 000 000 fast URLs"
@@ -48,6 +48,7 @@ declare -A ABOUT=(
   [curl-sigint]="--engine curl with ^C (once, or twice) at a random point"
   [crawl]="--crawl of 20 000- and 5 000-page graphs cut by --deadline or ^C: seeds once each, no URL twice"
   [warc-cancel]="--warc (1 in 3 rotating at 64k-1M) on 10k/20k URLs (--full: 10k/100k) cut by --first, --deadline or ^C: WARC valid, a response per status, none past the attempts"
+  [redis-chaos]="--crawl --redis: 3 workers on a graph of 2000-4000 pages (--short: 2000), 2-5 events among kill -9 (restarted or not), SIGSTOP past the claim time, ^C and a redis-server restart: --collect has every page once"
   [state-kill]="--crawl --state --warc of a graph of 2000-5000 pages (--short: 2000-2200) killed -9 at 3-8 points (one may be ^C or --deadline), resumed to the end: every page once, WARC valid"
 )
 
@@ -355,6 +356,13 @@ sc_warc-cancel() {
   esac
   WATCHDOG=90
 }
+sc_redis-chaos() {
+  if [ "$MODE" = full ]; then rnd 2000 4000; else rnd 2000 2000; fi
+  GRAPH=$R
+  rnd 2 5; KILLS=$R
+  ARGS=(--crawl -l inf --per-host 4) # a crawl of some seconds, for the events to land in
+  REDIS=1 WATCHDOG=150
+}
 sc_state-kill() {
   if [ "$MODE" = full ]; then rnd 2000 5000; else rnd 2000 2200; fi
   GRAPH=$R
@@ -378,7 +386,7 @@ run_one() { # SCENARIO SEED
   local sc=$1 seed=$2 out
   RANDOM=$seed
   LIST= ARGS=() EXPECT= SIG1= SIG2= KINDS= MINOK= SUBSET= CRAWL= WATCHDOG=40
-  WARC= STATE= GRAPH= KILLS= STOP= DIR=$OUT/$sc-$seed
+  WARC= STATE= REDIS= GRAPH= KILLS= STOP= DIR=$OUT/$sc-$seed
   "sc_$sc"
   local opt=()
   [ -n "$SIG1" ] && opt+=(--sigint "$SIG1")
@@ -388,7 +396,10 @@ run_one() { # SCENARIO SEED
   [ -n "$SUBSET" ] && opt+=(--subset)
   [ -n "$CRAWL" ] && opt+=(--crawl)
   [ -n "$WARC" ] && opt+=(--warc "$WARC")
-  if [ -n "$STATE" ]; then
+  if [ -n "$REDIS" ]; then
+    out=$(python3 "$HERE/runredis.py" --label "$sc seed=$seed" --dir "$DIR" --base "http://$HTTP" --graph "$GRAPH" \
+      --events "$KILLS" --seed "$seed" --watchdog "$WATCHDOG" -- "$ACRAWL" "${ARGS[@]}")
+  elif [ -n "$STATE" ]; then
     [ -n "$STOP" ] && opt+=(--stop "$STOP")
     out=$(python3 "$HERE/runstate.py" --label "$sc seed=$seed" --dir "$DIR" --list "$LIST" --graph "$GRAPH" \
       --kills "$KILLS" --seed "$seed" --watchdog "$WATCHDOG" "${opt[@]}" -- \
@@ -404,7 +415,7 @@ run_one() { # SCENARIO SEED
     printf '%s\n' "$out"
     [ -n "$SIG1" ] && echo "  signals: ^C ${SIG1} ms after the handler was in place${SIG2:+, again ${SIG2} ms later}"
     echo "  repeat: tests/stress/run.sh --scenario $sc --seed $seed --runs 1"
-    if [ "$(stat -c %s "$LIST")" -lt 5000000 ]; then cp "$LIST" "$OUT/$sc-$seed/list"; fi
+    if [ -n "$LIST" ] && [ "$(stat -c %s "$LIST")" -lt 5000000 ]; then cp "$LIST" "$OUT/$sc-$seed/list"; fi
     FAILS+=("$sc seed=$seed: $(sed -n 's/^  why: //p' <<<"$out" | head -1)")
   else
     printf '%s\n' "$out"
