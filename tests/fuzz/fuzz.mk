@@ -14,7 +14,7 @@ FUZZ_STRICT ?= 1
 FUZZ_DIR := tests/fuzz
 FUZZ_LLHTTP_SRC ?= /usr/share/llhttp
 FUZZ_LLHTTP_INC ?= /usr/share/include/llhttp
-FUZZ_PKGS := libcares openssl libcurl zlib libxml-2.0
+FUZZ_PKGS := libcares openssl libcurl zlib libxml-2.0 libisal hiredis
 
 FUZZ_WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
 # Objects get coverage instrumentation only; libFuzzer's main is linked into each harness.
