@@ -820,9 +820,16 @@ static int paused_main(void *arg)
     cr_assert_eq(pull_until(b, e, 1, 3 * ACR_SEC), 1, "the stopped worker's entry is taken over");
     cr_assert_eq(e[0]->deliveries, 2);
     kill(child, SIGCONT);
-    acr_sleep_for(600 * ACR_MSEC); /* the child beats, confirms, acks, leaves */
+    /* the child beats, confirms, acks, leaves; this loop keeps running meanwhile (a
+     * blocking waitpid would stop b's heartbeat, and the child could then rightly
+     * take the shard back) */
     int st;
-    cr_assert_eq(waitpid(child, &st, 0), child);
+    pid_t w = 0;
+    for (int i = 0; i < 500 && w == 0; i++) {
+        acr_sleep_for(20 * ACR_MSEC);
+        w = waitpid(child, &st, WNOHANG);
+    }
+    cr_assert_eq(w, child);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %d", WEXITSTATUS(st));
     cr_assert_eq(acr_dist_confirm(b, e[0]), 1, "its refresh did not take the entry back");
     cr_assert_eq(acr_dist_ack(b, e[0], false, "rec", 3), 0);
