@@ -388,7 +388,8 @@ static const char *share(acr_crawl *c, const acr_url *u, const char *parent, uns
 
 /* A URL found by the crawl (seed, link, redirect target): queued once if it is in
  * scope and within the limits, else reported skipped. */
-static void consider(acr_crawl *c, const char *text, const char *parent, unsigned depth, acr_via via, uint64_t line)
+static void consider(acr_crawl *c, const char *text, const char *parent, unsigned depth, acr_via via, uint64_t line,
+                     bool recheck)
 {
     /* Most links are repeats. A link from the extractor is acr_url_resolve's href,
      * normal already unless it holds a percent-escape (the one thing
@@ -397,7 +398,7 @@ static void consider(acr_crawl *c, const char *text, const char *parent, unsigne
      * went in (a seed passed the trap checks only), and they would pass it again; only
      * the depth check, done first, could differ. So a link back to a seed that
      * --include or --exclude would refuse counts as a dedup hit, not a skip. */
-    if (via == ACR_VIA_LINK && depth <= c->co->max_depth && !strchr(text, '%') &&
+    if (via == ACR_VIA_LINK && !recheck && depth <= c->co->max_depth && !strchr(text, '%') &&
         acr__fpset_has(&c->seen, acr__hash64(text, strlen(text)))) {
         c->st.dedup_hits++;
         return;
@@ -410,7 +411,7 @@ static void consider(acr_crawl *c, const char *text, const char *parent, unsigne
         uint64_t *n = skip_counter(c, why);
         if (n)
             (*n)++;
-    } else if (!first_time(c, &u)) {
+    } else if (!first_time(c, &u) && !recheck) {
         c->st.dedup_hits++; /* seen before: queued or fetched already */
     } else if (!host_has_room(c, &u)) {
         why = "trap-host-cap";
@@ -460,6 +461,9 @@ struct page {
     int fd;                     /* -o: the body's file, or -1 */
     char *saved;                /* -o: its path under DIR */
     bool decided;               /* the Content-Type was looked at */
+    bool recheck;               /* --redis, a page handed out again: its links go to
+                                 * the job even when this worker saw them before
+                                 * (Redis may have lost them with the page's ack) */
     unsigned found;
 };
 
@@ -469,7 +473,7 @@ static void on_link(void *arg, const char *url, acr_link_kind kind)
     pg->found++;
     if (kind == ACR_LINK_REQUISITE && !pg->c->co->page_requisites)
         return;
-    consider(pg->c, url, pg->u->url, pg->u->depth + 1, ACR_VIA_LINK, 0);
+    consider(pg->c, url, pg->u->url, pg->u->depth + 1, ACR_VIA_LINK, 0, pg->recheck);
 }
 
 static bool is_html(const acr_response *resp)
@@ -485,7 +489,7 @@ static void on_sitemap_url(void *arg, const char *url, bool is_index)
     if (is_index)
         consider_sitemap(pg->c, url, pg->u->url);
     else
-        consider(pg->c, url, pg->u->url, 0, ACR_VIA_SITEMAP, 0);
+        consider(pg->c, url, pg->u->url, 0, ACR_VIA_SITEMAP, 0, pg->recheck);
 }
 
 /* -o: a 2xx body goes to its place in the mirror, or under a flat name when the
@@ -574,7 +578,7 @@ static void follow_up(struct page *pg)
     if (resp->status >= 300 && resp->status < 400 && loc) {
         acr_url target;
         if (acr_url_resolve(&target, pg->base, loc, NULL, 0) == 0) {
-            consider(pg->c, target.href, pg->u->url, pg->u->depth, ACR_VIA_REDIRECT, 0);
+            consider(pg->c, target.href, pg->u->url, pg->u->depth, ACR_VIA_REDIRECT, 0, pg->recheck);
             acr_url_release(&target);
         }
     } else if (resp->error == 0 && !pg->u->sitemap) {
@@ -582,10 +586,10 @@ static void follow_up(struct page *pg)
     }
 }
 
-static void fetch_page(acr_crawl *c, const acr_crawl_url *u, const acr_url *base, acr_record *r)
+static void fetch_page(acr_crawl *c, const acr_crawl_url *u, const acr_url *base, acr_record *r, bool recheck)
 {
     acr_response resp = {0};
-    struct page pg = {.c = c, .u = u, .base = base, .resp = &resp, .fd = -1};
+    struct page pg = {.c = c, .u = u, .base = base, .resp = &resp, .fd = -1, .recheck = recheck};
     acr_request rq = c->o.req;
     rq.url = u->url;
     rq.follow = false; /* redirect targets go through the frontier: each URL once */
@@ -672,7 +676,7 @@ static int page_main(void *arg)
     if (r && !r->error && !parsed)
         acr_record_fail(r, -ENOMEM, "out of memory");
     if (r && !r->error)
-        fetch_page(c, u, &base, r);
+        fetch_page(c, u, &base, r, e && e->deliveries > 1);
     if (r) {
         r->end = acr_now();
         /* Another worker may have taken the page over while this one was stopped
@@ -819,7 +823,7 @@ static void take_seed(acr_crawl *c, uint64_t line, const char *text, int read_rc
     } else if (add_seed_scope(c, &u) != 0) {
         seed_fail(c, line, text, -ENOMEM, "out of memory while queueing the seed");
     } else {
-        consider(c, u.href, NULL, 0, ACR_VIA_SEED, line);
+        consider(c, u.href, NULL, 0, ACR_VIA_SEED, line, false);
     }
     acr_url_release(&u);
 }
@@ -900,6 +904,8 @@ static int puller_main(void *arg)
             acr_frontier_drop(c->frontier, "draining"); /* released: others fetch them */
             break;
         }
+        if (c->co->max_pages && c->pages_started >= c->co->max_pages)
+            break; /* this worker's --max-pages: what it pulled is dropped, for others */
         acr_frontier_stats fs;
         acr_frontier_stats_get(c->frontier, &fs);
         size_t local = fs.queued + c->inflight;

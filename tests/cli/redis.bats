@@ -237,3 +237,21 @@ print(len(rs), sorted(r["error"]["kind"] for r in rs))'
   run "$ACRAWL" --crawl --redis "$REDIS" --job t --state d http://x/
   assert_failure 2
 }
+
+@test "--max-pages counts each worker's pages and turns nothing into poison" {
+  origins 1
+  worker a --max-pages 10 --redis-claim-idle 1 "$O1/site/graph/30/0"
+  wait_workers
+  assert_equal "$(wc -l <a.json)" 10
+  run "$ACRAWL" --redis "$REDIS" --job t --status -j
+  python3 -c 'import json, sys; s = json.loads(sys.argv[1]); assert s["poison"] == 0 and s["done"] == 10 and s["queued"] > 0, s' "$output"
+  # what it left is there for the next worker (the same options: --max-pages too)
+  worker b --max-pages 10 --redis-claim-idle 1
+  wait_workers
+  assert_equal "$(wc -l <b.json)" 10
+  run bash -c "'$ACRAWL' --redis '$REDIS' --job t --collect >collect.json"
+  each_once collect.json
+  assert_equal "$(wc -l <collect.json)" 20
+  run grep -c poison collect.json
+  assert_output 0
+}
