@@ -1124,7 +1124,7 @@ static void add_moves(acr_dist *j, struct op *op, const char *target, long long 
         if (!j->held_in[s])
             continue;
         op_cmd(op, S_MOVE, 1);
-        op_key(op, j, "q:%u", s);
+        op_skey(op, j, "q:", s);
         op_str(op, j->worker);
         op_str(op, target);
         op_fmt(op, "%lld", idle_ms);
@@ -1160,7 +1160,7 @@ static struct op *beat_op(acr_dist *j)
     op_str(op, pre);
     for (unsigned s = 0; s < j->shards; s++) {
         if (j->held_in[s])
-            op_fmt(op, "%u", s);
+            op_uint(op, s);
     }
     add_moves(j, op, j->worker, 0);
     return op;
@@ -1597,8 +1597,8 @@ static struct op *pull_op(acr_dist *j, size_t max)
     op_key(op, j, "scopever");
     op_key(op, j, "scope");
     for (size_t i = 0; i < n; i++) {
-        op_key(op, j, "q:%u", sh[i]);
-        op_key(op, j, "lease:%u", sh[i]);
+        op_skey(op, j, "q:", sh[i]);
+        op_skey(op, j, "lease:", sh[i]);
     }
     op_str(op, j->worker);
     op_fmt(op, "%lld", (long long)(j->claim_idle / ACR_MSEC));
@@ -1615,7 +1615,7 @@ static struct op *pull_op(acr_dist *j, size_t max)
     }
     op_str(op, scan ? "1" : "0");
     for (size_t i = 0; i < n; i++)
-        op_fmt(op, "%u", sh[i]);
+        op_uint(op, sh[i]);
     free(sh);
     return op;
 }
@@ -1715,7 +1715,7 @@ int acr_dist_confirm(acr_dist *j, const acr_dist_entry *e)
     if (!op)
         return -ENOMEM;
     op_cmd(op, S_CONFIRM, 1);
-    op_key(op, j, "q:%u", e->shard);
+    op_skey(op, j, "q:", e->shard);
     op_str(op, j->worker);
     op_str(op, e->id);
     rc = submit_wait(j, op, ACR_FOREVER);
