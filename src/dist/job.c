@@ -41,6 +41,7 @@
 #define BUFFER_MAX ((size_t)4 << 20) /* buffered bytes past which buffered calls wait */
 #define BATCH_MAX_OPS 2048
 #define BATCH_MAX_BYTES ((size_t)1 << 20)
+#define MERGE_MAX 256                /* calls merged into one script call, at most */
 #define COLLECT_PAGE 1000
 #define GROUP "g"
 #define FREE_CONSUMER "free"         /* entries handed back: claimable at once */
@@ -67,16 +68,35 @@ static const char SRC_CREATE[] =
     "end\n"
     "return {created, n, redis.call('GET', KEYS[1])}\n";
 
-/* KEYS seen q:S ctr; ARGV fp url origin parent('' none) depth via sitemap('1'). */
+/* KEYS seen ctr, then q:S per URL; ARGV per URL: fp url origin parent('' none)
+ * depth via sitemap('1'). The enqueues of a run of calls, in order (the pipeline
+ * merges consecutive ones): a URL is queued when its fingerprint is new to seen (and
+ * to the URLs before it in this call), first added to seen, then XADD to its shard;
+ * queued grows by their number. Returns {1 queued, 0 seen already} per URL. Sent
+ * again after a lost reply, every URL is seen: nothing is queued twice. */
 static const char SRC_ENQUEUE[] =
-    "if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end\n"
-    "local f = {'u', ARGV[2], 'o', ARGV[3]}\n"
-    "if ARGV[4] ~= '' then f[#f + 1] = 'p'; f[#f + 1] = ARGV[4] end\n"
-    "f[#f + 1] = 'd'; f[#f + 1] = ARGV[5]; f[#f + 1] = 'v'; f[#f + 1] = ARGV[6]\n"
-    "if ARGV[7] == '1' then f[#f + 1] = 'm'; f[#f + 1] = '1' end\n"
-    "redis.call('XADD', KEYS[2], '*', unpack(f))\n"
-    "redis.call('HINCRBY', KEYS[3], 'queued', 1)\n"
-    "return 1\n";
+    "local n = #KEYS - 2\n"
+    "local fps = {}\n"
+    "for i = 1, n do fps[i] = ARGV[7 * i - 6] end\n"
+    "local had = redis.call('SMISMEMBER', KEYS[1], unpack(fps))\n"
+    "local out, new, mark = {}, {}, {}\n"
+    "for i = 1, n do\n"
+    "  if had[i] == 1 or mark[fps[i]] then out[i] = 0 else mark[fps[i]] = true; new[#new + 1] = fps[i]; out[i] = 1 end\n"
+    "end\n"
+    "if #new == 0 then return out end\n"
+    "redis.call('SADD', KEYS[1], unpack(new))\n"
+    "for i = 1, n do\n"
+    "  if out[i] == 1 then\n"
+    "    local b = 7 * (i - 1)\n"
+    "    local f = {'u', ARGV[b + 2], 'o', ARGV[b + 3]}\n"
+    "    if ARGV[b + 4] ~= '' then f[#f + 1] = 'p'; f[#f + 1] = ARGV[b + 4] end\n"
+    "    f[#f + 1] = 'd'; f[#f + 1] = ARGV[b + 5]; f[#f + 1] = 'v'; f[#f + 1] = ARGV[b + 6]\n"
+    "    if ARGV[b + 7] == '1' then f[#f + 1] = 'm'; f[#f + 1] = '1' end\n"
+    "    redis.call('XADD', KEYS[2 + i], '*', unpack(f))\n"
+    "  end\n"
+    "end\n"
+    "redis.call('HINCRBY', KEYS[2], 'queued', #new)\n"
+    "return out\n";
 
 /* KEYS scope scopever; ARGV item. */
 static const char SRC_SCOPE[] =
@@ -132,15 +152,36 @@ static const char SRC_CONFIRM[] =
     "redis.call('XCLAIM', KEYS[1], '" GROUP "', ARGV[1], 0, ARGV[2], 'JUSTID')\n"
     "return 1\n";
 
-/* KEYS q:S ctr records; ARGV me id counter fp [record]. A no-op unless me owns it. */
+/* KEYS ctr records, then q:S per entry; ARGV me, then per entry: id counter fp
+ * has-record('1') record. The acks of a run of calls, in order (the pipeline merges
+ * consecutive ones): each a no-op unless me owns the entry; the owned ones are
+ * recorded (with has-record), acked and deleted (one XACK and XDEL per stream), and
+ * counted (one HINCRBY per counter). Returns {1 acked, 0 not the owner} per entry.
+ * Sent again after a lost reply, no entry is owned any more: nothing happens twice. */
 static const char SRC_ACK[] =
-    "local p = redis.call('XPENDING', KEYS[1], '" GROUP "', ARGV[2], ARGV[2], 1)[1]\n"
-    "if not p or p[2] ~= ARGV[1] then return 0 end\n"
-    "redis.call('XACK', KEYS[1], '" GROUP "', ARGV[2])\n"
-    "redis.call('XDEL', KEYS[1], ARGV[2])\n"
-    "redis.call('HINCRBY', KEYS[2], ARGV[3], 1)\n"
-    "if ARGV[5] then redis.call('XADD', KEYS[3], '*', 'id', ARGV[4], 'w', ARGV[1], 'r', ARGV[5]) end\n"
-    "return 1\n";
+    "local me = ARGV[1]\n"
+    "local out, cnt, ids, qs, done = {}, {}, {}, {}, {}\n"
+    "for i = 1, #KEYS - 2 do\n"
+    "  local b, q = 5 * i - 3, KEYS[2 + i]\n"
+    "  local id = ARGV[b]\n"
+    "  local p = not done[q .. ' ' .. id] and redis.call('XPENDING', q, '" GROUP "', id, id, 1)[1]\n"
+    "  if p and p[2] == me then\n"
+    "    done[q .. ' ' .. id] = true\n"
+    "    if not ids[q] then ids[q] = {}; qs[#qs + 1] = q end\n"
+    "    ids[q][#ids[q] + 1] = id\n"
+    "    cnt[ARGV[b + 1]] = (cnt[ARGV[b + 1]] or 0) + 1\n"
+    "    if ARGV[b + 3] == '1' then redis.call('XADD', KEYS[2], '*', 'id', ARGV[b + 2], 'w', me, 'r', ARGV[b + 4]) end\n"
+    "    out[i] = 1\n"
+    "  else out[i] = 0 end\n"
+    "end\n"
+    "for _, q in ipairs(qs) do\n"
+    "  redis.call('XACK', q, '" GROUP "', unpack(ids[q]))\n"
+    "  redis.call('XDEL', q, unpack(ids[q]))\n"
+    "end\n"
+    "for _, k in ipairs({'done', 'failed', 'poison'}) do\n"
+    "  if cnt[k] then redis.call('HINCRBY', KEYS[1], k, cnt[k]) end\n"
+    "end\n"
+    "return out\n";
 
 /* KEYS q:S; ARGV me target idle_ms ids...: the entries me still owns go to target
  * with that idle time (me, 0: a refresh; "free", claim_idle: a hand-back), without a
@@ -219,13 +260,21 @@ struct arg {
 
 /* What one call asks of Redis: its commands, sent together in one batch. A waiting
  * op's caller parks until done and then owns the copies of its replies; a buffered
- * op belongs to the pipeline, which frees it. */
+ * op belongs to the pipeline, which frees it.
+ * A mergeable op (an enqueue, an ack) is one item of its script: one command whose
+ * first arg is its shard's stream, then the item's args. The pipeline sends a run of
+ * consecutive ops of one kind as one call of the script (see encode_run); each op's
+ * reply is its item's element of that call's array. */
+enum { M_NONE, M_ENQUEUE, M_ACK };
+
 struct op {
     struct op *next;
     bool wait, done, abandoned, oom;
+    unsigned char merge; /* M_*: buffered, one command */
     int rc;
     int64_t sent;       /* when its batch last went out */
     size_t base;        /* its first reply in that batch */
+    unsigned item;      /* merged: its element in the reply at base */
     void (*hook)(acr_dist *j, const redisReply *r); /* buffered: sees its first reply */
     struct cmd *cmds;
     unsigned ncmd, capcmd;
@@ -249,6 +298,8 @@ struct acr_dist {
     acr_dist_cfg cfg;
     char *name, *options;
     char pre[128];                      /* "acrawl:{NAME}:" */
+    size_t lpre;
+    char k_seen[160], k_ctr[160], k_records[160]; /* keys the merged scripts name */
     char where[300];                    /* "job NAME on HOST:PORT", for messages */
     char worker[300];
     acr_redis_addr addr;
@@ -298,6 +349,7 @@ struct acr_dist {
 
 static int job_fatal(acr_dist *j, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void reply_free(redisReply *r);
+static const redisReply *elem(const redisReply *r, size_t i);
 
 static int fail(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
@@ -412,6 +464,37 @@ static void op_key(struct op *op, const acr_dist *j, const char *fmt, ...)
         return;
     }
     op_arg(op, b, lp + (size_t)n);
+}
+
+static size_t utoa(char *b, unsigned long long v)
+{
+    char t[24];
+    size_t n = 0;
+    do
+        t[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    for (size_t i = 0; i < n; i++)
+        b[i] = t[n - 1 - i];
+    return n;
+}
+
+/* A number in decimal (without printf: these are per URL and per page). */
+static void op_uint(struct op *op, unsigned long long v)
+{
+    char b[24];
+    op_arg(op, b, utoa(b, v));
+}
+
+/* The job's key WHAT followed by shard s ("q:", "lease:"). */
+static void op_skey(struct op *op, const acr_dist *j, const char *what, unsigned s)
+{
+    char b[sizeof j->pre + 32];
+    size_t n = j->lpre, lw = strlen(what);
+    memcpy(b, j->pre, n);
+    memcpy(b + n, what, lw);
+    n += lw;
+    n += utoa(b + n, s);
+    op_arg(op, b, n);
 }
 
 /* Starts a command: script < 0 a plain one (its name is the first arg added), else
@@ -623,6 +706,57 @@ static int encode(acr_dist *j, struct op *op)
     return 0;
 }
 
+/* The run of mergeable ops of first's kind from first on (MERGE_MAX at most) as one
+ * call of its script, their items in call order; *after the op past the run. */
+static int encode_run(acr_dist *j, struct op *first, struct op **after)
+{
+    unsigned char kind = first->merge;
+    size_t n = 0, nargs = 0;
+    struct op *op = first;
+    for (; op && op->merge == kind && n < MERGE_MAX; op = op->next) {
+        n++;
+        nargs += op->cmds[0].argc;
+    }
+    *after = op;
+    if (!ensure_scratch(j, 6 + nargs))
+        return -ENOMEM;
+    size_t base = acr_redis_count(j->batch), a = 0;
+    int script = kind == M_ENQUEUE ? S_ENQUEUE : S_ACK;
+    char nk[24];
+    j->argv[a] = "EVALSHA";
+    j->lens[a++] = 7;
+    j->argv[a] = j->sha[script];
+    j->lens[a++] = strlen(j->sha[script]);
+    j->argv[a] = nk;
+    j->lens[a++] = utoa(nk, 2 + n);
+    j->argv[a] = kind == M_ENQUEUE ? j->k_seen : j->k_ctr;
+    j->lens[a] = strlen(j->argv[a]);
+    a++;
+    j->argv[a] = kind == M_ENQUEUE ? j->k_ctr : j->k_records;
+    j->lens[a] = strlen(j->argv[a]);
+    a++;
+    unsigned i = 0;
+    for (op = first; op != *after; op = op->next) {
+        const struct arg *g = &op->args[op->cmds[0].first];
+        op->base = base;
+        op->item = i++;
+        j->argv[a] = op->buf + g->off;
+        j->lens[a++] = g->len;
+    }
+    if (kind == M_ACK) {
+        j->argv[a] = j->worker;
+        j->lens[a++] = strlen(j->worker);
+    }
+    for (op = first; op != *after; op = op->next) {
+        for (unsigned k = 1; k < op->cmds[0].argc; k++) {
+            const struct arg *g = &op->args[op->cmds[0].first + k];
+            j->argv[a] = op->buf + g->off;
+            j->lens[a++] = g->len;
+        }
+    }
+    return acr_redis_add(j->batch, (int)a, j->argv, j->lens);
+}
+
 static int encode_loads(acr_dist *j)
 {
     for (int s = 0; s < NSCRIPT; s++) {
@@ -680,8 +814,10 @@ static int op_replies(acr_dist *j, const struct op *op, const redisReply **bad)
 static void op_finish(acr_dist *j, struct op *op, int rc, const char *msg)
 {
     if (!op->wait) {
-        if (rc == 0 && op->hook)
-            op->hook(j, acr_redis_reply(j->batch, op->base));
+        if (rc == 0 && op->hook) {
+            const redisReply *r = acr_redis_reply(j->batch, op->base);
+            op->hook(j, op->merge ? elem(r, op->item) : r);
+        }
         if (rc != 0 && rc != ACR_ECANCELED)
             job_fatal(j, rc, "%s: %s", j->where, msg);
         j->buffered -= op->len;
@@ -722,8 +858,14 @@ static int send_ops(acr_dist *j, struct op **list)
         acr_redis_batch_clear(j->batch);
         bool loads = j->need_load;
         int rc = loads ? encode_loads(j) : 0;
-        for (struct op *op = *list; op && rc == 0; op = op->next)
-            rc = encode(j, op);
+        for (struct op *op = *list; op && rc == 0;) {
+            if (op->merge) {
+                rc = encode_run(j, op, &op);
+            } else {
+                rc = encode(j, op);
+                op = op->next;
+            }
+        }
         if (rc != 0)
             return job_fatal(j, rc, "%s: %s", j->where, acr_strerror(rc));
         int64_t t0 = acr_now();
@@ -982,7 +1124,7 @@ static void add_moves(acr_dist *j, struct op *op, const char *target, long long 
         if (!j->held_in[s])
             continue;
         op_cmd(op, S_MOVE, 1);
-        op_key(op, j, "q:%u", s);
+        op_skey(op, j, "q:", s);
         op_str(op, j->worker);
         op_str(op, target);
         op_fmt(op, "%lld", idle_ms);
@@ -1018,7 +1160,7 @@ static struct op *beat_op(acr_dist *j)
     op_str(op, pre);
     for (unsigned s = 0; s < j->shards; s++) {
         if (j->held_in[s])
-            op_fmt(op, "%u", s);
+            op_uint(op, s);
     }
     add_moves(j, op, j->worker, 0);
     return op;
@@ -1210,6 +1352,10 @@ static int job_init(acr_dist *j, const acr_dist_cfg *cfg, char *err, size_t errl
     if (rc != 0)
         return rc;
     snprintf(j->pre, sizeof j->pre, "acrawl:{%s}:", cfg->name);
+    j->lpre = strlen(j->pre);
+    snprintf(j->k_seen, sizeof j->k_seen, "%sseen", j->pre);
+    snprintf(j->k_ctr, sizeof j->k_ctr, "%sctr", j->pre);
+    snprintf(j->k_records, sizeof j->k_records, "%srecords", j->pre);
     snprintf(j->where, sizeof j->where, "job %s on redis %s%s%s:%u", cfg->name, strchr(j->addr.host, ':') ? "[" : "",
              j->addr.host, strchr(j->addr.host, ':') ? "]" : "", j->addr.port);
     j->name = acr_strdup(cfg->name);
@@ -1376,16 +1522,15 @@ int acr_dist_enqueue(acr_dist *j, const acr_dist_url *u)
     if (!op)
         return -ENOMEM;
     op->hook = enqueued_hook;
-    op_cmd(op, S_ENQUEUE, 3);
-    op_key(op, j, "seen");
-    op_key(op, j, "q:%u", shard);
-    op_key(op, j, "ctr");
+    op->merge = M_ENQUEUE;
+    op_cmd(op, S_ENQUEUE, 0);
+    op_skey(op, j, "q:", shard);
     op_arg(op, fpb, sizeof fpb);
     op_str(op, u->url);
     op_str(op, u->origin);
     op_str(op, u->parent ? u->parent : "");
-    op_fmt(op, "%u", u->depth);
-    op_fmt(op, "%u", u->via);
+    op_uint(op, u->depth);
+    op_uint(op, u->via);
     op_str(op, u->sitemap ? "1" : "0");
     return submit(j, op);
 }
@@ -1452,8 +1597,8 @@ static struct op *pull_op(acr_dist *j, size_t max)
     op_key(op, j, "scopever");
     op_key(op, j, "scope");
     for (size_t i = 0; i < n; i++) {
-        op_key(op, j, "q:%u", sh[i]);
-        op_key(op, j, "lease:%u", sh[i]);
+        op_skey(op, j, "q:", sh[i]);
+        op_skey(op, j, "lease:", sh[i]);
     }
     op_str(op, j->worker);
     op_fmt(op, "%lld", (long long)(j->claim_idle / ACR_MSEC));
@@ -1470,7 +1615,7 @@ static struct op *pull_op(acr_dist *j, size_t max)
     }
     op_str(op, scan ? "1" : "0");
     for (size_t i = 0; i < n; i++)
-        op_fmt(op, "%u", sh[i]);
+        op_uint(op, sh[i]);
     free(sh);
     return op;
 }
@@ -1570,7 +1715,7 @@ int acr_dist_confirm(acr_dist *j, const acr_dist_entry *e)
     if (!op)
         return -ENOMEM;
     op_cmd(op, S_CONFIRM, 1);
-    op_key(op, j, "q:%u", e->shard);
+    op_skey(op, j, "q:", e->shard);
     op_str(op, j->worker);
     op_str(op, e->id);
     rc = submit_wait(j, op, ACR_FOREVER);
@@ -1602,16 +1747,19 @@ int acr_dist_ack(acr_dist *j, acr_dist_entry *e, bool failed, const char *record
         return -ENOMEM;
     }
     op->hook = acked_hook;
-    op_cmd(op, S_ACK, 3);
-    op_key(op, j, "q:%u", e->shard);
-    op_key(op, j, "ctr");
-    op_key(op, j, "records");
-    op_str(op, j->worker);
+    op->merge = M_ACK;
+    op_cmd(op, S_ACK, 0);
+    op_skey(op, j, "q:", e->shard);
     op_str(op, e->id);
     op_str(op, e->poison ? "poison" : failed ? "failed" : "done");
-    op_fmt(op, "%016" PRIx64, acr__hash64(e->url, strlen(e->url)));
-    if (j->cfg.records && record)
-        op_arg(op, record, len);
+    char fp[16];
+    uint64_t h = acr__hash64(e->url, strlen(e->url));
+    for (int i = 15; i >= 0; i--, h >>= 4)
+        fp[i] = "0123456789abcdef"[h & 15];
+    op_arg(op, fp, sizeof fp);
+    bool rec = j->cfg.records && record;
+    op_str(op, rec ? "1" : "0");
+    op_arg(op, rec ? record : "", rec ? len : 0);
     j->pages++;
     acr_dist_entry_free(e);
     return submit(j, op);

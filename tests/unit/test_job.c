@@ -319,6 +319,90 @@ Test(job, a_url_is_queued_once_across_workers, .init = start_server, .fini = sto
     cr_assert_eq(run_in_loop(dedup_main, NULL), 0);
 }
 
+/* EVALSHA calls Redis counted since the last CONFIG RESETSTAT. */
+static long long evalsha_calls(acr_redis *r)
+{
+    acr_redis_batch *b = acr_redis_batch_new();
+    acr_redis_addf(b, "INFO commandstats");
+    char err[256];
+    cr_assert_eq(acr_redis_exec(r, b, acr_deadline_in(5 * ACR_SEC), err, sizeof err), 0, "%s", err);
+    const redisReply *rep = acr_redis_reply(b, 0);
+    cr_assert_eq(rep->type, REDIS_REPLY_STRING);
+    const char *p = strstr(rep->str, "cmdstat_evalsha:calls=");
+    long long n = p ? strtoll(p + strlen("cmdstat_evalsha:calls="), NULL, 10) : 0;
+    acr_redis_batch_free(b);
+    return n;
+}
+
+/* Calls buffered together go to Redis as a few script calls (consecutive enqueues in
+ * one, consecutive acks in one, MERGE_MAX at most each), with the same effect as one
+ * call each: dedup within a call and across calls, counters, per-call stats, the
+ * owner check per entry. */
+static int batch_main(void *arg)
+{
+    (void)arg;
+    acr_dist *a = open_worker();
+    acr_redis *r = raw();
+    raw_int(r, "CONFIG RESETSTAT%s", "");
+    enum { N = 300, ORIGINS = 30 };
+    char url[128], origin[96];
+    for (int i = 0; i < N; i++) {
+        snprintf(origin, sizeof origin, "http://b%d.test:80", i % ORIGINS);
+        snprintf(url, sizeof url, "%s/p%d", origin, i);
+        enqueue(a, url, origin);
+        enqueue(a, url, origin); /* again in the same call */
+    }
+    for (int i = 0; i < 50; i++) { /* again in a later call */
+        snprintf(origin, sizeof origin, "http://b%d.test:80", i % ORIGINS);
+        snprintf(url, sizeof url, "%s/p%d", origin, i);
+        enqueue(a, url, origin);
+    }
+    static acr_dist_entry *e[N];
+    size_t got = pull_until(a, e, N, 3 * ACR_SEC);
+    cr_assert_eq(got, N);
+    acr_dist_entry *extra[1];
+    cr_assert_eq(pull_until(a, extra, 1, 200 * ACR_MSEC), 0, "each URL once");
+    cr_assert_eq(ctr(r, "queued"), N);
+    acr_dist_stats st;
+    acr_dist_stats_get(a, &st);
+    cr_assert_eq(st.enqueued, N);
+    long long calls = evalsha_calls(r);
+    cr_assert_lt(calls, 60, "650 enqueues in a few script calls, not one each: %lld", calls);
+
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "XCLAIM acrawl:{t}:q:%u g other 0 %s JUSTID", e[0]->shard, e[0]->id);
+    raw_int(r, cmd, NULL); /* taken over: its ack must change nothing */
+    raw_int(r, "CONFIG RESETSTAT%s", "");
+    for (int i = 0; i < N; i++) {
+        char rec[160];
+        snprintf(rec, sizeof rec, "record of %s", e[i]->url);
+        cr_assert_eq(acr_dist_ack(a, e[i], i % 3 == 0, rec, strlen(rec)), 0);
+    }
+    acr_dist_leave(a); /* flushes the acks */
+    acr_dist_stats_get(a, &st);
+    acr_dist_close(a);
+    calls = evalsha_calls(r);
+    cr_assert_lt(calls, 20, "300 acks in a few script calls, not one each: %lld", calls);
+    cr_assert_eq(st.acked, N - 1);
+    cr_assert_eq(ctr(r, "done"), N - N / 3);
+    cr_assert_eq(ctr(r, "failed"), N / 3 - 1);
+    cr_assert_eq(raw_int(r, "XLEN acrawl:{t}:records%s", ""), N - 1);
+    long long left = 0;
+    for (unsigned s = 0; s < SHARDS; s++) {
+        char sh[16];
+        snprintf(sh, sizeof sh, "%u", s);
+        left += raw_int(r, "XLEN acrawl:{t}:q:%s", sh);
+    }
+    cr_assert_eq(left, 1, "every entry acked and deleted but the one taken over");
+    acr_redis_close(r);
+    return 0;
+}
+
+Test(job, calls_batched_together_keep_their_effects, .init = start_server, .fini = stop_server)
+{
+    cr_assert_eq(run_in_loop(batch_main, NULL), 0);
+}
+
 /* ---- leases ---- */
 
 static int split_main(void *arg)
