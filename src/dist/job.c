@@ -49,7 +49,7 @@
 
 /* ---- scripts ---- */
 
-enum { S_CREATE, S_ENQUEUE, S_SCOPE, S_PULL, S_CONFIRM, S_ACK, S_MOVE, S_BEAT, S_LEAVE, NSCRIPT };
+enum { S_CREATE, S_ENQUEUE, S_SCOPE, S_PULL, S_CONFIRM, S_ACK, S_MOVE, S_BEAT, S_LEAVE, S_DRAIN, NSCRIPT };
 
 /* KEYS options meta; ARGV options shards q-prefix. A new job stores its options and
  * shard count; either way every shard's group exists after it (a stream deleted by
@@ -231,7 +231,7 @@ static const char SRC_BEAT[] =
     "  elseif v == me then redis.call('DEL', pre .. s)\n"
     "  elseif not v and best == me and redis.call('SET', pre .. s, me, 'NX', 'PX', ci) then feed[#feed + 1] = s end\n"
     "end\n"
-    "return {feed, #feed, #ids, redis.call('EXISTS', KEYS[3]), hold}\n";
+    "return {feed, #feed, #ids, tonumber(redis.call('GET', KEYS[3]) or '0'), hold, now}\n";
 
 /* KEYS workers w:me; ARGV me lease-prefix shards: releases me's leases, deregisters. */
 static const char SRC_LEAVE[] =
@@ -243,8 +243,14 @@ static const char SRC_LEAVE[] =
     "redis.call('DEL', KEYS[2])\n"
     "return 1\n";
 
+/* KEYS drain: --drain, at Redis's time in ms (workers that beat first after it go on). */
+static const char SRC_DRAIN[] =
+    "local t = redis.call('TIME')\n"
+    "redis.call('SET', KEYS[1], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))\n"
+    "return 1\n";
+
 static const char *const script_src[NSCRIPT] = {SRC_CREATE, SRC_ENQUEUE, SRC_SCOPE, SRC_PULL, SRC_CONFIRM,
-                                                SRC_ACK,    SRC_MOVE,    SRC_BEAT,  SRC_LEAVE};
+                                                SRC_ACK,    SRC_MOVE,    SRC_BEAT,  SRC_LEAVE, SRC_DRAIN};
 
 /* ---- state ---- */
 
@@ -306,6 +312,7 @@ struct acr_dist {
     acr_redis *r;
     int64_t claim_idle, timeout;
     int64_t scan_at;                    /* the last pull that looked for pending entries */
+    long long joined_ms;                /* Redis's time at this worker's first beat */
     bool scan_due;                      /* a lease was gained since */
     unsigned shards;
     int refs;                           /* the handle and each running task */
@@ -1191,7 +1198,11 @@ static void beat_apply(acr_dist *j, const struct op *op)
         j->leased[s] = j->leased[s] == FEED_NOW ? FEED : j->leased[s] == KEEP_NOW ? KEEP : 0;
     }
     j->renewed = op->sent;
-    if (num(elem(r, 3)))
+    /* --drain stores when it was asked (Redis's clock): it stops the workers that
+     * were there then, not those started after it to go on */
+    if (j->joined_ms == 0)
+        j->joined_ms = num(elem(r, 5));
+    if (num(elem(r, 3)) > j->joined_ms)
         j->draining = true;
     if (gained) {
         j->scan_due = true;
@@ -1771,6 +1782,23 @@ void acr_dist_release(acr_dist *j, acr_dist_entry *e)
     acr_dist_entry_free(e);
 }
 
+void acr_dist_hand_back(acr_dist *j, acr_dist_entry *e)
+{
+    if (usable(j) == 0) {
+        struct op *op = op_new(false);
+        if (op) {
+            op_cmd(op, S_MOVE, 1);
+            op_skey(op, j, "q:", e->shard);
+            op_str(op, j->worker);
+            op_str(op, FREE_CONSUMER);
+            op_fmt(op, "%lld", (long long)(j->claim_idle / ACR_MSEC));
+            op_str(op, e->id);
+            submit(j, op); /* on failure the entry waits claim_idle instead */
+        }
+    }
+    acr_dist_entry_free(e);
+}
+
 /* ---- robots.txt ---- */
 
 int acr_dist_robots_get(acr_dist *j, const char *origin, int *status, char **body, size_t *len)
@@ -1868,10 +1896,8 @@ int acr_dist_drain(acr_dist *j, char *err, size_t errlen)
     struct op *op = op_new(true);
     if (!op)
         return fail(err, errlen, -ENOMEM, "out of memory");
-    op_cmd(op, -1, 0);
-    op_str(op, "SET");
+    op_cmd(op, S_DRAIN, 1);
     op_key(op, j, "drain");
-    op_str(op, "1");
     int rc = client_wait(j, op, err, errlen);
     if (rc == 0)
         op_free(op);

@@ -154,6 +154,12 @@ int acr_dist_ack(acr_dist *j, acr_dist_entry *e, bool failed, const char *record
  * no longer refreshed, and the shard's next holder takes it over. Frees e. */
 void acr_dist_release(acr_dist *j, acr_dist_entry *e);
 
+/* Gives e back unacked and unfetched (a stop, --drain, --max-pages, a lost lease
+ * before it started): it goes to the "free" consumer, idle for claim_idle, so the
+ * shard's holder takes it at its next scan without counting a delivery. Never
+ * suspends (buffered). Frees e. */
+void acr_dist_hand_back(acr_dist *j, acr_dist_entry *e);
+
 /* ---- robots.txt, shared ---- */
 
 /* 1 with *status and a malloc'd *body (len bytes) when a worker stored origin's

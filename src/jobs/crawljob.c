@@ -682,7 +682,9 @@ static int page_main(void *arg)
         /* Another worker may have taken the page over while this one was stopped
          * (SIGSTOP, a long pause): then its result is that worker's to record. */
         if (e && c->stopping && r->error == ACR_ECANCELED) {
-            r->taken_over = true; /* cut short by the stop: left to the job, not recorded */
+            r->taken_over = true; /* cut short by the stop: given back, not recorded */
+            acr_dist_hand_back(c->dist, e);
+            e = NULL;
         } else if (e && acr_dist_confirm(c->dist, e) == 1) {
             r->dist = e;
             e = NULL;
@@ -933,7 +935,7 @@ static int puller_main(void *arg)
             acr__fpset_add(&c->seen, acr__hash64(e->url, strlen(e->url))); /* links to it stay here */
             if (acr_frontier_push_tagged(c->frontier, e->url, e->origin, e->depth, e->parent, (acr_via)e->via,
                                          e->sitemap, e) != 0)
-                acr_dist_release(c->dist, e);
+                acr_dist_hand_back(c->dist, e);
         }
     }
     settle(c);
@@ -979,7 +981,7 @@ static void on_skip(void *arg, const acr_crawl_url *u, const char *reason)
         if (!strcmp(reason, "robots") || !strcmp(reason, "robots-unavailable"))
             undo(c, u->tag);
         else
-            acr_dist_release(c->dist, u->tag);
+            acr_dist_hand_back(c->dist, u->tag);
         ((acr_crawl_url *)u)->tag = NULL;
     }
     if (!c->stopping || u->line == 0)
@@ -1016,7 +1018,7 @@ static void start(acr_crawl *c, acr_crawl_url *u)
         free(w);
     }
     if (u->tag) { /* another worker, or this one later, fetches it */
-        acr_dist_release(c->dist, u->tag);
+        acr_dist_hand_back(c->dist, u->tag);
         u->tag = NULL;
     } else if (!u->robots) {
         acr_record *r = crawl_record(c, u);
@@ -1050,7 +1052,7 @@ static void dispatch(acr_crawl *c)
         if (u->tag && !acr_dist_may_start(c->dist, ((acr_dist_entry *)u->tag)->shard)) {
             /* the lease on its origins lapsed (a pause, Redis away): not this
              * worker's to fetch now; politeness across workers depends on it */
-            acr_dist_release(c->dist, u->tag);
+            acr_dist_hand_back(c->dist, u->tag);
             u->tag = NULL;
             acr_frontier_done(c->frontier, u);
             acr_sem_release(c->slots);
@@ -1317,7 +1319,7 @@ void acr_crawl_free(acr_crawl *c)
     acr_task_unref(c->puller);
     acr_cond_free(c->room);
     for (size_t i = 0; i < c->nundone; i++)
-        acr_dist_release(c->dist, c->undone[i]);
+        acr_dist_hand_back(c->dist, c->undone[i]);
     free(c->undone);
     acr_group_free(c->fetches);
     acr_sem_free(c->slots);

@@ -209,9 +209,9 @@ print(len(rs), sorted(r["error"]["kind"] for r in rs))'
   python3 -c 'import json, sys; s = json.loads(sys.argv[1]); assert s["poison"] == 2 and s["queued"] == 0, s' "$output"
 }
 
-@test "--drain stops the workers after their pages in flight; the rest stays queued" {
+@test "--drain stops the workers after their pages in flight; workers started later go on at once" {
   origins 1
-  worker a --wait 0.1 "$O1/site/graph/200/0"
+  worker a --wait 0.05 "$O1/site/graph/40/0"
   sleep 1
   run "$ACRAWL" --redis "$REDIS" --job t --drain
   assert_success
@@ -219,6 +219,19 @@ print(len(rs), sorted(r["error"]["kind"] for r in rs))'
   assert_equal "$(cat statuses.txt)" 0
   run "$ACRAWL" --redis "$REDIS" --job t --status -j
   python3 -c 'import json, sys; s = json.loads(sys.argv[1]); assert s["queued"] > 0, s' "$output"
+  # the drained worker handed its pages back: a new worker (default --redis-claim-idle,
+  # 30 s) takes them without waiting for it, and the drain does not stop it
+  local t0
+  t0=$(now_ms)
+  worker b --wait 0.05
+  wait_workers
+  assert_equal "$(cat statuses.txt)" 0
+  [ $(($(now_ms) - t0)) -lt 25000 ] || { echo "took $(($(now_ms) - t0)) ms"; false; }
+  run bash -c "'$ACRAWL' --redis '$REDIS' --job t --collect >collect.json"
+  each_once collect.json
+  assert_equal "$(urls collect.json)" "$(expect_set 40 "$O1")"
+  run "$ACRAWL" --redis "$REDIS" --job t --status -j
+  python3 -c 'import json, sys; s = json.loads(sys.argv[1]); assert s["queued"] == 0 and s["reclaimed"] == 0, s' "$output"
 }
 
 @test "Redis unreachable: a clear error and exit 1 after --redis-timeout; bad flags are usage errors" {
