@@ -49,14 +49,15 @@ redis_start() {
   p=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   rm -rf "$dir/redis"
   mkdir -p "$dir/redis"
-  taskset -c 1 redis-server --port "$p" --bind 127.0.0.1 --dir "$dir/redis" --save '' --appendonly no \
+  taskset -c 1 timeout 1200 redis-server --port "$p" --bind 127.0.0.1 --dir "$dir/redis" --save '' --appendonly no \
     --daemonize no --logfile "$dir/redis/log" &
   rpid=$!
   for _ in $(seq 100); do redis-cli -p "$p" ping >/dev/null 2>&1 && break; sleep 0.05; done
   rport=$p
+  rsrv=$(pgrep -P "$rpid" redis-server) # timeout's child
 }
 # CPU seconds (user+sys) redis-server has used so far
-rcpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$rpid/stat"; }
+rcpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$rsrv/stat"; }
 redis_stop() { kill "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null || true; rpid=""; }
 rinfo() { redis-cli -p "$rport" info "$1" | tr -d '\r'; }
 calls() { rinfo commandstats | sed -n 's/.*:calls=\([0-9]*\),.*/\1/p' | awk '{ s += $1 } END { print s + 0 }'; }

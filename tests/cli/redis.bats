@@ -23,7 +23,8 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 start_redis() {
   RPORT=$(free_port)
   mkdir -p redis
-  redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$BATS_TEST_TMPDIR/redis" --save '' \
+  # timeout: a test that dies leaves no server behind for long (it passes SIGTERM on)
+  timeout 600 redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$BATS_TEST_TMPDIR/redis" --save '' \
     --appendonly yes --appendfsync always --daemonize no --logfile "$BATS_TEST_TMPDIR/redis/log" &
   echo $! >redis.pid
   for _ in $(seq 100); do
@@ -153,7 +154,7 @@ for l in sys.stdin:
   kill "$rpid"
   while kill -0 "$rpid" 2>/dev/null; do sleep 0.05; done
   sleep 0.5
-  redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$BATS_TEST_TMPDIR/redis" --save '' \
+  timeout 600 redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$BATS_TEST_TMPDIR/redis" --save '' \
     --appendonly yes --appendfsync always --daemonize no --logfile "$BATS_TEST_TMPDIR/redis/log2" &
   echo $! >redis.pid
   wait_workers

@@ -45,7 +45,7 @@ class Redis:
     def start(self):
         os.makedirs(self.dir, exist_ok=True)
         self.p = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir, "--save", "",
+            ["timeout", "600", "redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir, "--save", "",
              "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no", "--logfile",
              os.path.join(self.dir, "log")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(200):

@@ -15,100 +15,22 @@
 #include "fixtures.h"
 #include "helpers.h"
 #include "redis/redis.h"
+#include "redisserver.h"
 
 #define CLAIM_IDLE (300 * ACR_MSEC)
 #define SHARDS 16
 
 /* ---- the server ---- */
 
-struct rserver {
-    pid_t pid;
-    int port;
-    char dir[64];
-};
-
 static struct rserver srv;
-
-static bool answers(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    struct timeval tv = {.tv_usec = 200000};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    bool up = false;
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 && write(fd, "PING\r\n", 6) == 6) {
-        char buf[64];
-        up = read(fd, buf, sizeof buf) > 0 && buf[0] == '+';
-    }
-    close(fd);
-    return up;
-}
-
-static pid_t spawn_redis(const struct rserver *s)
-{
-    char port[16];
-    snprintf(port, sizeof port, "%d", s->port);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, STDOUT_FILENO);
-        dup2(null, STDERR_FILENO);
-        const char *argv[] = {"redis-server", "--port",       port,     "--bind",      "127.0.0.1",
-                              "--save",       "",             "--appendonly", "yes",   "--appendfsync",
-                              "always",       "--dir",        s->dir,   "--daemonize", "no",
-                              NULL};
-        execvp("redis-server", (char *const *)argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-static void redis_up(struct rserver *s)
-{
-    bool fixed = s->port != 0;
-    for (int attempt = 0; attempt < 3; attempt++) {
-        if (!fixed)
-            s->port = free_port(SOCK_STREAM);
-        s->pid = spawn_redis(s);
-        for (int i = 0; i < 500; i++) {
-            if (answers(s->port))
-                return;
-            if (waitpid(s->pid, NULL, WNOHANG) != 0)
-                break;
-            usleep(10000);
-        }
-        kill(s->pid, SIGKILL);
-        waitpid(s->pid, NULL, 0);
-    }
-    s->pid = 0;
-    cr_assert_fail("redis-server did not start on port %d in three tries", s->port);
-}
-
-static void redis_kill(struct rserver *s)
-{
-    if (s->pid > 0) {
-        kill(s->pid, SIGKILL);
-        waitpid(s->pid, NULL, 0);
-    }
-    s->pid = 0;
-}
 
 static void start_server(void)
 {
-    srv.port = 0;
-    snprintf(srv.dir, sizeof srv.dir, "/tmp/acrawl-job-XXXXXX");
-    cr_assert_not_null(mkdtemp(srv.dir));
-    redis_up(&srv);
+    srv.aof = true;
+    redis_start(&srv, "/tmp/acrawl-job");
 }
 
-static void stop_server(void)
-{
-    redis_kill(&srv);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", srv.dir);
-    cr_assert_eq(system(cmd), 0);
-}
+static void stop_server(void) { redis_stop(&srv); }
 
 /* ---- helpers ---- */
 

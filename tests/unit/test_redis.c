@@ -13,96 +13,13 @@
 #include "fixtures.h"
 #include "helpers.h"
 #include "redis/redis.h"
+#include "redisserver.h"
 
 /* ---- the server ---- */
 
-struct rserver {
-    pid_t pid;
-    int port;
-    char dir[64];
-    const char *password; /* NULL: none */
-};
-
 static struct rserver srv;
 
-/* True once something on port answers a PING with a reply (PONG, or NOAUTH). */
-static bool answers(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    struct timeval tv = {.tv_usec = 200000};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    bool up = false;
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 && write(fd, "PING\r\n", 6) == 6) {
-        char buf[64];
-        up = read(fd, buf, sizeof buf) > 0 && (buf[0] == '+' || buf[0] == '-');
-    }
-    close(fd);
-    return up;
-}
-
-static pid_t spawn_redis(const struct rserver *s)
-{
-    char port[16];
-    snprintf(port, sizeof port, "%d", s->port);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, STDOUT_FILENO);
-        dup2(null, STDERR_FILENO);
-        const char *argv[20] = {"redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no", "--dir", s->dir, "--daemonize", "no"};
-        int n = 13;
-        if (s->password) {
-            argv[n++] = "--requirepass";
-            argv[n++] = s->password;
-        }
-        argv[n] = NULL;
-        execvp("redis-server", (char *const *)argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-/* (Re)starts the server on s->port; a fresh port if 0. Three tries on fresh ports
- * when another process took ours meanwhile (a restart must keep its port). */
-static void redis_up(struct rserver *s)
-{
-    bool fixed = s->port != 0;
-    for (int attempt = 0; attempt < 3; attempt++) {
-        if (!fixed)
-            s->port = free_port(SOCK_STREAM);
-        s->pid = spawn_redis(s);
-        for (int i = 0; i < 500; i++) {
-            if (answers(s->port))
-                return;
-            if (waitpid(s->pid, NULL, WNOHANG) != 0)
-                break;
-            usleep(10000);
-        }
-        kill(s->pid, SIGKILL);
-        waitpid(s->pid, NULL, 0);
-    }
-    s->pid = 0;
-    cr_assert_fail("redis-server did not start on port %d in three tries", s->port);
-}
-
-static void redis_kill(struct rserver *s)
-{
-    if (s->pid > 0) {
-        kill(s->pid, SIGKILL);
-        waitpid(s->pid, NULL, 0);
-    }
-    s->pid = 0;
-}
-
-static void start_server(void)
-{
-    snprintf(srv.dir, sizeof srv.dir, "/tmp/acrawl-redis-XXXXXX");
-    cr_assert_not_null(mkdtemp(srv.dir));
-    redis_up(&srv);
-}
+static void start_server(void) { redis_start(&srv, "/tmp/acrawl-redis"); }
 
 static void start_server_auth(void)
 {
@@ -110,14 +27,7 @@ static void start_server_auth(void)
     start_server();
 }
 
-static void stop_server(void)
-{
-    redis_kill(&srv);
-    char f[128];
-    snprintf(f, sizeof f, "%s/dump.rdb", srv.dir);
-    unlink(f);
-    rmdir(srv.dir);
-}
+static void stop_server(void) { redis_stop(&srv); }
 
 /* ---- helpers ---- */
 
