@@ -955,6 +955,18 @@ static void fail_list(acr_dist *j, struct op *list, int rc)
     }
 }
 
+#define LINGER (1 * ACR_MSEC)     /* how long buffered ops wait for company */
+#define LINGER_OPS 256              /* ... unless there are this many */
+
+/* True when an op in the queue waits for its reply. */
+static bool waiting_queued(const acr_dist *j)
+{
+    for (const struct op *op = j->head; op; op = op->next)
+        if (op->wait)
+            return true;
+    return false;
+}
+
 static int pipe_main(void *arg)
 {
     acr_dist *j = arg;
@@ -966,6 +978,17 @@ static int pipe_main(void *arg)
                 break;
             continue;
         }
+        /* Only buffered ops (enqueues, acks): wait a moment for more, so that a batch
+         * carries many pages' worth instead of one; an op that waits for its reply
+         * (a pull, a confirm) ends the wait. */
+        int64_t until = acr_now() + LINGER;
+        while (!j->fatal && !waiting_queued(j) && j->nbuffered < LINGER_OPS && acr_now() < until) {
+            rc = acr_cond_wait(j->work, until);
+            if (rc == ACR_ECANCELED)
+                break;
+        }
+        if (rc == ACR_ECANCELED)
+            break;
         struct op *list = take_batch(j);
         rc = send_ops(j, &list);
         if (rc != 0) {
@@ -1513,8 +1536,12 @@ static int usable(const acr_dist *j)
 
 static void enqueued_hook(acr_dist *j, const redisReply *r)
 {
-    if (num(r) == 1)
+    if (num(r) == 1) {
         j->st.enqueued++;
+        /* a pull waiting for work asks again now rather than after PULL_POLL: a
+         * crawl's next pages are most often the links its own pages just found */
+        acr_cond_broadcast(j->wake);
+    }
 }
 
 int acr_dist_enqueue(acr_dist *j, const acr_dist_url *u)
@@ -1741,6 +1768,8 @@ static void acked_hook(acr_dist *j, const redisReply *r)
 {
     if (num(r) == 1)
         j->st.acked++;
+    if (j->nbuffered <= 1) /* the last ack out: a waiting pull may find the job complete */
+        acr_cond_broadcast(j->wake);
 }
 
 int acr_dist_ack(acr_dist *j, acr_dist_entry *e, bool failed, const char *record, size_t len)

@@ -85,10 +85,11 @@ for l in sys.stdin:
 
 @test "three workers share one crawl: every page once across them, and --collect and --status agree" {
   origins 8
-  # --wait: long enough (about 2 s) for the workers' heartbeats to share the shards out
-  worker w1 --wait 0.01 "$O1/site/graph/15/0" "$O2/site/graph/15/0" "$O3/site/graph/15/0"
-  worker w2 --wait 0.01 "$O4/site/graph/15/0" "$O1/site/graph/15/0" "$O5/site/graph/15/0"
-  worker w3 --wait 0.01 "$O6/site/graph/15/0" "$O7/site/graph/15/0" "$O8/site/graph/15/0"
+  # --wait: a crawl of about 4 s, long enough for the workers' heartbeats (1 s apart)
+  # to share the shards out: the first worker takes them all while it is alone
+  worker w1 --wait 0.05 "$O1/site/graph/15/0" "$O2/site/graph/15/0" "$O3/site/graph/15/0"
+  worker w2 --wait 0.05 "$O4/site/graph/15/0" "$O1/site/graph/15/0" "$O5/site/graph/15/0"
+  worker w3 --wait 0.05 "$O6/site/graph/15/0" "$O7/site/graph/15/0" "$O8/site/graph/15/0"
   wait_workers
   assert_equal "$(sort -u statuses.txt)" 0
   cat w1.json w2.json w3.json >all.json
