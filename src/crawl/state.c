@@ -38,6 +38,7 @@
 
 #include "state.h"
 #include "util/alloc.h"
+#include "util/errf.h"
 #include "util/fdio.h"
 #include "util/optdiff.h"
 #include "util/fpset.h"
@@ -85,17 +86,6 @@ struct acr_state {
 };
 
 /* ---- little helpers ---- */
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
 
 static int64_t wall_ns(void)
 {
@@ -603,9 +593,9 @@ static bool exists(acr_state *s, const char *name) { return faccessat(s->dirfd, 
 static int io_fail(acr_state *s, char *err, size_t errlen, int rc, const char *what)
 {
     if (rc == -ENOSPC || rc == -EDQUOT)
-        return fail(err, errlen, rc, "state %s: no space left on the device while %s (free some, then run the same command again)",
+        return acr__errf(err, errlen, rc, "state %s: no space left on the device while %s (free some, then run the same command again)",
                     s->dir, what);
-    return fail(err, errlen, rc, "state %s: %s: %s", s->dir, what, strerror(-rc));
+    return acr__errf(err, errlen, rc, "state %s: %s: %s", s->dir, what, strerror(-rc));
 }
 
 /* ---- options ---- */
@@ -652,7 +642,7 @@ static int check_options(acr_state *s, const char *options, char *err, size_t er
     size_t len;
     int rc = read_options(s, &stored, &len);
     if (rc < 0)
-        return fail(err, errlen, rc, "state %s: cannot read its options file: %s", s->dir, strerror(-rc));
+        return acr__errf(err, errlen, rc, "state %s: cannot read its options file: %s", s->dir, strerror(-rc));
     if (rc > 0) {
         s->resuming = true;
         rc = compare_options(s, stored, len, options, strlen(options), err, errlen);
@@ -662,7 +652,7 @@ static int check_options(acr_state *s, const char *options, char *err, size_t er
     struct stat jst;
     bool bare_journal = fstatat(s->dirfd, "journal", &jst, 0) == 0 && jst.st_size <= FILE_HDR;
     if ((exists(s, "journal") && !bare_journal) || exists(s, "snapshot"))
-        return fail(err, errlen, -EBADMSG,
+        return acr__errf(err, errlen, -EBADMSG,
                     "state %s holds a journal but no options file: it is damaged or not acrawl's (move it away, or use another --state directory)",
                     s->dir);
     /* The journal first: a state with options always has one, so options without a
@@ -679,20 +669,20 @@ static int check_options(acr_state *s, const char *options, char *err, size_t er
 static int open_dir(acr_state *s, const char *dir, char *err, size_t errlen)
 {
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return fail(err, errlen, -errno, "cannot create state directory %s: %s", dir, strerror(errno));
+        return acr__errf(err, errlen, -errno, "cannot create state directory %s: %s", dir, strerror(errno));
     s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (s->dirfd < 0)
-        return fail(err, errlen, -errno, "cannot open state directory %s: %s", dir, strerror(errno));
+        return acr__errf(err, errlen, -errno, "cannot open state directory %s: %s", dir, strerror(errno));
     s->lockfd = openat(s->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (s->lockfd < 0)
-        return fail(err, errlen, -errno, "state %s: cannot open its lock file: %s", dir, strerror(errno));
+        return acr__errf(err, errlen, -errno, "state %s: cannot open its lock file: %s", dir, strerror(errno));
     while (flock(s->lockfd, LOCK_EX | LOCK_NB) != 0) {
         if (errno == EINTR)
             continue;
         if (errno == EWOULDBLOCK)
-            return fail(err, errlen, -EBUSY, "state %s is in use by another acrawl (each --state directory takes one crawl at a time)",
+            return acr__errf(err, errlen, -EBUSY, "state %s is in use by another acrawl (each --state directory takes one crawl at a time)",
                         dir);
-        return fail(err, errlen, -errno, "state %s: cannot lock it: %s", dir, strerror(errno));
+        return acr__errf(err, errlen, -errno, "state %s: cannot lock it: %s", dir, strerror(errno));
     }
     /* Leftovers of a stop in the middle of replace_file or a compaction. */
     unlinkat(s->dirfd, "options.tmp", 0);
@@ -720,11 +710,11 @@ int acr_state_open(acr_state **out, const char *dir, const char *options, char *
     *out = NULL;
     acr_state *s = acr_calloc(1, sizeof *s);
     if (!s)
-        return fail(err, errlen, -ENOMEM, "state %s: out of memory", dir);
+        return acr__errf(err, errlen, -ENOMEM, "state %s: out of memory", dir);
     s->dirfd = s->lockfd = s->jfd = -1;
     s->compact_bytes = ACR_STATE_COMPACT_BYTES;
     s->dir = acr_strdup(dir);
-    int rc = s->dir ? open_dir(s, dir, err, errlen) : fail(err, errlen, -ENOMEM, "state %s: out of memory", dir);
+    int rc = s->dir ? open_dir(s, dir, err, errlen) : acr__errf(err, errlen, -ENOMEM, "state %s: out of memory", dir);
     if (rc == 0)
         rc = check_options(s, options ? options : "", err, errlen);
     if (rc != 0) {
@@ -770,7 +760,7 @@ struct replay {
 
 static int corrupt(acr_state *s, char *err, size_t errlen, const char *file, size_t off, const char *why)
 {
-    return fail(err, errlen, -EBADMSG,
+    return acr__errf(err, errlen, -EBADMSG,
                 "state %s is damaged: %s at byte %zu: %s (move it away to start the crawl afresh, or use another --state directory)",
                 s->dir, file, off, why);
 }
@@ -925,7 +915,7 @@ static int journal_check(acr_state *s, struct jrnl *j, struct replay *rp, char *
         if (!replay_entry(rp, &en, &rc))
             return corrupt(s, err, errlen, "journal", en.off, "an entry does not parse");
         if (rc != 0)
-            return fail(err, errlen, rc, "state %s: out of memory loading it", s->dir);
+            return acr__errf(err, errlen, rc, "state %s: out of memory loading it", s->dir);
     }
     j->end = r.off;
     return 0;
@@ -1055,7 +1045,7 @@ static int load_files(acr_state *s, struct snap *sn, struct jrnl *j, struct repl
             return rc;
     }
     if (!j->m.exists && !sn->m.exists && s->resuming)
-        return fail(err, errlen, -EBADMSG,
+        return acr__errf(err, errlen, -EBADMSG,
                     "state %s holds options but neither a journal nor a snapshot: they were removed, and a crawl "
                     "started afresh would fetch and record every page again (move DIR away to start afresh)",
                     s->dir);
@@ -1106,7 +1096,7 @@ int acr_state_load(acr_state *s, const acr_state_visit *v, void *arg, acr_state_
                    char *err, size_t errlen)
 {
     if (s->loaded)
-        return fail(err, errlen, -EINVAL, "state %s: loaded twice", s->dir);
+        return acr__errf(err, errlen, -EINVAL, "state %s: loaded twice", s->dir);
     static const acr_state_visit none = {0};
     v = v ? v : &none;
     struct snap sn = {0};
@@ -1119,7 +1109,7 @@ int acr_state_load(acr_state *s, const acr_state_visit *v, void *arg, acr_state_
         s->has_snap = sn.m.exists;
         rc = emit_all(s, &sn, &j, &rp, v, arg);
         if (rc != 0)
-            fail(err, errlen, rc, "state %s: out of memory loading it", s->dir);
+            acr__errf(err, errlen, rc, "state %s: out of memory loading it", s->dir);
     }
     if (rc == 0) {
         rc = open_journal(s, &j);
@@ -1142,7 +1132,7 @@ int acr_state_load(acr_state *s, const acr_state_visit *v, void *arg, acr_state_
     s->loaded = true;
     rc = put_time(&s->out, E_RUN, wall_ns());
     if (rc != 0)
-        return fail(err, errlen, rc, "state %s: out of memory", s->dir);
+        return acr__errf(err, errlen, rc, "state %s: out of memory", s->dir);
     return acr_state_commit(s, err, errlen);
 }
 
@@ -1389,7 +1379,7 @@ static int compact_replay(acr_state *s, const struct map *jm, struct replay *rp,
         if (!replay_entry(rp, &en, &rc))
             return corrupt(s, err, errlen, "journal", en.off, "an entry does not parse");
         if (rc != 0)
-            return fail(err, errlen, rc, "state %s: out of memory compacting it", s->dir);
+            return acr__errf(err, errlen, rc, "state %s: out of memory compacting it", s->dir);
     }
     if (k != N_END)
         return corrupt(s, err, errlen, "journal", r.off, "an entry fails its checksum");
@@ -1453,11 +1443,11 @@ static int compact(acr_state *s, char *err, size_t errlen)
 int acr_state_commit(acr_state *s, char *err, size_t errlen)
 {
     if (s->broken)
-        return fail(err, errlen, -EIO, "state %s: an earlier failure left its journal unusable", s->dir);
+        return acr__errf(err, errlen, -EIO, "state %s: an earlier failure left its journal unusable", s->dir);
     if (s->out.len == 0)
         return 0;
     if (!s->loaded)
-        return fail(err, errlen, -EINVAL, "state %s: entries before load", s->dir);
+        return acr__errf(err, errlen, -EINVAL, "state %s: entries before load", s->dir);
     int rc = acr__pwrite_all(s->jfd, s->out.p, s->out.len, s->jlen);
     if (rc != 0) {
         /* A part may be written: cut it off, so that later entries follow whole ones. */
@@ -1499,7 +1489,7 @@ int acr_state_close(acr_state *s, char *err, size_t errlen)
     if (s->loaded && !s->broken) {
         rc = put_time(&s->out, E_END, wall_ns());
         if (rc != 0)
-            fail(err, errlen, rc, "state %s: out of memory", s->dir);
+            acr__errf(err, errlen, rc, "state %s: out of memory", s->dir);
         int rc2 = acr_state_commit(s, rc ? NULL : err, errlen);
         rc = rc ? rc : rc2;
         if (rc == 0) {

@@ -26,6 +26,7 @@
 #include "dist/job.h"
 #include "redis/redis.h"
 #include "util/alloc.h"
+#include "util/errf.h"
 #include "util/fdio.h"
 #include "util/fpset.h"
 #include "util/optdiff.h"
@@ -357,18 +358,6 @@ struct acr_dist {
 static int job_fatal(acr_dist *j, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void reply_free(redisReply *r);
 static const redisReply *elem(const redisReply *r, size_t i);
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
@@ -1308,13 +1297,13 @@ static int connect_first(acr_dist *j, char *err, size_t errlen)
         if (rc == 0)
             return 0;
         if (rc == -EACCES || rc == -EINVAL || rc == -ENOMEM || rc == ACR_ECANCELED || rc == ACR_ENOTASK)
-            return fail(err, errlen, rc, "%s: %s", j->where, e);
+            return acr__errf(err, errlen, rc, "%s: %s", j->where, e);
         int64_t now = acr_now();
         if (now >= end)
-            return fail(err, errlen, ACR_ETIMEOUT, "%s: Redis unreachable for %.1f s: %s", j->where,
+            return acr__errf(err, errlen, ACR_ETIMEOUT, "%s: Redis unreachable for %.1f s: %s", j->where,
                         (double)j->timeout / ACR_SEC, e);
         if (acr_sleep_until(min64(now + backoff, end)) == ACR_ECANCELED)
-            return fail(err, errlen, ACR_ECANCELED, "%s: cancelled while connecting", j->where);
+            return acr__errf(err, errlen, ACR_ECANCELED, "%s: cancelled while connecting", j->where);
         backoff = min64(backoff * 2, BACKOFF_MAX);
     }
 }
@@ -1343,13 +1332,13 @@ static int bind_job(acr_dist *j, char *err, size_t errlen)
     }
     int rc = submit_wait(j, op, ACR_FOREVER);
     if (rc != 0)
-        return fail(err, errlen, rc, "%s", j->fatal ? j->fatal_msg : j->last_err);
+        return acr__errf(err, errlen, rc, "%s", j->fatal ? j->fatal_msg : j->last_err);
     const redisReply *stored = j->options ? elem(op->rep[0], 2) : op->rep[0];
     long long shards = num(j->options ? elem(op->rep[0], 1) : op->rep[1]);
     if (!is_str(stored))
-        rc = fail(err, errlen, -ENOENT, "%s: no such job", j->where);
+        rc = acr__errf(err, errlen, -ENOENT, "%s: no such job", j->where);
     else if (shards < 1 || shards > MAX_SHARDS)
-        rc = fail(err, errlen, -EPROTO, "%s: the job's shard count (%lld) is not acrawl's", j->where, shards);
+        rc = acr__errf(err, errlen, -EPROTO, "%s: the job's shard count (%lld) is not acrawl's", j->where, shards);
     else if (j->options) {
         char subject[160];
         snprintf(subject, sizeof subject, "job %s", j->name);
@@ -1380,7 +1369,7 @@ static int job_init(acr_dist *j, const acr_dist_cfg *cfg, char *err, size_t errl
     snprintf(j->scopever, sizeof j->scopever, "none");
     acr__fpset_init(&j->scope_seen);
     if (!name_ok(cfg->name))
-        return fail(err, errlen, -EINVAL, "--job %s: a job name is 1 to 100 of A-Z a-z 0-9 . _ -",
+        return acr__errf(err, errlen, -EINVAL, "--job %s: a job name is 1 to 100 of A-Z a-z 0-9 . _ -",
                     cfg->name ? cfg->name : "(none)");
     int rc = acr_redis_parse_url(cfg->url ? cfg->url : "", &j->addr, err, errlen);
     if (rc != 0)
@@ -1400,7 +1389,7 @@ static int job_init(acr_dist *j, const acr_dist_cfg *cfg, char *err, size_t errl
     j->wake = acr_cond_new();
     j->batch = acr_redis_batch_new();
     if (!j->name || (cfg->options && !j->options) || !j->work || !j->replied || !j->room || !j->wake || !j->batch)
-        return fail(err, errlen, -ENOMEM, "%s: out of memory", j->where);
+        return acr__errf(err, errlen, -ENOMEM, "%s: out of memory", j->where);
     j->need_load = true;
     j->cfg.url = j->cfg.name = j->cfg.options = NULL; /* not ours to keep */
     return 0;
@@ -1411,17 +1400,17 @@ static int worker_start(acr_dist *j, char *err, size_t errlen)
 {
     int rc = make_worker_id(j);
     if (rc != 0)
-        return fail(err, errlen, rc, "%s: getrandom: %s", j->where, strerror(-rc));
+        return acr__errf(err, errlen, rc, "%s: getrandom: %s", j->where, strerror(-rc));
     j->leased = acr_calloc(j->shards, 1);
     j->held_in = acr_calloc(j->shards, sizeof *j->held_in);
     if (!j->leased || !j->held_in)
-        return fail(err, errlen, -ENOMEM, "%s: out of memory", j->where);
+        return acr__errf(err, errlen, -ENOMEM, "%s: out of memory", j->where);
     j->beat_at = acr_now();
     rc = beat(j);
     if (rc != 0)
-        return fail(err, errlen, rc, "%s", j->fatal ? j->fatal_msg : acr_strerror(rc));
+        return acr__errf(err, errlen, rc, "%s", j->fatal ? j->fatal_msg : acr_strerror(rc));
     rc = spawn_task(j, &j->beat, beat_main, "job heartbeat");
-    return rc ? fail(err, errlen, rc, "%s: %s", j->where, acr_strerror(rc)) : 0;
+    return rc ? acr__errf(err, errlen, rc, "%s: %s", j->where, acr_strerror(rc)) : 0;
 }
 
 int acr_dist_open(acr_dist **out, const acr_dist_cfg *cfg, char *err, size_t errlen)
@@ -1430,10 +1419,10 @@ int acr_dist_open(acr_dist **out, const acr_dist_cfg *cfg, char *err, size_t err
     if (err && errlen)
         err[0] = 0;
     if (!acr_task_self())
-        return fail(err, errlen, ACR_ENOTASK, "acr_dist_open must run in a task");
+        return acr__errf(err, errlen, ACR_ENOTASK, "acr_dist_open must run in a task");
     acr_dist *j = acr_calloc(1, sizeof *j);
     if (!j)
-        return fail(err, errlen, -ENOMEM, "out of memory");
+        return acr__errf(err, errlen, -ENOMEM, "out of memory");
     int rc = job_init(j, cfg, err, errlen);
     if (rc == 0)
         rc = connect_first(j, err, errlen);
@@ -1443,7 +1432,7 @@ int acr_dist_open(acr_dist **out, const acr_dist_cfg *cfg, char *err, size_t err
         j->reconnects_seen = st.reconnects;
         rc = spawn_task(j, &j->pipe, pipe_main, "job pipeline");
         if (rc != 0)
-            fail(err, errlen, rc, "%s: %s", j->where, acr_strerror(rc));
+            acr__errf(err, errlen, rc, "%s: %s", j->where, acr_strerror(rc));
         j->pipe_running = rc == 0;
     }
     if (rc == 0)
@@ -1914,17 +1903,17 @@ static int client_wait(acr_dist *j, struct op *op, char *err, size_t errlen)
     if (rc == 0)
         return 0;
     if (j->fatal)
-        return fail(err, errlen, rc, "%s", j->fatal_msg);
+        return acr__errf(err, errlen, rc, "%s", j->fatal_msg);
     if (rc == -EPROTO)
-        return fail(err, errlen, rc, "%s: %s", j->where, j->last_err);
-    return fail(err, errlen, rc, "%s: %s", j->where, acr_strerror(rc));
+        return acr__errf(err, errlen, rc, "%s: %s", j->where, j->last_err);
+    return acr__errf(err, errlen, rc, "%s: %s", j->where, acr_strerror(rc));
 }
 
 int acr_dist_drain(acr_dist *j, char *err, size_t errlen)
 {
     struct op *op = op_new(true);
     if (!op)
-        return fail(err, errlen, -ENOMEM, "out of memory");
+        return acr__errf(err, errlen, -ENOMEM, "out of memory");
     op_cmd(op, S_DRAIN, 1);
     op_key(op, j, "drain");
     int rc = client_wait(j, op, err, errlen);
@@ -1981,7 +1970,7 @@ static int status_counts(acr_dist *j, struct status *st, char *err, size_t errle
 {
     struct op *op = op_new(true);
     if (!op)
-        return fail(err, errlen, -ENOMEM, "out of memory");
+        return acr__errf(err, errlen, -ENOMEM, "out of memory");
     op_cmd(op, -1, 0);
     op_str(op, "HMGET");
     op_key(op, j, "ctr");
@@ -2042,7 +2031,7 @@ static int status_counts(acr_dist *j, struct status *st, char *err, size_t errle
         }
     }
     op_free(op);
-    return rc ? fail(err, errlen, rc, "out of memory") : 0;
+    return rc ? acr__errf(err, errlen, rc, "out of memory") : 0;
 }
 
 /* Second round: each worker's own figures; alive by its own claim_idle. */
@@ -2052,7 +2041,7 @@ static int status_workers(acr_dist *j, struct status *st, char *err, size_t errl
         return 0;
     struct op *op = op_new(true);
     if (!op)
-        return fail(err, errlen, -ENOMEM, "out of memory");
+        return acr__errf(err, errlen, -ENOMEM, "out of memory");
     for (size_t i = 0; i < st->nw; i++) {
         op_cmd(op, -1, 0);
         op_str(op, "HMGET");
@@ -2146,7 +2135,7 @@ int acr_dist_status(acr_dist *j, bool json, FILE *out, char *err, size_t errlen)
     if (rc == 0) {
         status_print(j, &st, json, out);
         if (fflush(out) != 0)
-            rc = fail(err, errlen, -errno, "writing the status: %s", strerror(errno));
+            rc = acr__errf(err, errlen, -errno, "writing the status: %s", strerror(errno));
     }
     status_release(&st);
     return rc;
@@ -2161,7 +2150,7 @@ static int collect_page(acr_dist *j, char *start, size_t startlen, acr__fpset *s
 {
     struct op *op = op_new(true);
     if (!op)
-        return fail(err, errlen, -ENOMEM, "out of memory");
+        return acr__errf(err, errlen, -ENOMEM, "out of memory");
     op_cmd(op, -1, 0);
     op_str(op, "XRANGE");
     op_key(op, j, "records");
@@ -2190,7 +2179,7 @@ static int collect_page(acr_dist *j, char *start, size_t startlen, acr__fpset *s
             continue;
         int added = acr__fpset_add(seen, strtoull(fp->str, NULL, 16));
         if (added < 0) {
-            rc = fail(err, errlen, -ENOMEM, "out of memory");
+            rc = acr__errf(err, errlen, -ENOMEM, "out of memory");
             break;
         }
         if (!added)
@@ -2201,7 +2190,7 @@ static int collect_page(acr_dist *j, char *start, size_t startlen, acr__fpset *s
                 c *= 2;
             char *b = acr_realloc(*buf, c);
             if (!b) {
-                rc = fail(err, errlen, -ENOMEM, "out of memory");
+                rc = acr__errf(err, errlen, -ENOMEM, "out of memory");
                 break;
             }
             *buf = b;
@@ -2229,7 +2218,7 @@ int acr_dist_collect(acr_dist *j, int fd, char *err, size_t errlen)
         if (rc == 0 && len) {
             rc = acr__write_all(fd, buf, len);
             if (rc != 0)
-                fail(err, errlen, rc, "writing the records: %s", strerror(-rc));
+                acr__errf(err, errlen, rc, "writing the records: %s", strerror(-rc));
         }
     }
     free(buf);
