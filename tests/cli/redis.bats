@@ -270,3 +270,28 @@ print(len(rs), sorted(r["error"]["kind"] for r in rs))'
   run grep -c poison collect.json
   assert_output 0
 }
+
+@test "--warc with --redis: each worker archives what it fetched, and together every page once" {
+  origins 4
+  worker a --wait 0.02 --warc a.warc.gz "$O1/site/graph/10/0" "$O2/site/graph/10/0" "$O3/site/graph/10/0" \
+    "$O4/site/graph/10/0"
+  worker b --wait 0.02 --warc b.warc.gz
+  wait_workers
+  assert_equal "$(sort -u statuses.txt)" 0
+  cat a.json b.json >all.json
+  each_once all.json
+  assert_equal "$(urls all.json)" "$(expect_set 10 "$O1" "$O2" "$O3" "$O4")"
+  # valid archives (warcio.js), whose responses are the worker's records and robots.txt
+  for w in a b; do
+    node "$ROOT/tests/warc/check_warc.mjs" $w.warc.gz >$w.check
+    python3 - $w <<'PY'
+import json, sys
+w = sys.argv[1]
+j = json.load(open(w + ".check"))
+assert j["ok"], j
+recs = {json.loads(l)["url"] for l in open(w + ".json")}
+got = {u for u in j["responses"] if not u.endswith("/robots.txt")}
+assert got == recs, (len(got), len(recs), sorted(got ^ recs)[:3])
+PY
+  done
+}
