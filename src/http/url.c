@@ -2,7 +2,6 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,17 +10,8 @@
 #include "acrawl/url.h"
 #include "util/alloc.h"
 #include "util/buf.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return ACR_EBADURL;
-}
+#include "util/errf.h"
+#include "util/fmt.h"
 
 /* Generic split of a URI reference (RFC 3986 appendix B); fragment ignored. */
 struct parts {
@@ -149,7 +139,7 @@ static int add_encoded(acr_buf *b, const char *s, size_t n, char *err, size_t er
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x20 || c == 0x7f)
-            return fail(err, errlen, "control character in URL");
+            return acr__errf(err, errlen, ACR_EBADURL, "control character in URL");
         if (c == ' ' || c >= 0x80 || c == '"' || c == '<' || c == '>' || c == '`') {
             char enc[3] = {'%', hex[c >> 4], hex[c & 15]};
             acr_buf_add(b, enc, 3);
@@ -163,20 +153,20 @@ static int add_encoded(acr_buf *b, const char *s, size_t n, char *err, size_t er
 static int parse_host(acr_url *u, const char *a, size_t n, char *err, size_t errlen)
 {
     if (n == 0)
-        return fail(err, errlen, "empty host");
+        return acr__errf(err, errlen, ACR_EBADURL, "empty host");
     if (a[0] == '[') {
         const char *close = memchr(a, ']', n);
         if (!close || close != a + n - 1)
-            return fail(err, errlen, "unterminated IPv6 address");
+            return acr__errf(err, errlen, ACR_EBADURL, "unterminated IPv6 address");
         size_t hn = (size_t)(close - a - 1);
         char tmp[64];
         if (hn == 0 || hn >= sizeof tmp)
-            return fail(err, errlen, "bad IPv6 address");
+            return acr__errf(err, errlen, ACR_EBADURL, "bad IPv6 address");
         memcpy(tmp, a + 1, hn);
         tmp[hn] = 0;
         struct in6_addr a6;
         if (inet_pton(AF_INET6, tmp, &a6) != 1)
-            return fail(err, errlen, "bad IPv6 address '%s'", tmp);
+            return acr__errf(err, errlen, ACR_EBADURL, "bad IPv6 address '%s'", tmp);
         char norm[INET6_ADDRSTRLEN];
         inet_ntop(AF_INET6, &a6, norm, sizeof norm);
         u->host = acr_strdup(norm);
@@ -186,9 +176,9 @@ static int parse_host(acr_url *u, const char *a, size_t n, char *err, size_t err
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)a[i];
         if (c >= 0x80)
-            return fail(err, errlen, "non-ASCII host (use its punycode form)");
+            return acr__errf(err, errlen, ACR_EBADURL, "non-ASCII host (use its punycode form)");
         if (!isalnum(c) && c != '-' && c != '.' && c != '_' && c != '~')
-            return fail(err, errlen, "invalid character '%c' in host", c);
+            return acr__errf(err, errlen, ACR_EBADURL, "invalid character '%c' in host", c);
     }
     u->host = acr_strndup(a, n);
     if (!u->host)
@@ -201,14 +191,14 @@ static int parse_host(acr_url *u, const char *a, size_t n, char *err, size_t err
 static int parse_authority(acr_url *u, const char *a, size_t n, char *err, size_t errlen)
 {
     if (memchr(a, '@', n))
-        return fail(err, errlen, "credentials in URLs are not supported");
+        return acr__errf(err, errlen, ACR_EBADURL, "credentials in URLs are not supported");
     const char *port = NULL;
     const char *hend = a + n;
     if (n > 0 && a[0] == '[') {
         const char *close = memchr(a, ']', n);
         if (close && close + 1 < a + n) {
             if (close[1] != ':')
-                return fail(err, errlen, "junk after IPv6 address");
+                return acr__errf(err, errlen, ACR_EBADURL, "junk after IPv6 address");
             port = close + 2;
             hend = close + 1;
         }
@@ -227,11 +217,11 @@ static int parse_authority(acr_url *u, const char *a, size_t n, char *err, size_
         long v = 0;
         for (const char *p = port; p < a + n; p++) {
             if (!isdigit((unsigned char)*p) || v > 65535)
-                return fail(err, errlen, "bad port");
+                return acr__errf(err, errlen, ACR_EBADURL, "bad port");
             v = v * 10 + (*p - '0');
         }
         if (v < 1 || v > 65535)
-            return fail(err, errlen, "port out of range");
+            return acr__errf(err, errlen, ACR_EBADURL, "port out of range");
         u->port = (uint16_t)v;
     }
     return 0;
@@ -300,18 +290,18 @@ static int parse_parts(acr_url *u, const struct parts *p, char *err, size_t errl
 {
     memset(u, 0, sizeof *u);
     if (!p->has_scheme)
-        return fail(err, errlen, "no scheme (expected http:// or https://)");
+        return acr__errf(err, errlen, ACR_EBADURL, "no scheme (expected http:// or https://)");
     if (p->scheme_n == 4 && !strncasecmp(p->scheme, "http", 4)) {
         u->scheme = "http";
     } else if (p->scheme_n == 5 && !strncasecmp(p->scheme, "https", 5)) {
         u->scheme = "https";
         u->tls = true;
     } else {
-        return fail(err, errlen, "unsupported scheme '%.*s'", (int)(p->scheme_n > 20 ? 20 : p->scheme_n),
-                    p->scheme);
+        return acr__errf(err, errlen, ACR_EBADURL, "unsupported scheme '%.*s'",
+                         (int)(p->scheme_n > 20 ? 20 : p->scheme_n), p->scheme);
     }
     if (!p->has_auth)
-        return fail(err, errlen, "missing '//' and host");
+        return acr__errf(err, errlen, ACR_EBADURL, "missing '//' and host");
     int rc = parse_authority(u, p->auth, p->auth_n, err, errlen);
     if (rc == 0)
         rc = build(u, p, err, errlen);
@@ -416,17 +406,6 @@ static bool unreserved(unsigned char c)
     return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Appends t with its escapes normalised (see acr_url_normalize). */
 static void add_normal_escapes(acr_buf *b, const char *t)
 {
@@ -437,8 +416,8 @@ static void add_normal_escapes(acr_buf *b, const char *t)
             acr_buf_putc(b, (char)c);
             continue;
         }
-        int hi = hexval((unsigned char)t[i + 1]);
-        int lo = hi < 0 ? -1 : hexval((unsigned char)t[i + 2]);
+        int hi = acr_hexval((unsigned char)t[i + 1]);
+        int lo = hi < 0 ? -1 : acr_hexval((unsigned char)t[i + 2]);
         if (lo < 0) {
             /* A bare "%" as "%25": otherwise "%%36%31" would become "%61" and a
              * second pass would change it again. */

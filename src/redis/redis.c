@@ -15,6 +15,7 @@
 #include "redis/redis.h"
 #include "transport/dns.h"
 #include "util/alloc.h"
+#include "util/fmt.h"
 
 #define DEFAULT_PORT 6379
 #define READ_CHUNK (64 * 1024)
@@ -47,17 +48,6 @@ struct acr_redis_batch {
 
 /* ---- URLs ---- */
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* %-decodes p[0..n) into out (size cap, NUL-terminated). */
 static int decode_part(const char *p, size_t n, char *out, size_t cap, const char *what, char *err, size_t errlen)
 {
@@ -65,8 +55,8 @@ static int decode_part(const char *p, size_t n, char *out, size_t cap, const cha
     for (size_t i = 0; i < n; i++) {
         int c = (unsigned char)p[i];
         if (c == '%') {
-            int hi = i + 2 < n ? hexval(p[i + 1]) : -1;
-            int lo = i + 2 < n ? hexval(p[i + 2]) : -1;
+            int hi = i + 2 < n ? acr_hexval(p[i + 1]) : -1;
+            int lo = i + 2 < n ? acr_hexval(p[i + 2]) : -1;
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
                 snprintf(err, errlen, "redis URL: bad %%-escape in the %s", what);
                 return -EINVAL;
