@@ -62,6 +62,22 @@ def sleep_or_exit(p, ms):
         return True
 
 
+def reap(p, limit):
+    """Waits limit s for p to end; past that it is hung: SIGABRT (ASan prints the stack
+    with handle_abort=1), and SIGKILL 10 s later. True when it was hung."""
+    try:
+        p.wait(timeout=limit)
+        return False
+    except subprocess.TimeoutExpired:
+        p.send_signal(signal.SIGABRT)
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        return True
+
+
 def exit_name(rc):
     return f"sig{-rc}" if rc < 0 else str(rc)
 
@@ -137,17 +153,7 @@ def main():
             if a.sigint2 is not None and sleep_or_exit(p, a.sigint2):
                 p.send_signal(signal.SIGINT)
                 sent = 2
-    hung = False
-    try:
-        p.wait(timeout=max(1.0, a.watchdog - (time.monotonic() - t0)))
-    except subprocess.TimeoutExpired:
-        hung = True
-        p.send_signal(signal.SIGABRT)  # ASan prints the stack with handle_abort=1
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+    hung = reap(p, max(1.0, a.watchdog - (time.monotonic() - t0)))
     wall = time.monotonic() - t0
     rc = exit_name(p.returncode)
     fails = []

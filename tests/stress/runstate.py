@@ -34,7 +34,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import check_records  # noqa: E402
 import check_warc_records  # noqa: E402
-from runone import exit_name, sanitizer_excerpt, short_reason, wait_handler  # noqa: E402
+from runone import exit_name, reap, sanitizer_excerpt, short_reason, wait_handler  # noqa: E402
 
 REC_BYTES = 385  # about the size of one graph record: kill points are shares of 6N of them
 
@@ -104,17 +104,7 @@ def run_step(i, step, cmd, out_path, d, total_bytes, watchdog, notes):
         if p.poll() is None:
             p.send_signal(signal.SIGKILL if step.kind == "kill" else signal.SIGINT)
             sent = step.kind
-    hung = False
-    try:
-        p.wait(timeout=max(1.0, watchdog - (time.monotonic() - t0)))
-    except subprocess.TimeoutExpired:
-        hung = True
-        p.send_signal(signal.SIGABRT)  # ASan prints the stack with handle_abort=1
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+    hung = reap(p, max(1.0, watchdog - (time.monotonic() - t0)))
     return exit_name(p.returncode), sent, hung, time.monotonic() - t0
 
 
