@@ -325,12 +325,6 @@ static int dist_join(struct session *s)
 
 #define LEAVE_MAX (5 * ACR_SEC)
 
-static int leave_main(void *arg)
-{
-    acr_dist_leave(arg);
-    return 0;
-}
-
 /* After the crawl: the last records are flushed and acked, and the worker leaves the
  * job (handing back what it holds), or says why Redis failed it (exit 1). */
 static int dist_leave(struct session *s)
@@ -351,13 +345,7 @@ static int dist_leave(struct session *s)
     } else {
         /* A leave takes a round trip; with Redis away it would wait --redis-timeout,
          * too long after a ^C: past LEAVE_MAX the entries wait --redis-claim-idle. */
-        acr_task *t = NULL;
-        if (acr_spawn(NULL, &t, leave_main, k->dist) == 0 &&
-            acr_task_join(t, acr_deadline_in(LEAVE_MAX), NULL) == ACR_ETIMEOUT) {
-            acr_task_cancel(t);
-            acr_task_join(t, ACR_FOREVER, NULL);
-        }
-        acr_task_unref(t);
+        acr_dist_leave(k->dist, acr_deadline_in(LEAVE_MAX));
     }
     acr_shield(was);
     acr_dist_close(k->dist);

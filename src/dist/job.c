@@ -321,6 +321,7 @@ struct acr_dist {
     /* the pipeline */
     struct op *head, *tail;             /* queued, in call order */
     size_t buffered, nbuffered;         /* bytes and count of buffered ops not yet done */
+    size_t nwaiting;                    /* ops in the queue that wait for their reply */
     acr_cond *work, *replied, *room, *wake;
     acr_redis_batch *batch;
     const char **argv;                  /* scratch for encoding */
@@ -619,6 +620,8 @@ static int submit(acr_dist *j, struct op *op)
     if (!op->wait) {
         j->buffered += op->len;
         j->nbuffered++;
+    } else {
+        j->nwaiting++;
     }
     if (j->tail)
         j->tail->next = op;
@@ -927,6 +930,8 @@ static struct op *take_batch(acr_dist *j)
         last = op;
         n++;
         bytes += op->len;
+        if (op->wait)
+            j->nwaiting--;
     }
     j->head = last->next;
     if (!j->head)
@@ -947,15 +952,6 @@ static void fail_list(acr_dist *j, struct op *list, int rc)
 #define LINGER (1 * ACR_MSEC)     /* how long buffered ops wait for company */
 #define LINGER_OPS 256              /* ... unless there are this many */
 
-/* True when an op in the queue waits for its reply. */
-static bool waiting_queued(const acr_dist *j)
-{
-    for (const struct op *op = j->head; op; op = op->next)
-        if (op->wait)
-            return true;
-    return false;
-}
-
 static int pipe_main(void *arg)
 {
     acr_dist *j = arg;
@@ -971,7 +967,7 @@ static int pipe_main(void *arg)
          * carries many pages' worth instead of one; an op that waits for its reply
          * (a pull, a confirm) ends the wait. */
         int64_t until = acr_now() + LINGER;
-        while (!j->fatal && !waiting_queued(j) && j->nbuffered < LINGER_OPS && acr_now() < until) {
+        while (!j->fatal && j->nwaiting == 0 && j->nbuffered < LINGER_OPS && acr_now() < until) {
             rc = acr_cond_wait(j->work, until);
             if (rc == ACR_ECANCELED)
                 break;
@@ -989,6 +985,7 @@ static int pipe_main(void *arg)
     j->pipe_running = false;
     struct op *rest = j->head;
     j->head = j->tail = NULL;
+    j->nwaiting = 0;
     fail_list(j, rest, j->fatal ? j->fatal : ACR_ECANCELED);
     wake_all(j);
     job_unref(j);
@@ -1463,7 +1460,7 @@ static void stop_task(acr_task **t)
     *t = NULL;
 }
 
-void acr_dist_leave(acr_dist *j)
+void acr_dist_leave(acr_dist *j, int64_t deadline)
 {
     if (!j || !j->cfg.worker || j->left)
         return;
@@ -1482,7 +1479,8 @@ void acr_dist_leave(acr_dist *j)
             op_str(op, pre);
             op_fmt(op, "%u", j->shards);
             /* After every buffered op (FIFO): flushed first. */
-            if (submit_wait(j, op, acr_deadline_in(j->timeout)) == 0)
+            int64_t limit = acr_deadline_in(j->timeout);
+            if (submit_wait(j, op, deadline < limit ? deadline : limit) == 0)
                 op_free(op);
         }
     }

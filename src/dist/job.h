@@ -66,8 +66,9 @@ int acr_dist_open(acr_dist **out, const acr_dist_cfg *cfg, char *err, size_t err
 
 /* Graceful end of a worker: flushes what is buffered, hands back the entries it holds
  * but never started (they become claimable at once), releases its leases and
- * deregisters. Suspends; bounded by cfg->timeout. */
-void acr_dist_leave(acr_dist *j);
+ * deregisters. Suspends until deadline at most, and never past cfg->timeout: past
+ * it, what it held waits claim_idle for another worker. */
+void acr_dist_leave(acr_dist *j, int64_t deadline);
 
 /* Stops the tasks and frees j (after leave, or after a fatal error: then nothing is
  * handed back, and the entries wait claim_idle for another worker). Never suspends

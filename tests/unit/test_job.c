@@ -193,8 +193,8 @@ static int options_main(void *arg)
     rc = acr_dist_open(&cl, &k, err, sizeof err);
     cr_assert_eq(rc, -EINVAL);
 
-    acr_dist_leave(a);
-    acr_dist_leave(b);
+    acr_dist_leave(a, ACR_FOREVER);
+    acr_dist_leave(b, ACR_FOREVER);
     acr_dist_close(a);
     acr_dist_close(b);
     return 0;
@@ -241,8 +241,8 @@ static int dedup_main(void *arg)
     cr_assert_eq(st.enqueued + ts.enqueued, 2);
     for (size_t i = 0; i < got; i++)
         cr_assert_eq(acr_dist_ack(by[i], e[i], false, "rec", 3), 0);
-    acr_dist_leave(a);
-    acr_dist_leave(b);
+    acr_dist_leave(a, ACR_FOREVER);
+    acr_dist_leave(b, ACR_FOREVER);
     cr_assert_eq(ctr(r, "done"), 2);
     acr_redis_close(r);
     acr_dist_close(a);
@@ -314,7 +314,7 @@ static int batch_main(void *arg)
         snprintf(rec, sizeof rec, "record of %s", e[i]->url);
         cr_assert_eq(acr_dist_ack(a, e[i], i % 3 == 0, rec, strlen(rec)), 0);
     }
-    acr_dist_leave(a); /* flushes the acks */
+    acr_dist_leave(a, ACR_FOREVER); /* flushes the acks */
     acr_dist_stats_get(a, &st);
     acr_dist_close(a);
     calls = evalsha_calls(r);
@@ -364,8 +364,8 @@ static int split_main(void *arg)
     cr_assert(strstr(ea[0]->url, ea[0]->origin) == ea[0]->url);
     ack_all(a, ea, na);
     ack_all(b, eb, nb);
-    acr_dist_leave(a);
-    acr_dist_leave(b);
+    acr_dist_leave(a, ACR_FOREVER);
+    acr_dist_leave(b, ACR_FOREVER);
     acr_dist_close(a);
     acr_dist_close(b);
     return 0;
@@ -407,7 +407,7 @@ static void takeover(unsigned max_deliveries)
         cr_assert_eq(acr_dist_confirm(b, eb[i]), 1);
     }
     ack_all(b, eb, nb);
-    acr_dist_leave(b);
+    acr_dist_leave(b, ACR_FOREVER);
     cr_assert_eq(ctr(r, max_deliveries == 1 ? "poison" : "done"), 10);
     acr_redis_close(r);
     acr_dist_close(b);
@@ -459,7 +459,7 @@ static int owner_main(void *arg)
     char shard[16];
     snprintf(shard, sizeof shard, "%u", e[0]->shard);
     cr_assert_eq(acr_dist_ack(a, e[0], false, "rec", 3), 0);
-    acr_dist_leave(a); /* flushes the ack */
+    acr_dist_leave(a, ACR_FOREVER); /* flushes the ack */
     acr_dist_close(a);
     cr_assert_eq(ctr(r, "done"), 0, "not the owner: no ack");
     cr_assert_eq(raw_int(r, "XLEN acrawl:{t}:q:%s", shard), 1, "the entry is still there");
@@ -485,7 +485,7 @@ static int leave_main(void *arg)
     acr_dist_entry *ea[6];
     cr_assert_eq(pull_until(a, ea, 6, 500 * ACR_MSEC), 6);
     acr_dist *b = open_cfg(&c);
-    acr_dist_leave(a);
+    acr_dist_leave(a, ACR_FOREVER);
     acr_dist_close(a);
     for (int i = 0; i < 6; i++)
         acr_dist_entry_free(ea[i]);
@@ -500,7 +500,7 @@ static int leave_main(void *arg)
     acr_dist_stats_get(b, &st);
     cr_assert_eq(st.reclaimed, 0);
     ack_all(b, eb, nb);
-    acr_dist_leave(b);
+    acr_dist_leave(b, ACR_FOREVER);
     acr_dist_close(b);
     return 0;
 }
@@ -556,7 +556,7 @@ static int complete_main(void *arg)
     cr_assert_eq(ctr(r, "done"), 2);
     cr_assert_eq(ctr(r, "failed"), 1);
     acr_redis_close(r);
-    acr_dist_leave(a);
+    acr_dist_leave(a, ACR_FOREVER);
     acr_dist_close(a);
     return 0;
 }
@@ -585,8 +585,8 @@ static int robots_main(void *arg)
     free(body);
     cr_assert_eq(acr_dist_robots_get(b, "http://r.test:80", &status, &body, &len), 1, "another worker sees it");
     free(body);
-    acr_dist_leave(a);
-    acr_dist_leave(b);
+    acr_dist_leave(a, ACR_FOREVER);
+    acr_dist_leave(b, ACR_FOREVER);
     acr_dist_close(a);
     acr_dist_close(b);
     return 0;
@@ -613,7 +613,7 @@ static int collect_main(void *arg)
         snprintf(rec, sizeof rec, "record of %s", e[i]->url);
         cr_assert_eq(acr_dist_ack(a, e[i], false, rec, strlen(rec)), 0);
     }
-    acr_dist_leave(a);
+    acr_dist_leave(a, ACR_FOREVER);
     acr_dist_close(a);
     /* a second record for the first URL (a worker that lost its entry after writing) */
     acr_redis_batch *b = acr_redis_batch_new();
@@ -702,7 +702,7 @@ static int status_main(void *arg)
     cr_assert(acr_dist_draining(a), "the heartbeat reads the flag");
     acr_dist_close(cl);
     ack_all(a, e + 2, 2);
-    acr_dist_leave(a);
+    acr_dist_leave(a, ACR_FOREVER);
     acr_dist_close(a);
     return 0;
 }
@@ -742,7 +742,7 @@ static int restart_main(void *arg)
     cr_assert_eq(ctr(r, "queued"), 8);
     cr_assert_eq(ctr(r, "done"), 8);
     acr_redis_close(r);
-    acr_dist_leave(a);
+    acr_dist_leave(a, ACR_FOREVER);
     acr_dist_close(a);
     return 0;
 }
@@ -827,7 +827,7 @@ static int paused_child(void *arg)
     else if (acr_dist_confirm(a, e) != 0)
         rc = 15;
     acr_dist_ack(a, e, false, "late", 4);
-    acr_dist_leave(a);
+    acr_dist_leave(a, ACR_FOREVER);
     acr_dist_close(a);
     return rc;
 }
@@ -853,7 +853,7 @@ static int paused_main(void *arg)
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %d", WEXITSTATUS(st));
     cr_assert_eq(acr_dist_confirm(b, e[0]), 1, "its refresh did not take the entry back");
     cr_assert_eq(acr_dist_ack(b, e[0], false, "rec", 3), 0);
-    acr_dist_leave(b);
+    acr_dist_leave(b, ACR_FOREVER);
     acr_redis *r = raw();
     cr_assert_eq(ctr(r, "done"), 1);
     cr_assert_eq(raw_int(r, "XLEN acrawl:{t}:records%s", ""), 1, "only the owner's record");
