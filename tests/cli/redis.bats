@@ -251,6 +251,18 @@ print(len(rs), sorted(r["error"]["kind"] for r in rs))'
   assert_failure 2
   run "$ACRAWL" --crawl --redis "$REDIS" --job t --state d http://x/
   assert_failure 2
+  # a wrong password: refused at once, exit 2, Redis's words in the message
+  local pport
+  pport=$(free_port)
+  timeout 60 redis-server --port "$pport" --bind 127.0.0.1 --dir "$BATS_TEST_TMPDIR" --save '' --appendonly no \
+    --requirepass right --daemonize no --logfile "$BATS_TEST_TMPDIR/pw.log" &
+  local ppid=$!
+  for _ in $(seq 100); do redis-cli -p "$pport" ping >/dev/null 2>&1 && break; sleep 0.05; done
+  run "$ACRAWL" --crawl -q --redis "redis://:wrong@127.0.0.1:$pport" --job t --redis-timeout 5 http://x/
+  kill "$ppid"
+  assert_failure 2
+  assert_output --partial "127.0.0.1:$pport"
+  assert_output --partial "WRONGPASS"
 }
 
 @test "--max-pages counts each worker's pages and turns nothing into poison" {
