@@ -321,8 +321,10 @@ struct acr_dist {
     /* the pipeline */
     struct op *head, *tail;             /* queued, in call order */
     size_t buffered, nbuffered;         /* bytes and count of buffered ops not yet done */
+    uint64_t nsubmitted;                /* buffered ops ever queued */
     size_t nwaiting;                    /* ops in the queue that wait for their reply */
     acr_cond *work, *replied, *room, *wake;
+    uint64_t wakes;                     /* broadcasts of wake: a pull saw them or not */
     acr_redis_batch *batch;
     const char **argv;                  /* scratch for encoding */
     size_t *lens, nscratch;
@@ -581,11 +583,19 @@ static void job_unref(acr_dist *j)
         job_release(j);
 }
 
+/* Something a pull waiting for work should look again for: counted, so that a pull
+ * whose reply was on its way when it happened does not then wait PULL_POLL. */
+static void wake_pull(acr_dist *j)
+{
+    j->wakes++;
+    acr_cond_broadcast(j->wake);
+}
+
 static void wake_all(acr_dist *j)
 {
     acr_cond_broadcast(j->replied);
     acr_cond_broadcast(j->room);
-    acr_cond_broadcast(j->wake);
+    wake_pull(j);
 }
 
 /* The job cannot go on: every call returns rc from now on. */
@@ -620,6 +630,7 @@ static int submit(acr_dist *j, struct op *op)
     if (!op->wait) {
         j->buffered += op->len;
         j->nbuffered++;
+        j->nsubmitted++;
     } else {
         j->nwaiting++;
     }
@@ -1215,7 +1226,7 @@ static void beat_apply(acr_dist *j, const struct op *op)
         j->draining = true;
     if (gained) {
         j->scan_due = true;
-        acr_cond_broadcast(j->wake);
+        wake_pull(j);
     }
 }
 
@@ -1486,7 +1497,7 @@ void acr_dist_leave(acr_dist *j, int64_t deadline)
     }
     held_detach_all(j);
     memset(j->leased, 0, j->shards);
-    acr_cond_broadcast(j->wake);
+    wake_pull(j);
 }
 
 void acr_dist_close(acr_dist *j)
@@ -1527,7 +1538,7 @@ static void enqueued_hook(acr_dist *j, const redisReply *r)
         j->st.enqueued++;
         /* a pull waiting for work asks again now rather than after PULL_POLL: a
          * crawl's next pages are most often the links its own pages just found */
-        acr_cond_broadcast(j->wake);
+        wake_pull(j);
     }
 }
 
@@ -1662,9 +1673,11 @@ static int take_scope(acr_dist *j, const redisReply *sv, const redisReply *membe
     return 0;
 }
 
-/* The pull script's reply into out; *complete when the job is. */
+/* The pull script's reply into out; *complete when the job is. after: whether
+ * buffered ops were queued after the pull (its counters miss them: an enqueue behind
+ * it in the same batch would look complete). */
 static int take_pull(acr_dist *j, const redisReply *r, acr_dist_scope_fn *scope, void *arg, acr_dist_entry **out,
-                     size_t max, size_t *n, bool *complete)
+                     size_t max, size_t *n, bool after, bool *complete)
 {
     int rc = take_scope(j, elem(r, 0), elem(r, 1), scope, arg);
     if (rc != 0)
@@ -1682,7 +1695,7 @@ static int take_pull(acr_dist *j, const redisReply *r, acr_dist_scope_fn *scope,
     const redisReply *c = elem(r, 4);
     long long queued = num(elem(c, 0));
     long long settled = num(elem(c, 1)) + num(elem(c, 2)) + num(elem(c, 3));
-    *complete = *n == 0 && queued > 0 && settled >= queued && j->nheld == 0 && j->nbuffered == 0;
+    *complete = *n == 0 && queued > 0 && settled >= queued && j->nheld == 0 && j->nbuffered == 0 && !after;
     return 0;
 }
 
@@ -1699,13 +1712,14 @@ int acr_dist_pull(acr_dist *j, size_t max, int64_t deadline, acr_dist_scope_fn *
         struct op *op = pull_op(j, max);
         if (!op)
             return -ENOMEM;
+        uint64_t wakes = j->wakes, submitted = j->nsubmitted;
         /* Not bounded by deadline: entries read by an abandoned pull would wait
          * claim_idle. The pipeline bounds it by the timeout. */
         rc = submit_wait(j, op, ACR_FOREVER);
         if (rc != 0)
             return rc;
         bool complete;
-        rc = take_pull(j, op->rep[0], scope, arg, out, max, n, &complete);
+        rc = take_pull(j, op->rep[0], scope, arg, out, max, n, j->nsubmitted != submitted, &complete);
         for (size_t i = 0; i < *n; i++)
             ((struct held *)out[i])->pulled_at = op->sent;
         op_free(op);
@@ -1716,6 +1730,8 @@ int acr_dist_pull(acr_dist *j, size_t max, int64_t deadline, acr_dist_scope_fn *
         int64_t now = acr_now();
         if (now >= deadline)
             return ACR_ETIMEOUT;
+        if (j->wakes != wakes)
+            continue; /* work came while the reply was on its way: ask again now */
         rc = acr_cond_wait(j->wake, min64(deadline, now + PULL_POLL));
         if (rc == ACR_ECANCELED)
             return rc;
@@ -1756,13 +1772,13 @@ static void acked_hook(acr_dist *j, const redisReply *r)
     if (num(r) == 1)
         j->st.acked++;
     if (j->nbuffered <= 1) /* the last ack out: a waiting pull may find the job complete */
-        acr_cond_broadcast(j->wake);
+        wake_pull(j);
 }
 
-int acr_dist_ack(acr_dist *j, acr_dist_entry *e, bool failed, const char *record, size_t len)
+static int ack(acr_dist *j, acr_dist_entry *e, bool failed, const char *record, size_t len, bool may_wait)
 {
     int rc = usable(j);
-    if (rc == 0)
+    if (rc == 0 && may_wait)
         rc = room(j);
     if (rc != 0) {
         acr_dist_entry_free(e);
@@ -1791,6 +1807,13 @@ int acr_dist_ack(acr_dist *j, acr_dist_entry *e, bool failed, const char *record
     acr_dist_entry_free(e);
     return submit(j, op);
 }
+
+int acr_dist_ack(acr_dist *j, acr_dist_entry *e, bool failed, const char *record, size_t len)
+{
+    return ack(j, e, failed, record, len, true);
+}
+
+int acr_dist_ack_dropped(acr_dist *j, acr_dist_entry *e) { return ack(j, e, false, NULL, 0, false); }
 
 void acr_dist_release(acr_dist *j, acr_dist_entry *e)
 {

@@ -151,6 +151,11 @@ int acr_dist_confirm(acr_dist *j, const acr_dist_entry *e);
  * the URL's fingerprint. Buffered; frees e. 0 or the fatal error. */
 int acr_dist_ack(acr_dist *j, acr_dist_entry *e, bool failed, const char *record, size_t len);
 
+/* e is done for the whole job without a record (robots.txt disallows it): acked as
+ * acr_dist_ack does, but never suspends, even past the buffer limit, so that the
+ * frontier's callbacks may call it. Frees e. 0 or the fatal error. */
+int acr_dist_ack_dropped(acr_dist *j, acr_dist_entry *e);
+
 /* Forgets e without acking it (its shard's lease was lost before it started): it is
  * no longer refreshed, and the shard's next holder takes it over. Frees e. */
 void acr_dist_release(acr_dist *j, acr_dist_entry *e);

@@ -95,8 +95,6 @@ struct acr_crawl {
     acr_dist *dist;
     acr_task *puller;
     acr_cond *room;             /* a page of the frontier is over: the puller may pull */
-    acr_dist_entry **undone;    /* entries robots.txt dropped: acked by the puller, */
-    size_t nundone, capundone;  /* which may suspend (the frontier's callbacks must not) */
 };
 
 /* A fetch task's work: one URL from the frontier. */
@@ -858,13 +856,6 @@ static int reader_main(void *arg)
 
 /* ---- puller: --redis ---- */
 
-/* Acks the entries the frontier dropped as done (robots.txt disallowed them). */
-static void settle(acr_crawl *c)
-{
-    while (c->nundone > 0)
-        acr_dist_ack(c->dist, c->undone[--c->nundone], false, NULL, 0);
-}
-
 /* An entry handed out more than --redis-max-deliveries times (its workers died on
  * it): recorded once as poison, not fetched, whatever robots.txt or the frontier
  * would say. */
@@ -899,7 +890,6 @@ static int puller_main(void *arg)
     acr_crawl *c = arg;
     size_t want = 2 * (size_t)(c->o.concurrency ? c->o.concurrency : 1) + 16;
     while (!c->stopping) {
-        settle(c);
         if (acr_dist_failed(c->dist, NULL, 0))
             break;
         if (acr_dist_draining(c->dist)) {
@@ -938,7 +928,6 @@ static int puller_main(void *arg)
                 acr_dist_hand_back(c->dist, e);
         }
     }
-    settle(c);
     if (acr_dist_failed(c->dist, NULL, 0) && !c->stopping)
         acr_crawl_stop(c); /* exit 1: what is in flight is left to the other workers */
     acr_frontier_close_input(c->frontier);
@@ -946,24 +935,6 @@ static int puller_main(void *arg)
 }
 
 /* ---- dispatcher ---- */
-
-/* --redis: an entry robots.txt dropped is done for the job, with no record; the
- * puller acks it. Out of memory: released instead, and decided again by whoever
- * takes it over. */
-static void undo(acr_crawl *c, acr_dist_entry *e)
-{
-    if (c->nundone == c->capundone) {
-        size_t cap = c->capundone ? c->capundone * 2 : 64;
-        acr_dist_entry **v = acr_realloc(c->undone, cap * sizeof *v);
-        if (!v) {
-            acr_dist_release(c->dist, e);
-            return;
-        }
-        c->undone = v;
-        c->capundone = cap;
-    }
-    c->undone[c->nundone++] = e;
-}
 
 /* Seeds dropped when the crawl stops get their cancelled records (after the drop:
  * emitting suspends, and the frontier's drop must not). */
@@ -979,7 +950,7 @@ static void on_skip(void *arg, const acr_crawl_url *u, const char *reason)
         /* --redis: robots.txt decided the page for the whole job (done, no record);
          * a page this worker only stopped short of is another's to fetch */
         if (!strcmp(reason, "robots") || !strcmp(reason, "robots-unavailable"))
-            undo(c, u->tag);
+            acr_dist_ack_dropped(c->dist, u->tag); /* at once: the job may be complete */
         else
             acr_dist_hand_back(c->dist, u->tag);
         ((acr_crawl_url *)u)->tag = NULL;
@@ -1318,9 +1289,6 @@ void acr_crawl_free(acr_crawl *c)
     acr_task_unref(c->dispatcher);
     acr_task_unref(c->puller);
     acr_cond_free(c->room);
-    for (size_t i = 0; i < c->nundone; i++)
-        acr_dist_hand_back(c->dist, c->undone[i]);
-    free(c->undone);
     acr_group_free(c->fetches);
     acr_sem_free(c->slots);
     acr_client_free(c->client);
