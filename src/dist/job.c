@@ -38,6 +38,8 @@
 #define BACKOFF_FIRST (100 * ACR_MSEC)
 #define BACKOFF_MAX (2 * ACR_SEC)
 #define HEARTBEAT_MAX ACR_SEC        /* beats at most this far apart, whatever claim_idle */
+#define BEAT_SOON (25 * ACR_MSEC)    /* ... while shards change hands */
+#define BEAT_GAP (5 * ACR_MSEC)      /* ... and never closer than this */
 #define PULL_POLL (100 * ACR_MSEC)   /* how often an empty pull asks again */
 #define BUFFER_MAX ((size_t)4 << 20) /* buffered bytes past which buffered calls wait */
 #define BATCH_MAX_OPS 2048
@@ -104,13 +106,13 @@ static const char SRC_SCOPE[] =
     "if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then redis.call('INCR', KEYS[2]) end\n"
     "return 1\n";
 
-/* KEYS ctr scopever scope, then q:S lease:S per shard; ARGV me claim_idle_ms max
+/* KEYS ctr scopever scope joins, then q:S lease:S per shard; ARGV me claim_idle_ms max
  * known_scopever scan, then the shard numbers. Reads the scope when it grew; with
  * scan "1", takes the entries handed back (no new delivery), then the idle ones (a
  * new delivery, reclaimed); then new ones; from the shards whose lease is still
  * this worker's.
  * Returns {scopever, members or nil, {{shard, deliveries, id, fields}...}, reclaimed,
- * {queued, done, failed, poison}}. */
+ * {queued, done, failed, poison}, joins}. */
 static const char SRC_PULL[] =
     "local me, ci, want, scan = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[5] == '1'\n"
     "local sv = redis.call('GET', KEYS[2]) or '0'\n"
@@ -120,9 +122,9 @@ static const char SRC_PULL[] =
     "local function take(q, shard, id, d, fields)\n"
     "  if fields then out[#out + 1] = {shard, d, id, fields} else redis.call('XACK', q, '" GROUP "', id) end\n"
     "end\n"
-    "for i = 1, (#KEYS - 3) / 2 do\n"
+    "for i = 1, (#KEYS - 4) / 2 do\n"
     "  if #out >= want then break end\n"
-    "  local q, lease, shard = KEYS[2 + 2 * i], KEYS[3 + 2 * i], tonumber(ARGV[5 + i])\n"
+    "  local q, lease, shard = KEYS[3 + 2 * i], KEYS[4 + 2 * i], tonumber(ARGV[5 + i])\n"
     "  local mine = redis.call('GET', lease) == me\n"
     "  if mine and scan then\n"
     "    for _, p in ipairs(redis.call('XPENDING', q, '" GROUP "', '-', '+', want - #out, '" FREE_CONSUMER "')) do\n"
@@ -144,7 +146,8 @@ static const char SRC_PULL[] =
     "  end\n"
     "end\n"
     "if reclaimed > 0 then redis.call('HINCRBY', KEYS[1], 'reclaimed', reclaimed) end\n"
-    "return {sv, members, out, reclaimed, redis.call('HMGET', KEYS[1], 'queued', 'done', 'failed', 'poison')}\n";
+    "return {sv, members, out, reclaimed, redis.call('HMGET', KEYS[1], 'queued', 'done', 'failed', 'poison'),\n"
+    "        tonumber(redis.call('GET', KEYS[4]) or '0')}\n";
 
 /* KEYS q:S; ARGV me id. 1 (and its idle time reset) when me owns the entry. */
 static const char SRC_CONFIRM[] =
@@ -197,44 +200,64 @@ static const char SRC_MOVE[] =
     "end\n"
     "return lost\n";
 
-/* KEYS workers w:me drain; ARGV me claim_idle_ms shards pages inflight rate
- * lease-prefix, then the shards where me holds entries. Registers the beat and
- * renews me's leases. Each shard belongs to one of the workers alive (a beat within
- * claim_idle) by rendezvous hashing: the highest SHA-1 of "worker/shard". So the
- * shards, and the busy ones among them, spread evenly and at random, and a worker
- * that joins or dies moves only its own share. me takes the free shards that belong
- * to it, and gives back those that belong to another once it holds none of their
- * entries (until then it keeps them but is fed no more from them). Returns {{shards
- * to pull from}, their count, alive, drain, {shards kept only to empty}}. Lease keys
- * are built from the prefix: they share the job's hash tag, so a cluster would place
+/* KEYS workers w:me drain joins; ARGV me claim_idle_ms shards pages inflight rate
+ * lease-prefix queue-prefix owed-before, then the shards where me holds entries.
+ * Registers the beat and renews me's leases. A worker new to the job bumps joins,
+ * and so does one owed more shards than at its last beat: every pull reads joins,
+ * and the others beat at once. Each shard belongs to one of the workers
+ * alive (a beat within claim_idle), by rendezvous hashing on SHA-1 of
+ * "worker/shard": an idle shard to its highest-ranked worker; a busy one (entries in
+ * its stream) to its highest-ranked worker that has fewer than its share of the busy
+ * ones (bounded loads), so that a crawl of a few origins is still shared evenly.
+ * A worker that joins or dies moves little else. me takes the free shards that
+ * belong to it, and gives back those that belong to another once it holds none of
+ * their entries (until then it keeps them but is fed no more from them). Returns
+ * {{shards to pull from}, their count, alive, drain, {shards kept only to empty},
+ * now, shards of me's that another still holds, joins}. Lease and queue keys are
+ * built from the prefixes: they share the job's hash tag, so a cluster would place
  * them with the declared keys. */
 static const char SRC_BEAT[] =
-    "local me, ci, n, pre = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[7]\n"
+    "local me, ci, n, pre, qpre = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[7], ARGV[8]\n"
+    "local bump = false\n"
     "local t = redis.call('TIME')\n"
     "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
-    "redis.call('ZADD', KEYS[1], now, me)\n"
+    "if redis.call('ZADD', KEYS[1], now, me) == 1 then bump = true end\n"
     "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 86400000)\n"
     "redis.call('HSET', KEYS[2], 'pages', ARGV[4], 'inflight', ARGV[5], 'rate', ARGV[6], 'ci', ci, 'hb', now)\n"
     "redis.call('PEXPIRE', KEYS[2], 86400000)\n"
     "local ids = redis.call('ZRANGEBYSCORE', KEYS[1], now - ci, '+inf')\n"
     "local held = {}\n"
-    "for i = 8, #ARGV do held[tonumber(ARGV[i])] = true end\n"
-    "local feed, hold = {}, {}\n"
+    "for i = 10, #ARGV do held[tonumber(ARGV[i])] = true end\n"
+    "local ranks, owner, busy, load = {}, {}, {}, {}\n"
     "for s = 0, n - 1 do\n"
-    "  local best, bh = me, nil\n"
-    "  for _, w in ipairs(ids) do\n"
-    "    local h = redis.sha1hex(w .. '/' .. s)\n"
-    "    if not bh or h > bh then best, bh = w, h end\n"
+    "  local rank = {}\n"
+    "  for _, w in ipairs(ids) do rank[#rank + 1] = {redis.sha1hex(w .. '/' .. s), w} end\n"
+    "  table.sort(rank, function(a, b) return a[1] > b[1] end)\n"
+    "  ranks[s], owner[s] = rank, rank[1][2]\n"
+    "  if redis.call('XLEN', qpre .. s) > 0 then busy[#busy + 1] = s end\n"
+    "end\n"
+    "local cap = math.ceil(#busy / #ids)\n"
+    "for _, s in ipairs(busy) do\n"
+    "  for _, r in ipairs(ranks[s]) do\n"
+    "    if (load[r[2]] or 0) < cap then owner[s] = r[2]; load[r[2]] = (load[r[2]] or 0) + 1; break end\n"
     "  end\n"
+    "end\n"
+    "local feed, hold, owed = {}, {}, 0\n"
+    "for s = 0, n - 1 do\n"
+    "  local best = owner[s]\n"
     "  local v = redis.call('GET', pre .. s)\n"
     "  if v == me and best == me then redis.call('PEXPIRE', pre .. s, ci); feed[#feed + 1] = s\n"
     "  elseif v == me and held[s] then redis.call('PEXPIRE', pre .. s, ci); hold[#hold + 1] = s\n"
     "  elseif v == me then redis.call('DEL', pre .. s)\n"
-    "  elseif not v and best == me and redis.call('SET', pre .. s, me, 'NX', 'PX', ci) then feed[#feed + 1] = s end\n"
+    "  elseif not v and best == me and redis.call('SET', pre .. s, me, 'NX', 'PX', ci) then feed[#feed + 1] = s\n"
+    "  elseif best == me then owed = owed + 1 end\n"
     "end\n"
-    "return {feed, #feed, #ids, tonumber(redis.call('GET', KEYS[3]) or '0'), hold, now}\n";
+    "if bump or owed > tonumber(ARGV[9]) then redis.call('INCR', KEYS[4]) end\n"
+    "return {feed, #feed, #ids, tonumber(redis.call('GET', KEYS[3]) or '0'), hold, now, owed,\n"
+    "        tonumber(redis.call('GET', KEYS[4]) or '0')}\n";
 
-/* KEYS workers w:me; ARGV me lease-prefix shards: releases me's leases, deregisters. */
+/* KEYS workers w:me joins; ARGV me lease-prefix shards: releases me's leases,
+ * deregisters, and bumps joins (the others beat at once and take its shards). */
 static const char SRC_LEAVE[] =
     "local pre = ARGV[2]\n"
     "for s = 0, tonumber(ARGV[3]) - 1 do\n"
@@ -242,6 +265,7 @@ static const char SRC_LEAVE[] =
     "end\n"
     "redis.call('ZREM', KEYS[1], ARGV[1])\n"
     "redis.call('DEL', KEYS[2])\n"
+    "redis.call('INCR', KEYS[3])\n"
     "return 1\n";
 
 /* KEYS drain: --drain, at Redis's time in ms (workers that beat first after it go on). */
@@ -293,6 +317,10 @@ struct op {
     char err[256];
 };
 
+/* leased[s]: 0 not leased, FEED leased and pulled from, KEEP leased until this
+ * worker's entries of it are done (the _NOW forms: while a beat's reply is read). */
+enum { FEED = 1, KEEP = 5, FEED_NOW = 2, KEEP_NOW = 6 };
+
 /* A pulled entry while the job holds it: on the held list until ack or release. */
 struct held {
     acr_dist_entry e;    /* first: an acr_dist_entry * is a struct held * */
@@ -323,7 +351,7 @@ struct acr_dist {
     size_t buffered, nbuffered;         /* bytes and count of buffered ops not yet done */
     uint64_t nsubmitted;                /* buffered ops ever queued */
     size_t nwaiting;                    /* ops in the queue that wait for their reply */
-    acr_cond *work, *replied, *room, *wake;
+    acr_cond *work, *replied, *room, *wake, *kick;
     uint64_t wakes;                     /* broadcasts of wake: a pull saw them or not */
     acr_redis_batch *batch;
     const char **argv;                  /* scratch for encoding */
@@ -343,6 +371,11 @@ struct acr_dist {
     unsigned char *leased;              /* per shard */
     unsigned *held_in;                  /* held entries per shard */
     int64_t renewed;                    /* local time the last renewal was sent */
+    long long joins;                    /* the job's joins counter at the last beat */
+    bool beat_soon;                     /* shards to take or give back: beat again soon */
+    unsigned owed;                      /* shards this worker's but leased by another */
+    bool kicked;                        /* beat now */
+    int64_t dry_at;                     /* when a pull last found work only elsewhere */
     bool draining;
     unsigned rot;                       /* where the next pull starts among the shards */
 
@@ -567,6 +600,7 @@ static void job_release(acr_dist *j)
     acr_cond_free(j->replied);
     acr_cond_free(j->room);
     acr_cond_free(j->wake);
+    acr_cond_free(j->kick);
     acr__fpset_release(&j->scope_seen);
     free(j->argv);
     free(j->lens);
@@ -1033,6 +1067,12 @@ static bool is_str(const redisReply *r) { return r && r->type == REDIS_REPLY_STR
 
 /* ---- held entries ---- */
 
+static void kick_beat(acr_dist *j)
+{
+    j->kicked = true;
+    acr_cond_signal(j->kick);
+}
+
 static void held_link(acr_dist *j, struct held *h)
 {
     h->j = j;
@@ -1057,7 +1097,8 @@ static void held_unlink(struct held *h)
     if (h->next)
         h->next->prev = h->prev;
     j->nheld--;
-    j->held_in[h->e.shard]--;
+    if (--j->held_in[h->e.shard] == 0 && j->leased && j->leased[h->e.shard] == KEEP)
+        kick_beat(j); /* emptied: give it back to its worker now */
     h->j = NULL;
     h->prev = h->next = NULL;
 }
@@ -1174,10 +1215,11 @@ static struct op *beat_op(acr_dist *j)
     j->beat_at = now;
     char pre[200];
     key_prefix(j, pre, sizeof pre, "lease:");
-    op_cmd(op, S_BEAT, 3);
+    op_cmd(op, S_BEAT, 4);
     op_key(op, j, "workers");
     op_key(op, j, "w:%s", j->worker);
     op_key(op, j, "drain");
+    op_key(op, j, "joins");
     op_str(op, j->worker);
     op_fmt(op, "%lld", (long long)(j->claim_idle / ACR_MSEC));
     op_fmt(op, "%u", j->shards);
@@ -1185,6 +1227,9 @@ static struct op *beat_op(acr_dist *j)
     op_fmt(op, "%zu", j->nheld);
     op_fmt(op, "%.3f", j->rate);
     op_str(op, pre);
+    key_prefix(j, pre, sizeof pre, "q:");
+    op_str(op, pre);
+    op_uint(op, j->owed);
     for (unsigned s = 0; s < j->shards; s++) {
         if (j->held_in[s])
             op_uint(op, s);
@@ -1194,9 +1239,7 @@ static struct op *beat_op(acr_dist *j)
 }
 
 /* The beat's reply: the shards now leased (to pull from, or only to empty), their
- * count, the drain flag. leased[s]: 0 not leased, FEED leased and pulled from, KEEP
- * leased until this worker's entries of it are done. */
-enum { FEED = 1, KEEP = 5, FEED_NOW = 2, KEEP_NOW = 6 };
+ * count, the drain flag. */
 
 static void beat_apply(acr_dist *j, const struct op *op)
 {
@@ -1224,6 +1267,9 @@ static void beat_apply(acr_dist *j, const struct op *op)
         j->joined_ms = num(elem(r, 5));
     if (num(elem(r, 3)) > j->joined_ms)
         j->draining = true;
+    j->owed = (unsigned)num(elem(r, 6));
+    j->beat_soon = j->owed > 0 || (elem(r, 4) && elem(r, 4)->elements > 0);
+    j->joins = num(elem(r, 7));
     if (gained) {
         j->scan_due = true;
         wake_pull(j);
@@ -1245,15 +1291,27 @@ static int beat(acr_dist *j)
     return 0;
 }
 
+/* Beats every beat_every; sooner (BEAT_SOON) while shards are owed to this worker
+ * or kept by it only to be emptied; at once (BEAT_GAP after the last) when kicked: a
+ * kept shard emptied, or a pull saw a worker join or leave. */
 static int beat_main(void *arg)
 {
     acr_dist *j = arg;
+    int64_t last = acr_now();
     while (!j->fatal) {
-        if (acr_sleep_for(beat_every(j)) == ACR_ECANCELED)
+        int64_t next = last + (j->beat_soon ? BEAT_SOON : beat_every(j));
+        while (!j->kicked && acr_now() < next) {
+            if (acr_cond_wait(j->kick, next) == ACR_ECANCELED)
+                goto out;
+        }
+        if (j->kicked && acr_sleep_until(last + BEAT_GAP) == ACR_ECANCELED)
             break;
+        j->kicked = false;
+        last = acr_now();
         if (beat(j) == ACR_ECANCELED)
             break;
     }
+out:
     job_unref(j);
     return 0;
 }
@@ -1395,8 +1453,10 @@ static int job_init(acr_dist *j, const acr_dist_cfg *cfg, char *err, size_t errl
     j->replied = acr_cond_new();
     j->room = acr_cond_new();
     j->wake = acr_cond_new();
+    j->kick = acr_cond_new();
     j->batch = acr_redis_batch_new();
-    if (!j->name || (cfg->options && !j->options) || !j->work || !j->replied || !j->room || !j->wake || !j->batch)
+    if (!j->name || (cfg->options && !j->options) || !j->work || !j->replied || !j->room || !j->wake || !j->kick ||
+        !j->batch)
         return acr__errf(err, errlen, -ENOMEM, "%s: out of memory", j->where);
     j->need_load = true;
     j->cfg.url = j->cfg.name = j->cfg.options = NULL; /* not ours to keep */
@@ -1483,9 +1543,10 @@ void acr_dist_leave(acr_dist *j, int64_t deadline)
         key_prefix(j, pre, sizeof pre, "lease:");
         if (op) {
             add_moves(j, op, FREE_CONSUMER, j->claim_idle / ACR_MSEC);
-            op_cmd(op, S_LEAVE, 2);
+            op_cmd(op, S_LEAVE, 3);
             op_key(op, j, "workers");
             op_key(op, j, "w:%s", j->worker);
+            op_key(op, j, "joins");
             op_str(op, j->worker);
             op_str(op, pre);
             op_fmt(op, "%u", j->shards);
@@ -1628,10 +1689,11 @@ static struct op *pull_op(acr_dist *j, size_t max)
         return NULL;
     }
     size_t n = pull_shards(j, sh);
-    op_cmd(op, S_PULL, (unsigned)(3 + 2 * n));
+    op_cmd(op, S_PULL, (unsigned)(4 + 2 * n));
     op_key(op, j, "ctr");
     op_key(op, j, "scopever");
     op_key(op, j, "scope");
+    op_key(op, j, "joins");
     for (size_t i = 0; i < n; i++) {
         op_skey(op, j, "q:", sh[i]);
         op_skey(op, j, "lease:", sh[i]);
@@ -1673,11 +1735,12 @@ static int take_scope(acr_dist *j, const redisReply *sv, const redisReply *membe
     return 0;
 }
 
-/* The pull script's reply into out; *complete when the job is. after: whether
- * buffered ops were queued after the pull (its counters miss them: an enqueue behind
- * it in the same batch would look complete). */
+/* The pull script's reply into out; *complete when the job is, *elsewhere when
+ * pages are queued or in flight in other workers' shards. after: whether buffered
+ * ops were queued after the pull (its counters miss them: an enqueue behind it in
+ * the same batch would look complete). */
 static int take_pull(acr_dist *j, const redisReply *r, acr_dist_scope_fn *scope, void *arg, acr_dist_entry **out,
-                     size_t max, size_t *n, bool after, bool *complete)
+                     size_t max, size_t *n, bool after, bool *complete, bool *elsewhere)
 {
     int rc = take_scope(j, elem(r, 0), elem(r, 1), scope, arg);
     if (rc != 0)
@@ -1692,10 +1755,15 @@ static int take_pull(acr_dist *j, const redisReply *r, acr_dist_scope_fn *scope,
     }
     j->st.pulled += *n;
     j->st.reclaimed += (uint64_t)num(elem(r, 3));
+    if (j->joins && num(elem(r, 5)) != j->joins) {
+        j->joins = num(elem(r, 5)); /* once: the beat updates it too */
+        kick_beat(j); /* a worker joined or left: share the shards out now */
+    }
     const redisReply *c = elem(r, 4);
     long long queued = num(elem(c, 0));
     long long settled = num(elem(c, 1)) + num(elem(c, 2)) + num(elem(c, 3));
     *complete = *n == 0 && queued > 0 && settled >= queued && j->nheld == 0 && j->nbuffered == 0 && !after;
+    *elsewhere = queued - settled > (long long)j->nheld;
     return 0;
 }
 
@@ -1718,8 +1786,8 @@ int acr_dist_pull(acr_dist *j, size_t max, int64_t deadline, acr_dist_scope_fn *
         rc = submit_wait(j, op, ACR_FOREVER);
         if (rc != 0)
             return rc;
-        bool complete;
-        rc = take_pull(j, op->rep[0], scope, arg, out, max, n, j->nsubmitted != submitted, &complete);
+        bool complete, elsewhere = false;
+        rc = take_pull(j, op->rep[0], scope, arg, out, max, n, j->nsubmitted != submitted, &complete, &elsewhere);
         for (size_t i = 0; i < *n; i++)
             ((struct held *)out[i])->pulled_at = op->sent;
         op_free(op);
@@ -1728,6 +1796,10 @@ int acr_dist_pull(acr_dist *j, size_t max, int64_t deadline, acr_dist_scope_fn *
         if (complete)
             return ACR_EEMPTY;
         int64_t now = acr_now();
+        if (elsewhere && now - j->dry_at >= BEAT_SOON) {
+            j->dry_at = now;
+            kick_beat(j); /* nothing in this worker's shards but work in others': share */
+        }
         if (now >= deadline)
             return ACR_ETIMEOUT;
         if (j->wakes != wakes)

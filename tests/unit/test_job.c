@@ -16,6 +16,7 @@
 #include "helpers.h"
 #include "redis/redis.h"
 #include "redisserver.h"
+#include "util/fpset.h"
 
 #define CLAIM_IDLE (300 * ACR_MSEC)
 #define SHARDS 16
@@ -216,17 +217,19 @@ static int dedup_main(void *arg)
     enqueue(a, "http://x.test:80/", "http://x.test:80");
     enqueue(b, "http://x.test:80/2", "http://x.test:80");
     /* The shard is a's at first (alone at its first beat), then maybe b's (rendezvous
-     * hashing, a beat or two later): ask both until the two entries are out, and a
-     * while longer for a third that must not come. */
+     * hashing, once b is seen): ask both until the two entries are out, and a while
+     * longer for a third that must not come. Each entry is acked at once, as a crawl
+     * does: a shard moves to its new holder only once the old one holds none of it. */
     acr_dist_entry *e[4];
-    acr_dist *by[4];
     size_t got = 0;
     int64_t dl = acr_deadline_in(2 * ACR_SEC);
     while (acr_now() < dl && got < 4) {
         acr_dist *w = (acr_now() / (50 * ACR_MSEC)) % 2 ? a : b;
-        size_t n = pull_until(w, e + got, 4 - got, 50 * ACR_MSEC);
+        size_t n = 0;
+        int rc = acr_dist_pull(w, 4 - got, acr_deadline_in(50 * ACR_MSEC), NULL, NULL, e + got, &n);
+        cr_assert(rc == 0 || rc == ACR_ETIMEOUT || rc == ACR_EEMPTY, "pull: %s", acr_errname(rc));
         for (size_t i = 0; i < n; i++)
-            by[got + i] = w;
+            cr_assert_eq(acr_dist_ack(w, e[got + i], false, "rec", 3), 0);
         got += n;
         if (got == 2)
             dl = acr_now() + 300 * ACR_MSEC < dl ? acr_now() + 300 * ACR_MSEC : dl;
@@ -239,8 +242,6 @@ static int dedup_main(void *arg)
     acr_dist_stats ts;
     acr_dist_stats_get(b, &ts);
     cr_assert_eq(st.enqueued + ts.enqueued, 2);
-    for (size_t i = 0; i < got; i++)
-        cr_assert_eq(acr_dist_ack(by[i], e[i], false, "rec", 3), 0);
     acr_dist_leave(a, ACR_FOREVER);
     acr_dist_leave(b, ACR_FOREVER);
     cr_assert_eq(ctr(r, "done"), 2);
@@ -374,6 +375,74 @@ static int split_main(void *arg)
 Test(job, two_workers_split_the_shards, .init = start_server, .fini = stop_server)
 {
     cr_assert_eq(run_in_loop(split_main, NULL), 0);
+}
+
+/* A worker joining a running job gets its share at once, not at the next heartbeat
+ * (1 s with this claim_idle): the holder sees the join on its next pull and beats.
+ * And the busy shards split evenly (bounded loads), whatever the hashing says: 4
+ * busy shards, 2 each. */
+static int share_main(void *arg)
+{
+    (void)arg;
+    acr_dist_cfg c = cfg_for("level=3\n", true);
+    c.claim_idle = 6 * ACR_SEC;
+    acr_dist *a = open_cfg(&c);
+    bool used[SHARDS] = {0};
+    for (int i = 0, busy = 0; busy < 4; i++) { /* 4 origins on 4 shards, 200 pages each */
+        char origin[96], url[128];
+        snprintf(origin, sizeof origin, "http://s%d.test:80", i);
+        unsigned sh = (unsigned)(acr__hash64(origin, strlen(origin)) % SHARDS);
+        if (used[sh])
+            continue;
+        used[sh] = true;
+        busy++;
+        for (int k = 0; k < 200; k++) {
+            snprintf(url, sizeof url, "%s/p%d", origin, k);
+            enqueue(a, url, origin);
+        }
+    }
+    acr_dist_entry *e[4];
+    cr_assert_eq(pull_until(a, e, 1, ACR_SEC), 1);
+    ack_all(a, e, 1);
+    acr_dist *b = open_cfg(&c);
+    int64_t t0 = acr_now();
+    unsigned from_a[SHARDS] = {0}, from_b[SHARDS] = {0};
+    int na = 0, nb = 0;
+    while (acr_now() - t0 < 500 * ACR_MSEC && !(na == 2 && nb == 2)) {
+        for (int w = 0; w < 2; w++) { /* pulls and acks as a crawl does, a page at a time */
+            acr_dist *j = w ? b : a;
+            unsigned *from = w ? from_b : from_a;
+            size_t n = 0;
+            int rc = acr_dist_pull(j, 1, acr_deadline_in(10 * ACR_MSEC), NULL, NULL, e, &n);
+            cr_assert(rc == 0 || rc == ACR_ETIMEOUT, "pull: %s", acr_errname(rc));
+            if (n == 0)
+                continue;
+            int64_t since = acr_now() - t0;
+            if (since > 100 * ACR_MSEC) /* what was pulled before the share-out does not count */
+                from[e[0]->shard]++;
+            ack_all(j, e, 1);
+        }
+        acr_sleep_for(2 * ACR_MSEC);
+        na = nb = 0;
+        for (unsigned s = 0; s < SHARDS; s++) {
+            na += from_a[s] > 0;
+            nb += from_b[s] > 0;
+            cr_assert(!(from_a[s] && from_b[s]) || !acr_dist_may_start(a, s) || !acr_dist_may_start(b, s),
+                      "shard %u fed to both at once", s);
+        }
+    }
+    cr_assert_eq(nb, 2, "b got %d of the 4 busy shards within 500 ms of joining (a %d)", nb, na);
+    cr_assert_eq(na, 2, "a kept %d", na);
+    acr_dist_leave(a, ACR_FOREVER);
+    acr_dist_leave(b, ACR_FOREVER);
+    acr_dist_close(a);
+    acr_dist_close(b);
+    return 0;
+}
+
+Test(job, a_joining_worker_gets_an_even_share_at_once, .init = start_server, .fini = stop_server)
+{
+    cr_assert_eq(run_in_loop(share_main, NULL), 0);
 }
 
 /* A worker that stops heartbeating (closed without leave) loses its shards and its
