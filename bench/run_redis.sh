@@ -14,6 +14,11 @@
 # the last one's exit. Redis: commands per page (INFO commandstats, summed) and bytes
 # per page left in Redis after the crawl (used_memory after - before: the seen-set and
 # the counters; acked stream entries are deleted).
+# CPU per page of the workers, of Redis and of nginx tell how far two workers can
+# go on this machine: with everything on two cores, two workers reach at most
+# 2 cores / (worker + Redis + nginx CPU per page) while one reaches 1 core / worker
+# CPU per page (nginx and Redis have the other core), so their ratio is at most
+# 2w / (w + r + n) of the one-worker run's figures: the summary's redis2_ceiling.
 # Prints one JSON object per run and a summary on stdout, a table on stderr.
 set -eu
 cd "$(dirname "$0")/.."
@@ -60,6 +65,12 @@ redis_start() {
 rcpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$rsrv/stat"; }
 redis_stop() { kill "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null || true; rpid=""; }
 rinfo() { redis-cli -p "$rport" info "$1" | tr -d '\r'; }
+# CPU seconds (user+sys) the nginx workers have used so far
+ncpu() {
+  for i in $(seq "$nsites"); do pgrep -P "$(cat "$dir/nginx$i/nginx.pid")"; done |
+    while read -r p; do cat "/proc/$p/stat"; done |
+    awk -v hz="$(getconf CLK_TCK)" '{ s += $14 + $15 } END { printf "%.3f", s / hz }'
+}
 calls() { rinfo commandstats | sed -n 's/.*:calls=\([0-9]*\),.*/\1/p' | awk '{ s += $1 } END { print s + 0 }'; }
 mem() { rinfo memory | sed -n 's/^used_memory:\([0-9]*\)$/\1/p'; }
 
@@ -112,6 +123,7 @@ for r in $(seq "$rounds"); do
       m0=$(mem)
       rc0=$(rcpu)
     fi
+    nc0=$(ncpu)
     t0=$(date +%s.%N)
     pids=()
     case $v in
@@ -140,6 +152,7 @@ for r in $(seq "$rounds"); do
     pps=$(awk -v n="$n" -v w="$wall" 'BEGIN { printf "%.1f", n / w }')
     cpp=0 bpp=0 rus=0
     wus=$(awk -v c="$(wcpu "$dir/t1" "$dir/t2")" -v n="$n" 'BEGIN { printf "%.1f", c * 1e6 / n }')
+    nus=$(awk -v a="$(ncpu)" -v b="$nc0" -v n="$n" 'BEGIN { printf "%.1f", (a - b) * 1e6 / n }')
     if [ "$v" != local ]; then
       rus=$(awk -v a="$(rcpu)" -v b="$rc0" -v n="$n" 'BEGIN { printf "%.1f", (a - b) * 1e6 / n }')
       cpp=$(awk -v a="$(calls)" -v b="$c0" -v n="$n" 'BEGIN { printf "%.2f", (a - b) / n }')
@@ -147,8 +160,8 @@ for r in $(seq "$rounds"); do
       redis_stop
     fi
     eval "${v}_$r=$pps"
-    echo "{\"bench\":\"crawl_redis\",\"variant\":\"$v\",\"round\":$r,\"wall_s\":$wall,\"pages\":$n,\"pages_per_s\":$pps,\"exit\":$rc,\"workers_cpu_us_per_page\":$wus,\"redis_cpu_us_per_page\":$rus,\"redis_commands_per_page\":$cpp,\"redis_bytes_per_page\":$bpp,\"check\":$chk}"
-    eval "${v}_cpp=$cpp ${v}_bpp=$bpp"
+    echo "{\"bench\":\"crawl_redis\",\"variant\":\"$v\",\"round\":$r,\"wall_s\":$wall,\"pages\":$n,\"pages_per_s\":$pps,\"exit\":$rc,\"workers_cpu_us_per_page\":$wus,\"redis_cpu_us_per_page\":$rus,\"nginx_cpu_us_per_page\":$nus,\"redis_commands_per_page\":$cpp,\"redis_bytes_per_page\":$bpp,\"check\":$chk}"
+    eval "${v}_cpp=$cpp ${v}_bpp=$bpp ${v}_w_$r=$wus ${v}_r_$r=$rus ${v}_n_$r=$nus"
   done
 done
 
@@ -157,16 +170,25 @@ for v in "${variants[@]}"; do
   for r in $(seq "$rounds"); do q=${v}_$r p+=("${!q}"); done
   eval "${v}_pps=$(median "${p[@]}")"
 done
+cpu() { # median of variant $1's figure $2 over the rounds
+  local p=() q
+  for r in $(seq "$rounds"); do q=$1_$2_$r p+=("${!q}"); done
+  median "${p[@]}"
+}
+w=$(cpu redis1 w) rr=$(cpu redis1 r) nn=$(cpu redis1 n)
+ceil=$(awk -v w="$w" -v r="$rr" -v n="$nn" 'BEGIN { printf "%.3f", 2 * w / (w + r + n) }')
 r1=$(awk -v a="$redis1_pps" -v b="$local_pps" 'BEGIN { printf "%.3f", a / b }')
 r2=$(awk -v a="$redis2_pps" -v b="$redis1_pps" 'BEGIN { printf "%.3f", a / b }')
 ok1=$(awk -v x="$r1" 'BEGIN { print (x >= 0.7 ? "true" : "false") }')
 ok2=$(awk -v x="$r2" 'BEGIN { print (x >= 1.3 ? "true" : "false") }')
-echo "{\"bench\":\"crawl_redis_summary\",\"pages\":$pages,\"sites\":$nsites,\"rounds\":$rounds,\"local_pps\":$local_pps,\"redis1_pps\":$redis1_pps,\"redis2_pps\":$redis2_pps,\"redis1_vs_local\":$r1,\"redis1_target_0_7\":$ok1,\"redis2_vs_redis1\":$r2,\"redis2_target_1_3\":$ok2,\"redis_commands_per_page\":$redis1_cpp,\"redis_bytes_per_page\":$redis1_bpp,\"every_page_once\":$all_once}"
+echo "{\"bench\":\"crawl_redis_summary\",\"pages\":$pages,\"sites\":$nsites,\"rounds\":$rounds,\"local_pps\":$local_pps,\"redis1_pps\":$redis1_pps,\"redis2_pps\":$redis2_pps,\"redis1_vs_local\":$r1,\"redis1_target_0_7\":$ok1,\"redis2_vs_redis1\":$r2,\"redis2_target_1_3\":$ok2,\"redis2_ceiling\":$ceil,\"worker_cpu_us_per_page\":$w,\"redis_cpu_us_per_page\":$rr,\"nginx_cpu_us_per_page\":$nn,\"redis_commands_per_page\":$redis1_cpp,\"redis_bytes_per_page\":$redis1_bpp,\"every_page_once\":$all_once}"
 {
   printf '%s sites, %s pages, %s rounds      median pages/s\n' "$nsites" "$pages" "$rounds"
   printf '%-40s %s\n' "local crawl (CPU 0)" "$local_pps"
   printf '%-40s %s   %s x local (target >= 0.7: %s)\n' "1 worker via Redis (CPU 0)" "$redis1_pps" "$r1" "$ok1"
   printf '%-40s %s   %s x 1 worker (target >= 1.3: %s)\n' "2 workers via Redis (CPU 0, CPU 1)" "$redis2_pps" "$r2" "$ok2"
+  printf 'CPU per page (1 worker): worker %s us, Redis %s us, nginx %s us: two workers on these 2 cores reach at most %s x\n' \
+    "$w" "$rr" "$nn" "$ceil"
   printf 'Redis commands per page %s, bytes per page kept in Redis %s; every page once in every run: %s\n' \
     "$redis1_cpp" "$redis1_bpp" "$all_once"
 } >&2
