@@ -35,6 +35,7 @@ struct acr_origin {
     acr_robots *rules;          /* R_READY: NULL when not obeying robots.txt */
     int64_t crawl_delay;        /* from robots.txt, capped; 0 none */
     int64_t next_at;            /* no request starts before this */
+    int64_t elsewhere;          /* a request by another worker ended then (0: none) */
     int64_t retry_at;           /* R_WAIT: robots.txt is asked for again then */
     unsigned robots_tries;
     size_t heap_idx;            /* in f->ready, or NO_HEAP */
@@ -426,6 +427,16 @@ static int64_t delay(acr_frontier *f, const acr_origin *o)
 
 /* Takes what o may do now: its robots.txt fetch, or its next allowed page (skipping
  * those robots.txt disallows). NULL when it had nothing after all. */
+/* The delay kept after o's own requests is kept after one made elsewhere too. */
+static void keep_apart(acr_frontier *f, acr_origin *o)
+{
+    if (o->elsewhere && spaced(f, o) && o->next_at != ACR_FOREVER) {
+        int64_t at = o->elsewhere + delay(f, o);
+        if (at > o->next_at)
+            o->next_at = at;
+    }
+}
+
 static acr_crawl_url *take(acr_frontier *f, acr_origin *o, int64_t now, int *rc)
 {
     acr_crawl_url *u = NULL;
@@ -497,6 +508,7 @@ void acr_frontier_done(acr_frontier *f, acr_crawl_url *u)
     }
     if (spaced(f, o) && !u->robots)
         o->next_at = acr_now() + delay(f, o); /* the server sees the delay between requests */
+    keep_apart(f, o);
     url_free(u);
     update(f, o);
 }
@@ -510,6 +522,7 @@ void acr_frontier_set_robots(acr_frontier *f, acr_origin *o, acr_robots *rules, 
         int64_t cd = acr_robots_crawl_delay(rules);
         o->crawl_delay = cd < 0 ? 0 : cd > f->o.max_crawl_delay ? f->o.max_crawl_delay : cd;
         o->next_at = spaced(f, o) ? acr_now() + delay(f, o) : o->next_at; /* robots.txt was a request too */
+        keep_apart(f, o); /* its Crawl-delay counts from another worker's request too */
     } else if (retry_at > 0) {
         o->rstate = R_WAIT;
         o->retry_at = retry_at;
@@ -530,7 +543,21 @@ int acr_frontier_preset_robots(acr_frontier *f, const char *origin, acr_robots *
     int64_t next = o->next_at;
     acr_frontier_set_robots(f, o, rules, 0);
     o->next_at = next; /* unlike a fetched robots.txt, no request to wait after */
+    keep_apart(f, o);
     update(f, o);
+    return 0;
+}
+
+int acr_frontier_ended_elsewhere(acr_frontier *f, const char *origin, int64_t t)
+{
+    acr_origin *o = origin_get(f, origin);
+    if (!o)
+        return -ENOMEM;
+    if (t > o->elsewhere) {
+        o->elsewhere = t;
+        keep_apart(f, o);
+        update(f, o);
+    }
     return 0;
 }
 
@@ -546,6 +573,37 @@ void acr_frontier_drop(acr_frontier *f, const char *reason)
     for (size_t i = 0; i < f->origins.nbuckets; i++) {
         for (acr__strmap_node *n = f->origins.buckets[i]; n; n = n->next)
             drop_queue(f, acr__container_of(n, acr_origin, node), reason);
+    }
+    acr_cond_broadcast(f->changed);
+}
+
+void acr_frontier_drop_if(acr_frontier *f, bool (*which)(void *arg, const acr_crawl_url *u), void *arg,
+                          const char *reason)
+{
+    for (size_t i = 0; i < f->origins.nbuckets; i++) {
+        for (acr__strmap_node *n = f->origins.buckets[i]; n; n = n->next) {
+            acr_origin *o = acr__container_of(n, acr_origin, node);
+            acr_crawl_url **pp = &o->head, *last = NULL;
+            bool dropped = false;
+            while (*pp) {
+                acr_crawl_url *u = *pp;
+                if (!which(arg, u)) {
+                    last = u;
+                    pp = &u->next;
+                    continue;
+                }
+                *pp = u->next;
+                u->next = NULL;
+                o->queued--;
+                f->queued--;
+                f->mem -= cost(u);
+                skip(f, u, reason);
+                dropped = true;
+            }
+            o->tail = last;
+            if (dropped)
+                update(f, o);
+        }
     }
     acr_cond_broadcast(f->changed);
 }

@@ -85,11 +85,22 @@ void acr_frontier_set_robots(acr_frontier *f, acr_origin *o, struct acr_robots *
  * (owned by the frontier from now on) without a fetch. 0 or -ENOMEM (rules freed). */
 int acr_frontier_preset_robots(acr_frontier *f, const char *origin, struct acr_robots *rules);
 
+/* A request to origin ended at t (acr_now's clock) outside this frontier: another
+ * worker of a shared crawl fetched it before this one took it over. Its next request
+ * here (robots.txt too) keeps the delay (wait, Crawl-delay) from t, as after one of
+ * its own. 0 or -ENOMEM. */
+int acr_frontier_ended_elsewhere(acr_frontier *f, const char *origin, int64_t t);
+
 /* o's name: "scheme://host:port". */
 const char *acr_frontier_origin_name(const acr_origin *o);
 
 /* How many times o's robots.txt has been asked for so far (1 during the first fetch). */
 unsigned acr_frontier_robots_tries(const acr_origin *o);
+
+/* Drops the queued URLs in memory that which() picks, each reported to skip with
+ * `reason` (skip must not suspend). */
+void acr_frontier_drop_if(acr_frontier *f, bool (*which)(void *arg, const acr_crawl_url *u), void *arg,
+                          const char *reason);
 
 /* Drops every queued URL (each reported to skip with `reason`): the crawl stops. */
 void acr_frontier_drop(acr_frontier *f, const char *reason);

@@ -200,7 +200,7 @@ static const char SRC_MOVE[] =
     "end\n"
     "return lost\n";
 
-/* KEYS workers w:me drain joins; ARGV me claim_idle_ms shards pages inflight rate
+/* KEYS workers w:me drain joins released; ARGV me claim_idle_ms shards pages inflight rate
  * lease-prefix queue-prefix owed-before, then the shards where me holds entries.
  * Registers the beat and renews me's leases. A worker new to the job bumps joins,
  * and so does one owed more shards than at its last beat: every pull reads joins,
@@ -211,9 +211,11 @@ static const char SRC_MOVE[] =
  * ones (bounded loads), so that a crawl of a few origins is still shared evenly.
  * A worker that joins or dies moves little else. me takes the free shards that
  * belong to it, and gives back those that belong to another once it holds none of
- * their entries (until then it keeps them but is fed no more from them). Returns
+ * their entries (until then it keeps them but is fed no more from them), noting
+ * when in `released` (its last request to those origins ended before). Returns
  * {{shards to pull from}, their count, alive, drain, {shards kept only to empty},
- * now, shards of me's that another still holds, joins}. Lease and queue keys are
+ * now, shards of me's that another still holds, joins, {{shard taken now, when its
+ * last holder released it (ms, 0 unknown)}...}}. Lease and queue keys are
  * built from the prefixes: they share the job's hash tag, so a cluster would place
  * them with the declared keys. */
 static const char SRC_BEAT[] =
@@ -242,26 +244,34 @@ static const char SRC_BEAT[] =
     "    if (load[r[2]] or 0) < cap then owner[s] = r[2]; load[r[2]] = (load[r[2]] or 0) + 1; break end\n"
     "  end\n"
     "end\n"
-    "local feed, hold, owed = {}, {}, 0\n"
+    "local feed, hold, owed, taken = {}, {}, 0, {}\n"
     "for s = 0, n - 1 do\n"
     "  local best = owner[s]\n"
     "  local v = redis.call('GET', pre .. s)\n"
     "  if v == me and best == me then redis.call('PEXPIRE', pre .. s, ci); feed[#feed + 1] = s\n"
     "  elseif v == me and held[s] then redis.call('PEXPIRE', pre .. s, ci); hold[#hold + 1] = s\n"
-    "  elseif v == me then redis.call('DEL', pre .. s)\n"
-    "  elseif not v and best == me and redis.call('SET', pre .. s, me, 'NX', 'PX', ci) then feed[#feed + 1] = s\n"
+    "  elseif v == me then redis.call('DEL', pre .. s); redis.call('HSET', KEYS[5], s, now)\n"
+    "  elseif not v and best == me and redis.call('SET', pre .. s, me, 'NX', 'PX', ci) then\n"
+    "    feed[#feed + 1] = s\n"
+    "    taken[#taken + 1] = {s, tonumber(redis.call('HGET', KEYS[5], s) or '0')}\n"
     "  elseif best == me then owed = owed + 1 end\n"
     "end\n"
     "if bump or owed > tonumber(ARGV[9]) then redis.call('INCR', KEYS[4]) end\n"
     "return {feed, #feed, #ids, tonumber(redis.call('GET', KEYS[3]) or '0'), hold, now, owed,\n"
-    "        tonumber(redis.call('GET', KEYS[4]) or '0')}\n";
+    "        tonumber(redis.call('GET', KEYS[4]) or '0'), taken}\n";
 
-/* KEYS workers w:me joins; ARGV me lease-prefix shards: releases me's leases,
- * deregisters, and bumps joins (the others beat at once and take its shards). */
+/* KEYS workers w:me joins released; ARGV me lease-prefix shards: releases me's
+ * leases (noting when, as the heartbeat does), deregisters, and bumps joins (the
+ * others beat at once and take its shards). */
 static const char SRC_LEAVE[] =
     "local pre = ARGV[2]\n"
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
     "for s = 0, tonumber(ARGV[3]) - 1 do\n"
-    "  if redis.call('GET', pre .. s) == ARGV[1] then redis.call('DEL', pre .. s) end\n"
+    "  if redis.call('GET', pre .. s) == ARGV[1] then\n"
+    "    redis.call('DEL', pre .. s)\n"
+    "    redis.call('HSET', KEYS[4], s, now)\n"
+    "  end\n"
     "end\n"
     "redis.call('ZREM', KEYS[1], ARGV[1])\n"
     "redis.call('DEL', KEYS[2])\n"
@@ -369,11 +379,14 @@ struct acr_dist {
 
     /* leases (worker) */
     unsigned char *leased;              /* per shard */
+    int64_t *ended;                     /* per shard: when its last holder's requests had
+                                         * ended, when it was taken (local clock; 0 none) */
     unsigned *held_in;                  /* held entries per shard */
     int64_t renewed;                    /* local time the last renewal was sent */
     long long joins;                    /* the job's joins counter at the last beat */
     bool beat_soon;                     /* shards to take or give back: beat again soon */
     unsigned owed;                      /* shards this worker's but leased by another */
+    uint64_t unfed;                     /* times a shard stopped being fed to this worker */
     bool kicked;                        /* beat now */
     int64_t dry_at;                     /* when a pull last found work only elsewhere */
     bool draining;
@@ -606,6 +619,7 @@ static void job_release(acr_dist *j)
     free(j->lens);
     free(j->leased);
     free(j->held_in);
+    free(j->ended);
     free(j->name);
     free(j->options);
     free(j);
@@ -1161,6 +1175,7 @@ static struct held *entry_parse(const acr_dist *j, const redisReply *r)
         }
     }
     e->poison = j->cfg.max_deliveries && e->deliveries > j->cfg.max_deliveries;
+    e->ended_elsewhere = j->ended[e->shard];
     if (!e->url || !e->origin) {
         e->poison = true;
         if (!e->url)
@@ -1215,11 +1230,12 @@ static struct op *beat_op(acr_dist *j)
     j->beat_at = now;
     char pre[200];
     key_prefix(j, pre, sizeof pre, "lease:");
-    op_cmd(op, S_BEAT, 4);
+    op_cmd(op, S_BEAT, 5);
     op_key(op, j, "workers");
     op_key(op, j, "w:%s", j->worker);
     op_key(op, j, "drain");
     op_key(op, j, "joins");
+    op_key(op, j, "released");
     op_str(op, j->worker);
     op_fmt(op, "%lld", (long long)(j->claim_idle / ACR_MSEC));
     op_fmt(op, "%u", j->shards);
@@ -1244,7 +1260,7 @@ static struct op *beat_op(acr_dist *j)
 static void beat_apply(acr_dist *j, const struct op *op)
 {
     const redisReply *r = op->rep[0];
-    bool gained = false;
+    bool gained = false, unfed = false;
     for (int k = 0; k < 2; k++) {
         const redisReply *l = elem(r, k ? 4 : 0);
         for (size_t i = 0; l && i < l->elements; i++) {
@@ -1252,10 +1268,12 @@ static void beat_apply(acr_dist *j, const struct op *op)
             if (s < 0 || (unsigned long long)s >= j->shards)
                 continue;
             gained |= !k && j->leased[s] != FEED;
+            unfed |= k && j->leased[s] == FEED; /* kept only to be emptied now */
             j->leased[s] = k ? KEEP_NOW : FEED_NOW;
         }
     }
     for (unsigned s = 0; s < j->shards; s++) {
+        unfed |= j->leased[s] == FEED; /* lost */
         if (j->leased[s] == FEED || j->leased[s] == KEEP)
             j->st.lost_leases++;
         j->leased[s] = j->leased[s] == FEED_NOW ? FEED : j->leased[s] == KEEP_NOW ? KEEP : 0;
@@ -1268,12 +1286,26 @@ static void beat_apply(acr_dist *j, const struct op *op)
     if (num(elem(r, 3)) > j->joined_ms)
         j->draining = true;
     j->owed = (unsigned)num(elem(r, 6));
+    /* A shard taken from a worker that released it: its origins keep their delay
+     * from then. Redis's clock is turned into ours by the age it gives, counted from
+     * now (the reply is later than the script ran: the delay only grows). */
+    const redisReply *tk = elem(r, 8);
+    int64_t now = acr_now();
+    for (size_t i = 0; tk && i < tk->elements; i++) {
+        long long s = num(elem(tk->element[i], 0)), rel = num(elem(tk->element[i], 1));
+        if (s < 0 || (unsigned long long)s >= j->shards)
+            continue;
+        long long age = num(elem(r, 5)) - rel;
+        j->ended[s] = rel > 0 && age >= 0 ? now - (int64_t)age * ACR_MSEC : 0;
+    }
     j->beat_soon = j->owed > 0 || (elem(r, 4) && elem(r, 4)->elements > 0);
     j->joins = num(elem(r, 7));
-    if (gained) {
+    if (unfed)
+        j->unfed++; /* the crawl gives back what it queued of them and has not started */
+    if (gained)
         j->scan_due = true;
+    if (gained || unfed)
         wake_pull(j);
-    }
 }
 
 static int beat(acr_dist *j)
@@ -1315,6 +1347,10 @@ out:
     job_unref(j);
     return 0;
 }
+
+bool acr_dist_feeding(const acr_dist *j, unsigned shard) { return shard < j->shards && j->leased[shard] == FEED; }
+
+uint64_t acr_dist_unfed(const acr_dist *j) { return j->unfed; }
 
 bool acr_dist_may_start(const acr_dist *j, unsigned shard)
 {
@@ -1471,7 +1507,8 @@ static int worker_start(acr_dist *j, char *err, size_t errlen)
         return acr__errf(err, errlen, rc, "%s: getrandom: %s", j->where, strerror(-rc));
     j->leased = acr_calloc(j->shards, 1);
     j->held_in = acr_calloc(j->shards, sizeof *j->held_in);
-    if (!j->leased || !j->held_in)
+    j->ended = acr_calloc(j->shards, sizeof *j->ended);
+    if (!j->leased || !j->held_in || !j->ended)
         return acr__errf(err, errlen, -ENOMEM, "%s: out of memory", j->where);
     j->beat_at = acr_now();
     rc = beat(j);
@@ -1543,10 +1580,11 @@ void acr_dist_leave(acr_dist *j, int64_t deadline)
         key_prefix(j, pre, sizeof pre, "lease:");
         if (op) {
             add_moves(j, op, FREE_CONSUMER, j->claim_idle / ACR_MSEC);
-            op_cmd(op, S_LEAVE, 3);
+            op_cmd(op, S_LEAVE, 4);
             op_key(op, j, "workers");
             op_key(op, j, "w:%s", j->worker);
             op_key(op, j, "joins");
+            op_key(op, j, "released");
             op_str(op, j->worker);
             op_str(op, pre);
             op_fmt(op, "%u", j->shards);
@@ -1780,7 +1818,7 @@ int acr_dist_pull(acr_dist *j, size_t max, int64_t deadline, acr_dist_scope_fn *
         struct op *op = pull_op(j, max);
         if (!op)
             return -ENOMEM;
-        uint64_t wakes = j->wakes, submitted = j->nsubmitted;
+        uint64_t wakes = j->wakes, submitted = j->nsubmitted, unfed = j->unfed;
         /* Not bounded by deadline: entries read by an abandoned pull would wait
          * claim_idle. The pipeline bounds it by the timeout. */
         rc = submit_wait(j, op, ACR_FOREVER);
@@ -1802,6 +1840,8 @@ int acr_dist_pull(acr_dist *j, size_t max, int64_t deadline, acr_dist_scope_fn *
         }
         if (now >= deadline)
             return ACR_ETIMEOUT;
+        if (j->unfed != unfed)
+            return ACR_ETIMEOUT; /* the caller has entries to give back first */
         if (j->wakes != wakes)
             continue; /* work came while the reply was on its way: ask again now */
         rc = acr_cond_wait(j->wake, min64(deadline, now + PULL_POLL));

@@ -109,6 +109,9 @@ typedef struct acr_dist_entry {
     char *url, *origin, *parent;/* parent NULL when absent */
     unsigned depth, via;
     bool sitemap;
+    int64_t ended_elsewhere;    /* its shard was taken over from a worker whose last
+                                 * request to it ended then (acr_now's clock; 0 none):
+                                 * politeness counts from it */
 } acr_dist_entry;
 
 void acr_dist_entry_free(acr_dist_entry *e);
@@ -138,6 +141,14 @@ int acr_dist_pull(acr_dist *j, size_t max, int64_t deadline, acr_dist_scope_fn *
  * renewal was sent less than claim_idle minus a margin of claim_idle/4 ago). A fetch
  * of the shard may start only then. Never suspends. */
 bool acr_dist_may_start(const acr_dist *j, unsigned shard);
+
+/* Whether this worker is still fed from shard (not kept only to be emptied, nor
+ * lost), and how many times a shard has stopped being fed: when that count changes,
+ * the caller gives back (acr_dist_hand_back) the entries of shards no longer fed that
+ * it has not started, so that their next holder gets them at once. acr_dist_pull
+ * returns early (ACR_ETIMEOUT) when it changes. Never suspend. */
+bool acr_dist_feeding(const acr_dist *j, unsigned shard);
+uint64_t acr_dist_unfed(const acr_dist *j);
 
 /* Before e's record is written: 1 when this worker still owns e (its idle time is
  * reset, so no one takes it over before the ack), 0 when another worker took it

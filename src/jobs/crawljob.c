@@ -885,9 +885,17 @@ static void record_poison(acr_crawl *c, acr_dist_entry *e)
  * here, pulled from the shards this worker leases. Ends (and closes the frontier's
  * input) when the job is complete and the seeds are read, on --drain, on a stop, and
  * when Redis stays away past --redis-timeout. */
+/* A queued entry of a shard this worker is no longer fed from. */
+static bool unfed(void *arg, const acr_crawl_url *u)
+{
+    const acr_crawl *c = arg;
+    return u->tag && !acr_dist_feeding(c->dist, ((const acr_dist_entry *)u->tag)->shard);
+}
+
 static int puller_main(void *arg)
 {
     acr_crawl *c = arg;
+    uint64_t unfed_seen = 0;
     size_t want = 2 * (size_t)(c->o.concurrency ? c->o.concurrency : 1) + 16;
     while (!c->stopping) {
         if (acr_dist_failed(c->dist, NULL, 0))
@@ -898,6 +906,12 @@ static int puller_main(void *arg)
         }
         if (c->co->max_pages && c->pages_started >= c->co->max_pages)
             break; /* this worker's --max-pages: what it pulled is dropped, for others */
+        if (acr_dist_unfed(c->dist) != unfed_seen) {
+            /* shards moving to another worker: what is queued of them goes at once,
+             * so that the move does not wait for this worker to fetch it all */
+            unfed_seen = acr_dist_unfed(c->dist);
+            acr_frontier_drop_if(c->frontier, unfed, c, "handed-over");
+        }
         acr_frontier_stats fs;
         acr_frontier_stats_get(c->frontier, &fs);
         size_t local = fs.queued + c->inflight;
@@ -923,6 +937,8 @@ static int puller_main(void *arg)
                 continue;
             }
             acr__fpset_add(&c->seen, acr__hash64(e->url, strlen(e->url))); /* links to it stay here */
+            if (e->ended_elsewhere) /* --wait and Crawl-delay hold across the handover */
+                acr_frontier_ended_elsewhere(c->frontier, e->origin, e->ended_elsewhere);
             if (acr_frontier_push_tagged(c->frontier, e->url, e->origin, e->depth, e->parent, (acr_via)e->via,
                                          e->sitemap, e) != 0)
                 acr_dist_hand_back(c->dist, e);
@@ -941,6 +957,11 @@ static int puller_main(void *arg)
 static void on_skip(void *arg, const acr_crawl_url *u, const char *reason)
 {
     acr_crawl *c = arg;
+    if (!strcmp(reason, "handed-over")) { /* another worker's to fetch: not a skip */
+        acr_dist_hand_back(c->dist, u->tag);
+        ((acr_crawl_url *)u)->tag = NULL;
+        return;
+    }
     if (!strcmp(reason, "robots"))
         c->st.skipped_robots++;
     else if (!strcmp(reason, "max-pages"))

@@ -195,6 +195,31 @@ for l in sys.stdin:
   assert_output "37 True"
 }
 
+@test "politeness holds when origins change hands: workers joining and leaving mid-crawl keep --wait on every origin" {
+  origins 4
+  worker a --wait 0.2 "$O1/site/graph/6/0" "$O2/site/graph/6/0" "$O3/site/graph/6/0" "$O4/site/graph/6/0"
+  sleep 1
+  worker b --wait 0.2 # takes half of a's origins over while a is fetching them
+  sleep 1
+  worker c --wait 0.2 --max-pages 5 # takes some over, then leaves with them: they move back
+  wait_workers
+  local i moved=0
+  for i in 1 2 3 4; do
+    eval "o=\$O$i"
+    run python3 -c 'import json, sys; s = json.load(sys.stdin); print(s["requests"], s["min_gap_ms"] >= 200)' \
+      < <(curl -s "$o/site-stats")
+    assert_output "37 True"
+  done
+  # the handovers happened: origins were fetched by more than one worker
+  moved=$(python3 -c 'import json, sys, collections
+by = collections.defaultdict(set)
+for w in "abc":
+    for l in open(w + ".json"):
+        r = json.loads(l); by[r["url"].split("/site/")[0]].add(w)
+print(sum(len(v) > 1 for v in by.values()))')
+  [ "$moved" -ge 2 ]
+}
+
 @test "a page whose worker dies each time is recorded once as poison" {
   origins 1
   worker a --redis-claim-idle 1 --redis-max-deliveries 1 -l 0 "$O1/delay/8000?p=1" "$O1/delay/8000?p=2"

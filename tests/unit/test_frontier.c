@@ -272,3 +272,89 @@ Test(frontier, a_drop_reaches_the_spilled_urls_too)
     struct skips sk = {0};
     run_in_loop(drop_spilled, &sk);
 }
+
+/* A request another worker made (a shared crawl's origin taken over): the next one
+ * here keeps the wait from it, and so does a Crawl-delay learnt only later; an origin
+ * without a delay to keep goes at once. */
+static int elsewhere(void *arg)
+{
+    (void)arg;
+    acr_frontier *f;
+    acr_frontier_opts o = {.per_host = 4, .wait = 80 * ACR_MSEC, .robots = true, .max_crawl_delay = ACR_SEC};
+    cr_assert_eq(acr_frontier_new(&f, &o), 0);
+    int64_t t0 = acr_now();
+    cr_assert_eq(acr_frontier_ended_elsewhere(f, "http://a.test:80", t0), 0);
+    acr_frontier_push(f, "http://a.test/1", "http://a.test:80", 0, NULL, ACR_VIA_SEED, 0);
+    acr_crawl_url *u;
+    cr_assert_eq(acr_frontier_pop(f, acr_deadline_in(ACR_SEC), &u), 0);
+    cr_assert(u->robots, "robots.txt is a request too");
+    cr_assert_geq(acr_now() - t0, 79 * ACR_MSEC, "robots.txt %lld ms after the other worker's request",
+                  (long long)((acr_now() - t0) / ACR_MSEC));
+    /* another request ended elsewhere; then robots.txt says Crawl-delay 0.3 (as if
+     * shared: no request here): the first page waits 0.3 s from that request */
+    int64_t t1 = acr_now();
+    cr_assert_eq(acr_frontier_ended_elsewhere(f, "http://a.test:80", t1), 0);
+    acr_robots *rules = NULL;
+    acr_robots_parse(&rules, "User-agent: *\nCrawl-delay: 0.3\n", 31, "acrawl");
+    cr_assert_eq(acr_frontier_preset_robots(f, "http://a.test:80", rules), 0);
+    acr_frontier_done(f, u);
+    cr_assert_eq(acr_frontier_pop(f, acr_deadline_in(2 * ACR_SEC), &u), 0);
+    cr_assert_str_eq(u->url, "http://a.test/1");
+    cr_assert_geq(acr_now() - t1, 299 * ACR_MSEC, "a page %lld ms after the other worker's request",
+                  (long long)((acr_now() - t1) / ACR_MSEC));
+    acr_frontier_done(f, u);
+    acr_frontier_free(f);
+    return 0;
+}
+
+Test(frontier, a_request_made_elsewhere_keeps_the_delay) { run_in_loop(elsewhere, NULL); }
+
+/* drop_if takes out exactly the URLs picked, from busy origins too, and the rest
+ * stay queued in their order. */
+static bool odd(void *arg, const acr_crawl_url *u)
+{
+    (void)arg;
+    int i = 0;
+    sscanf(strrchr(u->url, '/') + 1, "%d", &i);
+    return i % 2 == 1;
+}
+
+static int drops_if(void *arg)
+{
+    struct skips *sk = arg;
+    acr_frontier *f;
+    acr_frontier_opts o = {.per_host = 1, .skip = on_skip, .skip_arg = sk};
+    cr_assert_eq(acr_frontier_new(&f, &o), 0);
+    for (int i = 0; i < 6; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "http://a.test/%d", i);
+        acr_frontier_push(f, url, "http://a.test:80", 0, NULL, ACR_VIA_SEED, 0);
+    }
+    acr_crawl_url *busy = pop_now(f); /* /0 in flight */
+    cr_assert_not_null(busy);
+    acr_frontier_drop_if(f, odd, NULL, "handed-over");
+    cr_assert_eq(sk->n, 3);
+    cr_assert_str_eq(sk->last, "handed-over http://a.test/5");
+    acr_frontier_stats st;
+    acr_frontier_stats_get(f, &st);
+    cr_assert_eq(st.queued, 2);
+    acr_frontier_done(f, busy);
+    acr_frontier_close_input(f);
+    const char *want[] = {"http://a.test/2", "http://a.test/4"};
+    for (int i = 0; i < 2; i++) {
+        acr_crawl_url *u;
+        cr_assert_eq(acr_frontier_pop(f, acr_deadline_in(ACR_SEC), &u), 0);
+        cr_assert_str_eq(u->url, want[i]);
+        acr_frontier_done(f, u);
+    }
+    acr_crawl_url *u;
+    cr_assert_eq(acr_frontier_pop(f, acr_deadline_in(ACR_SEC), &u), ACR_EEMPTY);
+    acr_frontier_free(f);
+    return 0;
+}
+
+Test(frontier, drop_if_takes_out_only_the_urls_picked)
+{
+    struct skips sk = {0};
+    run_in_loop(drops_if, &sk);
+}

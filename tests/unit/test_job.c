@@ -407,7 +407,7 @@ static int share_main(void *arg)
     acr_dist *b = open_cfg(&c);
     int64_t t0 = acr_now();
     unsigned from_a[SHARDS] = {0}, from_b[SHARDS] = {0};
-    int na = 0, nb = 0;
+    int na = 0, nb = 0, handed = 0;
     while (acr_now() - t0 < 500 * ACR_MSEC && !(na == 2 && nb == 2)) {
         for (int w = 0; w < 2; w++) { /* pulls and acks as a crawl does, a page at a time */
             acr_dist *j = w ? b : a;
@@ -420,6 +420,11 @@ static int share_main(void *arg)
             int64_t since = acr_now() - t0;
             if (since > 100 * ACR_MSEC) /* what was pulled before the share-out does not count */
                 from[e[0]->shard]++;
+            if (w && e[0]->ended_elsewhere) { /* a's shard, released by a: politeness counts from then */
+                cr_assert_geq(e[0]->ended_elsewhere, t0 - 50 * ACR_MSEC);
+                cr_assert_leq(e[0]->ended_elsewhere, acr_now());
+                handed++;
+            }
             ack_all(j, e, 1);
         }
         acr_sleep_for(2 * ACR_MSEC);
@@ -433,6 +438,7 @@ static int share_main(void *arg)
     }
     cr_assert_eq(nb, 2, "b got %d of the 4 busy shards within 500 ms of joining (a %d)", nb, na);
     cr_assert_eq(na, 2, "a kept %d", na);
+    cr_assert_gt(handed, 0, "b's entries of shards a released carry when a released them");
     acr_dist_leave(a, ACR_FOREVER);
     acr_dist_leave(b, ACR_FOREVER);
     acr_dist_close(a);
