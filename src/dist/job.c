@@ -224,7 +224,7 @@ static const char SRC_BEAT[] =
     "local t = redis.call('TIME')\n"
     "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
     "if redis.call('ZADD', KEYS[1], now, me) == 1 then bump = true end\n"
-    "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 86400000)\n"
+    "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - math.max(10 * ci, 3600000))\n"
     "redis.call('HSET', KEYS[2], 'pages', ARGV[4], 'inflight', ARGV[5], 'rate', ARGV[6], 'ci', ci, 'hb', now)\n"
     "redis.call('PEXPIRE', KEYS[2], 86400000)\n"
     "local ids = redis.call('ZRANGEBYSCORE', KEYS[1], now - ci, '+inf')\n"
@@ -2250,12 +2250,22 @@ static void status_print(const acr_dist *j, const struct status *st, bool json, 
     if (st->handed_back)
         fprintf(out, "  %lld handed back, waiting for a shard holder\n", st->handed_back);
     fprintf(out, "workers: %zu alive, %.1f pages/s\n", alive, rate);
+    double last_gone = -1;
     for (size_t i = 0; i < st->nw; i++) {
         const struct wstat *w = &st->w[i];
-        fprintf(out, "  %s  %s", w->id, w->alive ? "alive" : "gone");
+        if (!w->alive) { /* died without leaving: summed up below, each in -j */
+            if (w->age >= 0 && (last_gone < 0 || w->age < last_gone))
+                last_gone = w->age;
+            continue;
+        }
+        fprintf(out, "  %s  alive", w->id);
         if (w->age >= 0)
             fprintf(out, ", heartbeat %.1f s ago", w->age);
         fprintf(out, ", %lld in flight, %lld pages, %.1f pages/s\n", w->inflight, w->pages, w->rate);
+    }
+    if (st->nw > alive) {
+        fprintf(out, "  %zu gone without leaving (the last heard of %.1f s ago; their pages are taken over)\n",
+                st->nw - alive, last_gone);
     }
 }
 

@@ -143,6 +143,11 @@ for l in sys.stdin:
     assert_equal "$(urls union.out | sort -u)" "$(expect_set 60 "$O1" "$O2" "$O3")"
     rm -f ./*.json union.out
   done
+  # the killed worker is summed up as gone, not listed with the ones alive
+  run "$ACRAWL" --redis "$REDIS" --job t --status
+  assert_success
+  assert_output --partial "workers: 0 alive"
+  assert_output --regexp "1 gone without leaving \(the last heard of [0-9.]+ s ago"
 }
 
 @test "redis-server restarted mid-crawl (AOF): the workers reconnect and finish, nothing lost" {
