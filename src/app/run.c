@@ -253,6 +253,8 @@ struct arun {
     struct session *s;
     acr_input *in;
     acr_job *job;
+    acr_task *main;             /* acrawl_main's task */
+    bool joining;               /* --redis: acrawl_main is joining the job */
     int sigfd;
     int rc;
 };
@@ -284,8 +286,19 @@ static int sigint_main(void *arg)
     }
     acr_io_detach(io);
     a->s->why = RUN_INTERRUPTED;
-    acr_job_stop(a->job);
+    if (a->job)
+        acr_job_stop(a->job);
+    else if (a->joining)
+        acr_task_cancel(a->main); /* Redis away: the join would wait --redis-timeout */
     return 0;
+}
+
+static void stop_sigint(acr_task *sig)
+{
+    if (sig) {
+        acr_task_cancel(sig);
+        acr_task_unref(sig);
+    }
 }
 
 /* --redis: joins the job before the crawl starts. 0, or an exit code with the reason
@@ -312,7 +325,8 @@ static int dist_join(struct session *s)
     if (rc == 0)
         rc = acr_spawn(NULL, &k->task, acker_main, k);
     if (rc != 0) {
-        fprintf(stderr, "acrawl: %s\n", err[0] ? err : acr_strerror(rc));
+        if (s->why != RUN_INTERRUPTED) /* ^C: exit 130, as after a crawl */
+            fprintf(stderr, "acrawl: %s\n", err[0] ? err : acr_strerror(rc));
         acr_dist_close(k->dist);
         acks_free(k);
         return rc == -EINVAL || rc == -EACCES ? ACR_EXIT_USAGE : ACR_EXIT_FAILED;
@@ -360,10 +374,19 @@ static int acrawl_main(void *arg)
     struct arun *a = arg;
     struct session *s = a->s;
     acr_config *c = s->c;
+    a->main = acr_task_self();
+    acr_task *sig = NULL;
+    if (a->sigfd >= 0)
+        acr_spawn(NULL, &sig, sigint_main, a);
+    a->joining = c->redis != NULL;
     if (c->redis && (a->rc = dist_join(s)) != 0) {
+        if (s->why == RUN_INTERRUPTED)
+            a->rc = ACR_EXIT_INTERRUPTED;
         s->never_started = true;
+        stop_sigint(sig);
         return 0;
     }
+    a->joining = false;
     acr_chan *records = acr_chan_new(c->job.concurrency);
     char err[256] = "";
     int rc = records ? acr_job_start(&a->job, &c->job, a->in, records, err, sizeof err) : -ENOMEM;
@@ -375,8 +398,11 @@ static int acrawl_main(void *arg)
         /* a disk that fails under --state is not a usage error */
         bool io = rc == -ENOSPC || rc == -EIO || rc == -EDQUOT || rc == -EPERM;
         a->rc = io ? ACR_EXIT_FAILED : ACR_EXIT_USAGE;
+        stop_sigint(sig);
         return 0;
     }
+    if (s->why == RUN_INTERRUPTED)
+        acr_job_stop(a->job); /* ^C between the join and the start */
     acr_loop_on_block(acr_loop_current(), flush_output, s);
     rc = acr_keep_start(&s->keep, a->job); /* before any task of the job runs */
     if (rc != 0) {
@@ -384,9 +410,6 @@ static int acrawl_main(void *arg)
         s->why = RUN_FAILED;
         acr_job_stop(a->job);
     }
-    acr_task *sig = NULL;
-    if (a->sigfd >= 0)
-        acr_spawn(NULL, &sig, sigint_main, a);
     int64_t deadline = run_deadline(s);
     for (;;) {
         void *p;
@@ -408,10 +431,7 @@ static int acrawl_main(void *arg)
         acr_progress_update(&s->prog, &s->sum, acr_job_inflight(a->job), acr_job_urls_read(a->job),
                             acr_job_input_done(a->job));
     }
-    if (sig) {
-        acr_task_cancel(sig);
-        acr_task_unref(sig);
-    }
+    stop_sigint(sig);
     if (acr_job_input_error(a->job)) {
         fprintf(stderr, "acrawl: %s\n", acr_job_input_error(a->job));
         a->rc = ACR_EXIT_USAGE;

@@ -272,6 +272,15 @@ print(len(rs), sorted(r["error"]["kind"] for r in rs))'
   run "$ACRAWL" --crawl -q --redis "redis://127.0.0.1:$dead" --job t --redis-timeout 1 "http://127.0.0.1:1/"
   assert_failure 1
   assert_output --partial "127.0.0.1:$dead"
+  # ^C while still trying to join: exit 130 at once, not after --redis-timeout
+  "$ACRAWL" --crawl -q --redis "redis://127.0.0.1:$dead" --job t --redis-timeout 30 "http://127.0.0.1:1/" 2>int.err &
+  local ipid=$! t0 rc=0
+  sleep 1
+  t0=$(now_ms)
+  kill -INT "$ipid"
+  wait "$ipid" || rc=$?
+  assert_equal "$rc" 130
+  [ $(($(now_ms) - t0)) -lt 3000 ]
   run "$ACRAWL" --crawl --redis "$REDIS" http://x/
   assert_failure 2
   assert_output --partial "--job"
