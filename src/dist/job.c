@@ -52,7 +52,7 @@
 
 /* ---- scripts ---- */
 
-enum { S_CREATE, S_ENQUEUE, S_SCOPE, S_PULL, S_CONFIRM, S_ACK, S_MOVE, S_BEAT, S_LEAVE, S_DRAIN, NSCRIPT };
+enum { S_CREATE, S_ENQUEUE, S_SCOPE, S_PULL, S_CONFIRM, S_ACK, S_MOVE, S_BEAT, S_LEAVE, S_DRAIN, S_QUOTA, NSCRIPT };
 
 /* KEYS options meta; ARGV options shards q-prefix. A new job stores its options and
  * shard count; either way every shard's group exists after it (a stream deleted by
@@ -284,8 +284,20 @@ static const char SRC_DRAIN[] =
     "redis.call('SET', KEYS[1], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))\n"
     "return 1\n";
 
-static const char *const script_src[NSCRIPT] = {SRC_CREATE, SRC_ENQUEUE, SRC_SCOPE, SRC_PULL, SRC_CONFIRM,
-                                                SRC_ACK,    SRC_MOVE,    SRC_BEAT,  SRC_LEAVE, SRC_DRAIN};
+/* KEYS ctr; ARGV max n: with n > 0, grants up to n more page starts while fewer than
+ * max were granted in all (the job's --max-pages); with n < 0, gives -n back. Returns
+ * the grant. Sent again after a lost reply, a grant is counted twice: the job then
+ * fetches fewer pages than max, never more. */
+static const char SRC_QUOTA[] =
+    "local n = tonumber(ARGV[2])\n"
+    "if n < 0 then redis.call('HINCRBY', KEYS[1], 'started', n); return 0 end\n"
+    "local left = tonumber(ARGV[1]) - tonumber(redis.call('HGET', KEYS[1], 'started') or '0')\n"
+    "local grant = math.max(0, math.min(n, left))\n"
+    "if grant > 0 then redis.call('HINCRBY', KEYS[1], 'started', grant) end\n"
+    "return grant\n";
+
+static const char *const script_src[NSCRIPT] = {SRC_CREATE, SRC_ENQUEUE, SRC_SCOPE, SRC_PULL,  SRC_CONFIRM, SRC_ACK,
+                                                SRC_MOVE,   SRC_BEAT,    SRC_LEAVE, SRC_DRAIN, SRC_QUOTA};
 
 /* ---- state ---- */
 
@@ -1948,6 +1960,42 @@ void acr_dist_hand_back(acr_dist *j, acr_dist_entry *e)
         }
     }
     acr_dist_entry_free(e);
+}
+
+/* ---- the job's --max-pages ---- */
+
+long long acr_dist_quota(acr_dist *j, unsigned long long max, unsigned want)
+{
+    int rc = usable(j);
+    if (rc != 0)
+        return rc;
+    struct op *op = op_new(true);
+    if (!op)
+        return -ENOMEM;
+    op_cmd(op, S_QUOTA, 1);
+    op_key(op, j, "ctr");
+    op_uint(op, max);
+    op_uint(op, want);
+    rc = submit_wait(j, op, ACR_FOREVER);
+    if (rc != 0)
+        return rc;
+    long long grant = num(op->rep[0]);
+    op_free(op);
+    return grant < 0 ? 0 : grant;
+}
+
+void acr_dist_quota_return(acr_dist *j, unsigned long long n)
+{
+    if (n == 0 || usable(j) != 0)
+        return;
+    struct op *op = op_new(false);
+    if (!op)
+        return; /* the job fetches fewer pages than --max-pages */
+    op_cmd(op, S_QUOTA, 1);
+    op_key(op, j, "ctr");
+    op_uint(op, 0);
+    op_fmt(op, "-%llu", n);
+    submit(j, op);
 }
 
 /* ---- robots.txt ---- */

@@ -189,6 +189,14 @@ int acr_dist_robots_put(acr_dist *j, const char *origin, int status, const char 
 
 /* True once the drain flag was seen: start nothing more. */
 bool acr_dist_draining(const acr_dist *j);
+
+/* The job's --max-pages (max): grants up to want more page starts to this worker,
+ * while the job's workers together were granted fewer than max. The grant (0: the
+ * job's pages are all spent) or an error; suspends for one batch. What a worker does
+ * not use goes back with acr_dist_quota_return (buffered); a worker that dies keeps
+ * its grant, so the job then fetches fewer than max pages, never more. */
+long long acr_dist_quota(acr_dist *j, unsigned long long max, unsigned want);
+void acr_dist_quota_return(acr_dist *j, unsigned long long n);
 /* Non-zero once Redis was unreachable past cfg->timeout (ACR_ECONNECT, so that pull's
  * own ACR_ETIMEOUT is never the fatal error) or another fatal error (-EPROTO: Redis
  * refused a buffered command; -ENOMEM): the worker exits 1; msg (may be NULL) gets

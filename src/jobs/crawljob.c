@@ -95,6 +95,8 @@ struct acr_crawl {
     acr_dist *dist;
     acr_task *puller;
     acr_cond *room;             /* a page of the frontier is over: the puller may pull */
+    uint64_t quota;             /* page starts the job granted this worker, not used yet */
+    bool quota_spent;           /* the job's --max-pages are all granted */
 };
 
 /* A fetch task's work: one URL from the frontier. */
@@ -904,8 +906,8 @@ static int puller_main(void *arg)
             acr_frontier_drop(c->frontier, "draining"); /* released: others fetch them */
             break;
         }
-        if (c->co->max_pages && c->pages_started >= c->co->max_pages)
-            break; /* this worker's --max-pages: what it pulled is dropped, for others */
+        if (c->quota_spent)
+            break; /* the job's --max-pages: what this worker pulled goes back */
         if (acr_dist_unfed(c->dist) != unfed_seen) {
             /* shards moving to another worker: what is queued of them goes at once,
              * so that the move does not wait for this worker to fetch it all */
@@ -1023,6 +1025,25 @@ static void start(acr_crawl *c, acr_crawl_url *u)
     acr_sem_release(c->slots);
 }
 
+/* --max-pages: whether no more pages may start. With --redis the limit is the job's:
+ * the job grants page starts, about -c at a time (a round trip each). */
+static bool max_pages_met(acr_crawl *c)
+{
+    if (!c->co->max_pages)
+        return false;
+    if (!c->dist)
+        return c->pages_started >= c->co->max_pages;
+    if (c->quota == 0 && !c->quota_spent) {
+        unsigned want = c->o.concurrency < 1 ? 1 : c->o.concurrency > 256 ? 256 : c->o.concurrency;
+        long long grant = acr_dist_quota(c->dist, c->co->max_pages, want);
+        if (grant > 0)
+            c->quota = (uint64_t)grant;
+        else
+            c->quota_spent = true; /* or Redis failed us: the crawl ends either way */
+    }
+    return c->quota == 0;
+}
+
 static void dispatch(acr_crawl *c)
 {
     for (;;) {
@@ -1034,7 +1055,7 @@ static void dispatch(acr_crawl *c)
             acr_sem_release(c->slots);
             return;
         }
-        if (!u->robots && c->co->max_pages && c->pages_started >= c->co->max_pages) {
+        if (!u->robots && max_pages_met(c)) {
             on_skip(c, u, "max-pages");
             acr_frontier_done(c->frontier, u);
             acr_frontier_drop(c->frontier, "max-pages");
@@ -1051,6 +1072,8 @@ static void dispatch(acr_crawl *c)
             continue;
         }
         c->pages_started += !u->robots;
+        if (c->quota && !u->robots)
+            c->quota--;
         start(c, u);
     }
 }
@@ -1063,6 +1086,9 @@ static int dispatcher_main(void *arg)
     bool joined = c->resuming && c->reader && acr_task_join(c->reader, ACR_FOREVER, NULL) == 0;
     if (!c->resuming || joined)
         dispatch(c);
+    if (c->quota) /* no more starts here: the job's other workers may use them */
+        acr_dist_quota_return(c->dist, c->quota);
+    c->quota = 0;
     /* Stopping, or nothing left: every task hands over its record first. */
     acr_shield(1);
     if (c->reader)

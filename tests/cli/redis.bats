@@ -304,20 +304,26 @@ print(len(rs), sorted(r["error"]["kind"] for r in rs))'
   assert_output --partial "WRONGPASS"
 }
 
-@test "--max-pages counts each worker's pages and turns nothing into poison" {
-  origins 1
-  worker a --max-pages 10 --redis-claim-idle 1 "$O1/site/graph/30/0"
+@test "--max-pages is the job's: all workers together fetch that many pages, and nothing turns into poison" {
+  origins 2
+  worker a --max-pages 25 --redis-claim-idle 1 --wait 0.01 "$O1/site/graph/40/0" "$O2/site/graph/40/0"
+  worker b --max-pages 25 --redis-claim-idle 1 --wait 0.01
+  worker c --max-pages 25 --redis-claim-idle 1 --wait 0.01
   wait_workers
-  assert_equal "$(wc -l <a.json)" 10
+  assert_equal "$(sort -u statuses.txt)" 0
+  cat a.json b.json c.json >all.json
+  each_once all.json
+  assert_equal "$(wc -l <all.json)" 25
   run "$ACRAWL" --redis "$REDIS" --job t --status -j
-  python3 -c 'import json, sys; s = json.loads(sys.argv[1]); assert s["poison"] == 0 and s["done"] == 10 and s["queued"] > 0, s' "$output"
-  # what it left is there for the next worker (the same options: --max-pages too)
-  worker b --max-pages 10 --redis-claim-idle 1
+  python3 -c 'import json, sys; s = json.loads(sys.argv[1]); assert s["poison"] == 0 and s["done"] == 25 and s["queued"] > 0, s' "$output"
+  # the job's pages are spent: a worker started now fetches none and gives back what it took
+  worker d --max-pages 25 --redis-claim-idle 1 --wait 0.01
   wait_workers
-  assert_equal "$(wc -l <b.json)" 10
+  assert_equal "$(cat statuses.txt)" 0
+  assert_equal "$(wc -l <d.json)" 0
   run bash -c "'$ACRAWL' --redis '$REDIS' --job t --collect >collect.json"
   each_once collect.json
-  assert_equal "$(wc -l <collect.json)" 20
+  assert_equal "$(wc -l <collect.json)" 25
   run grep -c poison collect.json
   assert_output 0
 }

@@ -700,6 +700,31 @@ Test(job, a_pull_sees_work_queued_behind_it_without_a_poll, .init = start_server
     cr_assert_eq(run_in_loop(late_main, NULL), 0);
 }
 
+/* --max-pages across workers: grants stop at max in all; what is given back can be
+ * granted again. */
+static int quota_main(void *arg)
+{
+    (void)arg;
+    acr_dist *a = open_worker(), *b = open_worker();
+    cr_assert_eq(acr_dist_quota(a, 100, 60), 60);
+    cr_assert_eq(acr_dist_quota(b, 100, 60), 40);
+    cr_assert_eq(acr_dist_quota(b, 100, 60), 0, "spent");
+    acr_dist_quota_return(a, 15);
+    cr_assert_eq(acr_dist_quota(a, 100, 0), 0); /* after the buffered return (FIFO) */
+    cr_assert_eq(acr_dist_quota(b, 100, 60), 15, "given back, granted again");
+    cr_assert_eq(acr_dist_quota(a, 100, 1), 0);
+    acr_dist_leave(a, ACR_FOREVER);
+    acr_dist_leave(b, ACR_FOREVER);
+    acr_dist_close(a);
+    acr_dist_close(b);
+    return 0;
+}
+
+Test(job, max_pages_are_granted_across_workers, .init = start_server, .fini = stop_server)
+{
+    cr_assert_eq(run_in_loop(quota_main, NULL), 0);
+}
+
 /* ---- robots, records, status ---- */
 
 static int robots_main(void *arg)
