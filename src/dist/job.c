@@ -1266,9 +1266,8 @@ static struct op *beat_op(acr_dist *j)
     return op;
 }
 
-/* The beat's reply: the shards now leased (to pull from, or only to empty), their
- * count, the drain flag. */
-
+/* The beat's reply: the shards now leased (to pull from, or only to empty), the
+ * drain flag, the shards owed, those just taken and when their last holder let go. */
 static void beat_apply(acr_dist *j, const struct op *op)
 {
     const redisReply *r = op->rep[0];
