@@ -40,6 +40,7 @@
 #define HEARTBEAT_MAX ACR_SEC        /* beats at most this far apart, whatever claim_idle */
 #define BEAT_SOON (25 * ACR_MSEC)    /* ... while shards change hands */
 #define BEAT_GAP (5 * ACR_MSEC)      /* ... and never closer than this */
+#define DRY_BEAT (250 * ACR_MSEC)    /* ... and while idle with work elsewhere, this often */
 #define PULL_POLL (100 * ACR_MSEC)   /* how often an empty pull asks again */
 #define BUFFER_MAX ((size_t)4 << 20) /* buffered bytes past which buffered calls wait */
 #define BATCH_MAX_OPS 2048
@@ -1845,7 +1846,7 @@ int acr_dist_pull(acr_dist *j, size_t max, int64_t deadline, acr_dist_scope_fn *
         if (complete)
             return ACR_EEMPTY;
         int64_t now = acr_now();
-        if (elsewhere && now - j->dry_at >= BEAT_SOON) {
+        if (elsewhere && now - j->dry_at >= DRY_BEAT) {
             j->dry_at = now;
             kick_beat(j); /* nothing in this worker's shards but work in others': share */
         }
