@@ -115,7 +115,7 @@ def main():
         at = round(time.monotonic() - t0, 2)
         if k == "kill":
             w["p"].send_signal(signal.SIGKILL)
-            w["ok"] = {-9}
+            w["ok"] = {-9, 0} # 0: it finished the job just before the signal landed
             log.append(f"{at}s kill -9 {w['name']}")
             if rng.random() < 0.6:
                 nw = spawn([])
@@ -137,8 +137,8 @@ def main():
             redis.start()
             log.append(f"{at}s redis-server restarted")
     # every worker that is left ends when the job is complete: one more, in case the
-    # events left none
-    if all(w["p"].poll() is not None for w in workers):
+    # events left none (one killed or ^C'd is not left, even before it is reaped)
+    if all(w["p"].poll() is not None or w["ok"] != {0} for w in workers):
         spawn([])
         log.append("started one more worker to finish")
     fails = []
