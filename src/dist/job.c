@@ -110,8 +110,9 @@ static const char SRC_SCOPE[] =
 /* KEYS ctr scopever scope joins, then q:S lease:S per shard; ARGV me claim_idle_ms max
  * known_scopever scan, then the shard numbers. Reads the scope when it grew; with
  * scan "1", takes the entries handed back (no new delivery), then the idle ones (a
- * new delivery, reclaimed); then new ones; from the shards whose lease is still
- * this worker's.
+ * new delivery, reclaimed); then new ones, a few from each shard in turn (so that
+ * each origin has some pages here, not one origin all of them while the others wait
+ * behind its --wait); from the shards whose lease is still this worker's.
  * Returns {scopever, members or nil, {{shard, deliveries, id, fields}...}, reclaimed,
  * {queued, done, failed, poison}, joins}. */
 static const char SRC_PULL[] =
@@ -119,7 +120,7 @@ static const char SRC_PULL[] =
     "local sv = redis.call('GET', KEYS[2]) or '0'\n"
     "local members = false\n"
     "if sv ~= ARGV[4] then members = redis.call('SMEMBERS', KEYS[3]) end\n"
-    "local out, reclaimed = {}, 0\n"
+    "local out, reclaimed, more = {}, 0, {}\n"
     "local function take(q, shard, id, d, fields)\n"
     "  if fields then out[#out + 1] = {shard, d, id, fields} else redis.call('XACK', q, '" GROUP "', id) end\n"
     "end\n"
@@ -141,10 +142,20 @@ static const char SRC_PULL[] =
     "      end\n"
     "    end\n"
     "  end\n"
-    "  if mine and #out < want then\n"
-    "    local r = redis.call('XREADGROUP', 'GROUP', '" GROUP "', me, 'COUNT', want - #out, 'STREAMS', q, '>')\n"
-    "    if r then for _, e in ipairs(r[1][2]) do take(q, shard, e[1], 1, e[2]) end end\n"
+    "  if mine then more[#more + 1] = {q, shard} end\n"
+    "end\n"
+    "local cap = math.max(8, math.ceil(want / math.max(1, #more)))\n"
+    "while #more > 0 and #out < want do\n"
+    "  local full = {}\n"
+    "  for _, m in ipairs(more) do\n"
+    "    if #out >= want then break end\n"
+    "    local n = math.min(cap, want - #out)\n"
+    "    local r = redis.call('XREADGROUP', 'GROUP', '" GROUP "', me, 'COUNT', n, 'STREAMS', m[1], '>')\n"
+    "    local got = r and r[1][2] or {}\n"
+    "    for _, e in ipairs(got) do take(m[1], m[2], e[1], 1, e[2]) end\n"
+    "    if #got == n then full[#full + 1] = m end\n"
     "  end\n"
+    "  more = full\n"
     "end\n"
     "if reclaimed > 0 then redis.call('HINCRBY', KEYS[1], 'reclaimed', reclaimed) end\n"
     "return {sv, members, out, reclaimed, redis.call('HMGET', KEYS[1], 'queued', 'done', 'failed', 'poison'),\n"

@@ -700,6 +700,55 @@ Test(job, a_pull_sees_work_queued_behind_it_without_a_poll, .init = start_server
     cr_assert_eq(run_in_loop(late_main, NULL), 0);
 }
 
+/* A pull takes a few entries from each busy shard in turn, not all it wants from the
+ * first: each origin gets pages here, none waits behind another's --wait. */
+static int fair_main(void *arg)
+{
+    (void)arg;
+    acr_dist *a = open_worker();
+    bool used[SHARDS] = {0};
+    unsigned shard_of[4];
+    for (int i = 0, busy = 0; busy < 4; i++) { /* 4 origins on 4 shards, 50 pages each */
+        char origin[96], url[128];
+        snprintf(origin, sizeof origin, "http://f%d.test:80", i);
+        unsigned sh = (unsigned)(acr__hash64(origin, strlen(origin)) % SHARDS);
+        if (used[sh])
+            continue;
+        used[sh] = true;
+        shard_of[busy++] = sh;
+        for (int k = 0; k < 50; k++) {
+            snprintf(url, sizeof url, "%s/p%d", origin, k);
+            enqueue(a, url, origin);
+        }
+    }
+    static acr_dist_entry *e[200];
+    size_t n = 0;
+    int64_t dl = acr_deadline_in(2 * ACR_SEC);
+    while (n == 0 && acr_now() < dl) { /* the enqueues go first (FIFO): all 200 are there */
+        int rc = acr_dist_pull(a, 40, dl, NULL, NULL, e, &n);
+        cr_assert(rc == 0 || rc == ACR_ETIMEOUT, "pull: %s", acr_errname(rc));
+    }
+    cr_assert_eq(n, 40);
+    unsigned per[4] = {0};
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < 4; k++)
+            per[k] += e[i]->shard == shard_of[k];
+    for (int k = 0; k < 4; k++)
+        cr_assert_geq(per[k], 8, "shard %u: %u of the 40 (%u %u %u %u)", shard_of[k], per[k], per[0], per[1], per[2],
+                      per[3]);
+    size_t more = pull_until(a, e + n, 160, 2 * ACR_SEC);
+    cr_assert_eq(n + more, 200);
+    ack_all(a, e, n + more);
+    acr_dist_leave(a, ACR_FOREVER);
+    acr_dist_close(a);
+    return 0;
+}
+
+Test(job, a_pull_takes_from_every_busy_shard, .init = start_server, .fini = stop_server)
+{
+    cr_assert_eq(run_in_loop(fair_main, NULL), 0);
+}
+
 /* --max-pages across workers: grants stop at max in all; what is given back can be
  * granted again. */
 static int quota_main(void *arg)
