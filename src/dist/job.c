@@ -142,7 +142,7 @@ static const char SRC_PULL[] =
     "      end\n"
     "    end\n"
     "  end\n"
-    "  if mine then more[#more + 1] = {q, shard} end\n"
+    "  if mine and redis.call('XLEN', q) > 0 then more[#more + 1] = {q, shard} end\n"
     "end\n"
     "local cap = math.max(8, math.ceil(want / math.max(1, #more)))\n"
     "while #more > 0 and #out < want do\n"
