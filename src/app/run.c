@@ -253,8 +253,7 @@ struct arun {
     struct session *s;
     acr_input *in;
     acr_job *job;
-    acr_task *main;             /* acrawl_main's task */
-    bool joining;               /* --redis: acrawl_main is joining the job */
+    acr_task *joining;          /* --redis: the task joining the job, until it has */
     int sigfd;
     int rc;
 };
@@ -289,7 +288,7 @@ static int sigint_main(void *arg)
     if (a->job)
         acr_job_stop(a->job);
     else if (a->joining)
-        acr_task_cancel(a->main); /* Redis away: the join would wait --redis-timeout */
+        acr_task_cancel(a->joining); /* Redis away: the join would wait --redis-timeout */
     return 0;
 }
 
@@ -369,24 +368,41 @@ static int dist_leave(struct session *s)
     return rc;
 }
 
+/* --redis: the join, in a task of its own that a ^C may cancel (a cancel of
+ * acrawl_main would stay with it past the join). */
+static int join_main(void *arg)
+{
+    struct arun *a = arg;
+    a->rc = dist_join(a->s);
+    return 0;
+}
+
 static int acrawl_main(void *arg)
 {
     struct arun *a = arg;
     struct session *s = a->s;
     acr_config *c = s->c;
-    a->main = acr_task_self();
     acr_task *sig = NULL;
     if (a->sigfd >= 0)
         acr_spawn(NULL, &sig, sigint_main, a);
-    a->joining = c->redis != NULL;
-    if (c->redis && (a->rc = dist_join(s)) != 0) {
-        if (s->why == RUN_INTERRUPTED)
+    if (c->redis) {
+        int rc = acr_spawn(NULL, &a->joining, join_main, a);
+        if (rc != 0) {
+            fprintf(stderr, "acrawl: %s\n", acr_strerror(rc));
+            a->rc = ACR_EXIT_FAILED;
+        } else {
+            acr_task_join(a->joining, ACR_FOREVER, NULL);
+            acr_task_unref(a->joining);
+            a->joining = NULL;
+        }
+        if (s->why == RUN_INTERRUPTED && a->rc != 0)
             a->rc = ACR_EXIT_INTERRUPTED;
-        s->never_started = true;
-        stop_sigint(sig);
-        return 0;
+        if (a->rc != 0) {
+            s->never_started = true;
+            stop_sigint(sig);
+            return 0;
+        }
     }
-    a->joining = false;
     acr_chan *records = acr_chan_new(c->job.concurrency);
     char err[256] = "";
     int rc = records ? acr_job_start(&a->job, &c->job, a->in, records, err, sizeof err) : -ENOMEM;
