@@ -296,13 +296,20 @@ static const char SRC_DRAIN[] =
     "redis.call('SET', KEYS[1], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))\n"
     "return 1\n";
 
-/* KEYS ctr; ARGV max n: with n > 0, grants up to n more page starts while fewer than
- * max were granted in all (the job's --max-pages); with n < 0, gives -n back. Returns
- * the grant. Sent again after a lost reply, a grant is counted twice: the job then
- * fetches fewer pages than max, never more. */
+/* KEYS ctr returned; ARGV max n me: with n > 0, grants up to n more page starts while
+ * fewer than max were granted in all (the job's --max-pages); with n < 0, me gives -n
+ * back, once (a worker gives back once, at its end: sent again after a lost reply, it
+ * changes nothing). Returns the grant. A grant sent again is counted twice: the job
+ * then fetches fewer pages than max, never more. */
 static const char SRC_QUOTA[] =
     "local n = tonumber(ARGV[2])\n"
-    "if n < 0 then redis.call('HINCRBY', KEYS[1], 'started', n); return 0 end\n"
+    "if n < 0 then\n"
+    "  if redis.call('HSETNX', KEYS[2], ARGV[3], -n) == 1 then\n"
+    "    local st = tonumber(redis.call('HGET', KEYS[1], 'started') or '0')\n"
+    "    redis.call('HINCRBY', KEYS[1], 'started', -math.min(-n, st))\n"
+    "  end\n"
+    "  return 0\n"
+    "end\n"
     "local left = tonumber(ARGV[1]) - tonumber(redis.call('HGET', KEYS[1], 'started') or '0')\n"
     "local grant = math.max(0, math.min(n, left))\n"
     "if grant > 0 then redis.call('HINCRBY', KEYS[1], 'started', grant) end\n"
@@ -406,6 +413,7 @@ struct acr_dist {
     int64_t *ended;                     /* per shard: when its last holder's requests had
                                          * ended, when it was taken (local clock; 0 none) */
     unsigned *held_in;                  /* held entries per shard */
+    unsigned *busy_in;                  /* other requests in flight per shard (robots.txt) */
     int64_t renewed;                    /* local time the last renewal was sent */
     long long joins;                    /* the job's joins counter at the last beat */
     bool beat_soon;                     /* shards to take or give back: beat again soon */
@@ -643,6 +651,7 @@ static void job_release(acr_dist *j)
     free(j->lens);
     free(j->leased);
     free(j->held_in);
+    free(j->busy_in);
     free(j->ended);
     free(j->name);
     free(j->options);
@@ -1135,7 +1144,7 @@ static void held_unlink(struct held *h)
     if (h->next)
         h->next->prev = h->prev;
     j->nheld--;
-    if (--j->held_in[h->e.shard] == 0 && j->leased && j->leased[h->e.shard] == KEEP)
+    if (--j->held_in[h->e.shard] == 0 && !j->busy_in[h->e.shard] && j->leased && j->leased[h->e.shard] == KEEP)
         kick_beat(j); /* emptied: give it back to its worker now */
     h->j = NULL;
     h->prev = h->next = NULL;
@@ -1271,8 +1280,8 @@ static struct op *beat_op(acr_dist *j)
     op_str(op, pre);
     op_uint(op, j->owed);
     for (unsigned s = 0; s < j->shards; s++) {
-        if (j->held_in[s])
-            op_uint(op, s);
+        if (j->held_in[s] || j->busy_in[s])
+            op_uint(op, s); /* kept (only to be emptied, if not this worker's) */
     }
     add_moves(j, op, j->worker, 0);
     return op;
@@ -1319,7 +1328,8 @@ static void beat_apply(acr_dist *j, const struct op *op)
         if (s < 0 || (unsigned long long)s >= j->shards)
             continue;
         long long age = num(elem(r, 5)) - rel;
-        j->ended[s] = rel > 0 && age >= 0 ? now - (int64_t)age * ACR_MSEC : 0;
+        /* a release "after" the beat: Redis's clock went back (a failover): now */
+        j->ended[s] = rel <= 0 ? 0 : age >= 0 ? now - (int64_t)age * ACR_MSEC : now;
     }
     j->beat_soon = j->owed > 0 || (elem(r, 4) && elem(r, 4)->elements > 0);
     j->joins = num(elem(r, 7));
@@ -1369,6 +1379,18 @@ static int beat_main(void *arg)
 out:
     job_unref(j);
     return 0;
+}
+
+void acr_dist_origin_busy(acr_dist *j, const char *origin, int delta)
+{
+    if (!j || !j->cfg.worker || !j->busy_in)
+        return;
+    unsigned s = (unsigned)(acr__hash64(origin, strlen(origin)) % j->shards);
+    if (delta < 0 && j->busy_in[s] == 0)
+        return;
+    j->busy_in[s] += (unsigned)delta;
+    if (j->busy_in[s] == 0 && !j->held_in[s] && j->leased[s] == KEEP)
+        kick_beat(j);
 }
 
 bool acr_dist_feeding(const acr_dist *j, unsigned shard) { return shard < j->shards && j->leased[shard] == FEED; }
@@ -1530,8 +1552,9 @@ static int worker_start(acr_dist *j, char *err, size_t errlen)
         return acr__errf(err, errlen, rc, "%s: getrandom: %s", j->where, strerror(-rc));
     j->leased = acr_calloc(j->shards, 1);
     j->held_in = acr_calloc(j->shards, sizeof *j->held_in);
+    j->busy_in = acr_calloc(j->shards, sizeof *j->busy_in);
     j->ended = acr_calloc(j->shards, sizeof *j->ended);
-    if (!j->leased || !j->held_in || !j->ended)
+    if (!j->leased || !j->held_in || !j->busy_in || !j->ended)
         return acr__errf(err, errlen, -ENOMEM, "%s: out of memory", j->where);
     j->beat_at = acr_now();
     rc = beat(j);
@@ -1983,11 +2006,17 @@ long long acr_dist_quota(acr_dist *j, unsigned long long max, unsigned want)
     struct op *op = op_new(true);
     if (!op)
         return -ENOMEM;
-    op_cmd(op, S_QUOTA, 1);
+    op_cmd(op, S_QUOTA, 2);
     op_key(op, j, "ctr");
+    op_key(op, j, "returned");
     op_uint(op, max);
     op_uint(op, want);
+    op_str(op, j->worker);
+    /* Not cancelled half way: a grant whose reply were dropped would be lost to the
+     * job; this way the caller has it, and gives back what it does not use. */
+    int was = acr_shield(1);
     rc = submit_wait(j, op, ACR_FOREVER);
+    acr_shield(was);
     if (rc != 0)
         return rc;
     long long grant = num(op->rep[0]);
@@ -2002,10 +2031,12 @@ void acr_dist_quota_return(acr_dist *j, unsigned long long n)
     struct op *op = op_new(false);
     if (!op)
         return; /* the job fetches fewer pages than --max-pages */
-    op_cmd(op, S_QUOTA, 1);
+    op_cmd(op, S_QUOTA, 2);
     op_key(op, j, "ctr");
+    op_key(op, j, "returned");
     op_uint(op, 0);
     op_fmt(op, "-%llu", n);
+    op_str(op, j->worker);
     submit(j, op);
 }
 

@@ -142,6 +142,12 @@ int acr_dist_pull(acr_dist *j, size_t max, int64_t deadline, acr_dist_scope_fn *
  * of the shard may start only then. Never suspends. */
 bool acr_dist_may_start(const acr_dist *j, unsigned shard);
 
+/* A request to origin that no entry stands for (robots.txt) starts (delta 1) or ends
+ * (-1): while one is in flight, the worker keeps the lease of origin's shard, as for
+ * its entries, so that the next holder's delay counts from its end. No-op without a
+ * job. Never suspends. */
+void acr_dist_origin_busy(acr_dist *j, const char *origin, int delta);
+
 /* Whether this worker is still fed from shard (not kept only to be emptied, nor
  * lost), and how many times a shard has stopped being fed: when that count changes,
  * the caller gives back (acr_dist_hand_back) the entries of shards no longer fed that
@@ -192,9 +198,10 @@ bool acr_dist_draining(const acr_dist *j);
 
 /* The job's --max-pages (max): grants up to want more page starts to this worker,
  * while the job's workers together were granted fewer than max. The grant (0: the
- * job's pages are all spent) or an error; suspends for one batch. What a worker does
- * not use goes back with acr_dist_quota_return (buffered); a worker that dies keeps
- * its grant, so the job then fetches fewer than max pages, never more. */
+ * job's pages are all spent) or an error; suspends for one batch, not cancellable.
+ * What a worker does not use goes back with acr_dist_quota_return (buffered; once
+ * per worker, at its end); a worker that dies keeps its grant, so the job then
+ * fetches fewer than max pages, never more. */
 long long acr_dist_quota(acr_dist *j, unsigned long long max, unsigned want);
 void acr_dist_quota_return(acr_dist *j, unsigned long long n);
 /* Non-zero once Redis was unreachable past cfg->timeout (ACR_ECONNECT, so that pull's

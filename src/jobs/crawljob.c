@@ -780,7 +780,10 @@ static int robots_main(void *arg)
             rq.tap = &acr_warc_tap;
             rq.tap_arg = cap;
         }
+        /* --redis: a request to the origin in flight keeps its shard's lease here */
+        acr_dist_origin_busy(c->dist, acr_frontier_origin_name(u->origin), 1);
         acr_fetch(c->client, &rq, acr_deadline_in(c->o.timeout), &resp);
+        acr_dist_origin_busy(c->dist, acr_frontier_origin_name(u->origin), -1);
         if (cap && c->o.archive)
             c->o.archive(c->o.archive_arg, cap); /* not a page: no record carries it */
         acr_warc_capture_free(cap);

@@ -123,6 +123,25 @@ static size_t pull_until(acr_dist *j, acr_dist_entry **out, size_t want, int64_t
     return got;
 }
 
+/* Four origins on four shards (their numbers in shard_of), pages URLs each. */
+static void busy_shards(acr_dist *j, const char *tag, int pages, unsigned shard_of[4])
+{
+    bool used[SHARDS] = {0};
+    for (int i = 0, busy = 0; busy < 4; i++) {
+        char origin[96], url[128];
+        snprintf(origin, sizeof origin, "http://%s%d.test:80", tag, i);
+        unsigned sh = (unsigned)(acr__hash64(origin, strlen(origin)) % SHARDS);
+        if (used[sh])
+            continue;
+        used[sh] = true;
+        shard_of[busy++] = sh;
+        for (int k = 0; k < pages; k++) {
+            snprintf(url, sizeof url, "%s/p%d", origin, k);
+            enqueue(j, url, origin);
+        }
+    }
+}
+
 static unsigned leased(acr_dist *j)
 {
     unsigned n = 0;
@@ -387,20 +406,8 @@ static int share_main(void *arg)
     acr_dist_cfg c = cfg_for("level=3\n", true);
     c.claim_idle = 6 * ACR_SEC;
     acr_dist *a = open_cfg(&c);
-    bool used[SHARDS] = {0};
-    for (int i = 0, busy = 0; busy < 4; i++) { /* 4 origins on 4 shards, 200 pages each */
-        char origin[96], url[128];
-        snprintf(origin, sizeof origin, "http://s%d.test:80", i);
-        unsigned sh = (unsigned)(acr__hash64(origin, strlen(origin)) % SHARDS);
-        if (used[sh])
-            continue;
-        used[sh] = true;
-        busy++;
-        for (int k = 0; k < 200; k++) {
-            snprintf(url, sizeof url, "%s/p%d", origin, k);
-            enqueue(a, url, origin);
-        }
-    }
+    unsigned shard_of[4];
+    busy_shards(a, "s", 200, shard_of);
     acr_dist_entry *e[4];
     cr_assert_eq(pull_until(a, e, 1, ACR_SEC), 1);
     ack_all(a, e, 1);
@@ -449,6 +456,53 @@ static int share_main(void *arg)
 Test(job, a_joining_worker_gets_an_even_share_at_once, .init = start_server, .fini = stop_server)
 {
     cr_assert_eq(run_in_loop(share_main, NULL), 0);
+}
+
+/* A request to an origin no entry stands for (robots.txt) keeps its shard's lease
+ * while in flight: a joining worker gets none of those shards until it ends. */
+static int busy_main(void *arg)
+{
+    (void)arg;
+    acr_dist *a = open_worker();
+    char origins[SHARDS][64];
+    bool covered[SHARDS] = {0};
+    for (int i = 0, n = 0; n < SHARDS; i++) { /* an origin on every shard */
+        char o[64];
+        snprintf(o, sizeof o, "http://r%d.test:80", i);
+        unsigned sh = (unsigned)(acr__hash64(o, strlen(o)) % SHARDS);
+        if (covered[sh])
+            continue;
+        covered[sh] = true;
+        snprintf(origins[sh], sizeof origins[sh], "%s", o);
+        n++;
+    }
+    for (unsigned s = 0; s < SHARDS; s++)
+        acr_dist_origin_busy(a, origins[s], 1);
+    acr_dist *b = open_worker();
+    int64_t t0 = acr_now();
+    while (acr_now() - t0 < 400 * ACR_MSEC) {
+        acr_dist_entry *e[1];
+        size_t n = 0;
+        acr_dist_pull(a, 1, acr_deadline_in(20 * ACR_MSEC), NULL, NULL, e, &n); /* sees b join */
+        cr_assert_eq(n, 0);
+        cr_assert_eq(leased(b), 0, "b took %u shards with a request in flight on each", leased(b));
+    }
+    for (unsigned s = 0; s < SHARDS; s++)
+        acr_dist_origin_busy(a, origins[s], -1);
+    int64_t dl = acr_deadline_in(2 * ACR_SEC);
+    while (acr_now() < dl && leased(b) == 0)
+        acr_sleep_for(20 * ACR_MSEC);
+    cr_assert_gt(leased(b), 0, "b got its share once the requests ended");
+    acr_dist_leave(a, ACR_FOREVER);
+    acr_dist_leave(b, ACR_FOREVER);
+    acr_dist_close(a);
+    acr_dist_close(b);
+    return 0;
+}
+
+Test(job, a_request_in_flight_keeps_its_shard, .init = start_server, .fini = stop_server)
+{
+    cr_assert_eq(run_in_loop(busy_main, NULL), 0);
 }
 
 /* A worker that stops heartbeating (closed without leave) loses its shards and its
@@ -706,21 +760,8 @@ static int fair_main(void *arg)
 {
     (void)arg;
     acr_dist *a = open_worker();
-    bool used[SHARDS] = {0};
     unsigned shard_of[4];
-    for (int i = 0, busy = 0; busy < 4; i++) { /* 4 origins on 4 shards, 50 pages each */
-        char origin[96], url[128];
-        snprintf(origin, sizeof origin, "http://f%d.test:80", i);
-        unsigned sh = (unsigned)(acr__hash64(origin, strlen(origin)) % SHARDS);
-        if (used[sh])
-            continue;
-        used[sh] = true;
-        shard_of[busy++] = sh;
-        for (int k = 0; k < 50; k++) {
-            snprintf(url, sizeof url, "%s/p%d", origin, k);
-            enqueue(a, url, origin);
-        }
-    }
+    busy_shards(a, "f", 50, shard_of);
     static acr_dist_entry *e[200];
     size_t n = 0;
     int64_t dl = acr_deadline_in(2 * ACR_SEC);
@@ -762,6 +803,9 @@ static int quota_main(void *arg)
     cr_assert_eq(acr_dist_quota(a, 100, 0), 0); /* after the buffered return (FIFO) */
     cr_assert_eq(acr_dist_quota(b, 100, 60), 15, "given back, granted again");
     cr_assert_eq(acr_dist_quota(a, 100, 1), 0);
+    acr_dist_quota_return(a, 15); /* again (a reply lost, say): a worker gives back once */
+    cr_assert_eq(acr_dist_quota(a, 100, 0), 0);
+    cr_assert_eq(acr_dist_quota(b, 100, 60), 0, "nothing more to grant");
     acr_dist_leave(a, ACR_FOREVER);
     acr_dist_leave(b, ACR_FOREVER);
     acr_dist_close(a);
