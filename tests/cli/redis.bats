@@ -206,14 +206,18 @@ for l in sys.stdin:
   sleep 1
   worker b --wait 0.2 # takes half of a's origins over while a is fetching them
   sleep 1
-  worker c --wait 0.2 --max-pages 5 # takes some over, then leaves with them: they move back
+  worker c --wait 0.2 # may take some over (4 busy origins, 2 at most each), then leaves (^C)
+  sleep 1.5
+  kill -INT "$PID_c"
   wait_workers
+  assert_equal "$(tr '\n' ' ' <statuses.txt)" "0 0 130 "
   local i moved=0
   for i in 1 2 3 4; do
     eval "o=\$O$i"
-    run python3 -c 'import json, sys; s = json.load(sys.stdin); print(s["requests"], s["min_gap_ms"] >= 200)' \
+    # 37 requests, more if c's ^C cut some short (fetched again by another worker)
+    run python3 -c 'import json, sys; s = json.load(sys.stdin); print(s["requests"] >= 37, s["min_gap_ms"] >= 200)' \
       < <(curl -s "$o/site-stats")
-    assert_output "37 True"
+    assert_output "True True"
   done
   # the handovers happened: origins were fetched by more than one worker
   moved=$(python3 -c 'import json, sys, collections
