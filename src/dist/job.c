@@ -219,8 +219,10 @@ static const char SRC_MOVE[] =
  * and the others beat at once. Each shard belongs to one of the workers
  * alive (a beat within claim_idle), by rendezvous hashing on SHA-1 of
  * "worker/shard": an idle shard to its highest-ranked worker; a busy one (entries in
- * its stream) to its highest-ranked worker that has fewer than its share of the busy
- * ones (bounded loads), so that a crawl of a few origins is still shared evenly.
+ * its stream) to its holder while the holder has fewer than its share of the busy
+ * ones (so that one shard emptying or filling up moves no other), else to its
+ * highest-ranked worker below its share (bounded loads), so that a crawl of a few
+ * origins is still shared evenly.
  * A worker that joins or dies moves little else. me takes the free shards that
  * belong to it, and gives back those that belong to another once it holds none of
  * their entries (until then it keeps them but is fed no more from them), noting
@@ -242,24 +244,30 @@ static const char SRC_BEAT[] =
     "local ids = redis.call('ZRANGEBYSCORE', KEYS[1], now - ci, '+inf')\n"
     "local held = {}\n"
     "for i = 10, #ARGV do held[tonumber(ARGV[i])] = true end\n"
-    "local ranks, owner, busy, load = {}, {}, {}, {}\n"
+    "local ranks, owner, busy, load, cur, alive = {}, {}, {}, {}, {}, {}\n"
+    "for _, w in ipairs(ids) do alive[w] = true end\n"
     "for s = 0, n - 1 do\n"
+    "  cur[s] = redis.call('GET', pre .. s)\n"
     "  local rank = {}\n"
     "  for _, w in ipairs(ids) do rank[#rank + 1] = {redis.sha1hex(w .. '/' .. s), w} end\n"
     "  table.sort(rank, function(a, b) return a[1] > b[1] end)\n"
     "  ranks[s], owner[s] = rank, rank[1][2]\n"
     "  if redis.call('XLEN', qpre .. s) > 0 then busy[#busy + 1] = s end\n"
     "end\n"
-    "local cap = math.ceil(#busy / #ids)\n"
+    "local cap, rest = math.ceil(#busy / #ids), {}\n"
     "for _, s in ipairs(busy) do\n"
+    "  local v = cur[s]\n"
+    "  if v and alive[v] and (load[v] or 0) < cap then owner[s] = v; load[v] = (load[v] or 0) + 1\n"
+    "  else rest[#rest + 1] = s end\n"
+    "end\n"
+    "for _, s in ipairs(rest) do\n"
     "  for _, r in ipairs(ranks[s]) do\n"
     "    if (load[r[2]] or 0) < cap then owner[s] = r[2]; load[r[2]] = (load[r[2]] or 0) + 1; break end\n"
     "  end\n"
     "end\n"
     "local feed, hold, owed, taken = {}, {}, 0, {}\n"
     "for s = 0, n - 1 do\n"
-    "  local best = owner[s]\n"
-    "  local v = redis.call('GET', pre .. s)\n"
+    "  local best, v = owner[s], cur[s]\n"
     "  if v == me and best == me then redis.call('PEXPIRE', pre .. s, ci); feed[#feed + 1] = s\n"
     "  elseif v == me and held[s] then redis.call('PEXPIRE', pre .. s, ci); hold[#hold + 1] = s\n"
     "  elseif v == me then redis.call('DEL', pre .. s); redis.call('HSET', KEYS[5], s, now)\n"

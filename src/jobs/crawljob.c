@@ -921,7 +921,7 @@ static int puller_main(void *arg)
         acr_frontier_stats_get(c->frontier, &fs);
         size_t local = fs.queued + c->inflight;
         if (local > want / 2) { /* then pull a batch: a pull costs Redis a scan of shards */
-            acr_cond_wait(c->room, acr_deadline_in(ACR_SEC / 4));
+            acr_cond_wait(c->room, acr_deadline_in(ACR_SEC / 20)); /* and looks at the leases */
             continue;
         }
         acr_dist_entry *v[256];
