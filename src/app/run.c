@@ -317,7 +317,8 @@ static int dist_join(struct session *s)
     }
     acr_dist_cfg cfg = {.url = c->redis, .name = c->redis_job, .options = opts, .claim_idle = c->redis_claim_idle,
                         .max_deliveries = c->redis_max_deliveries, .timeout = c->redis_timeout,
-                        .records = c->redis_records, .worker = true};
+                        .records = c->redis_records, .host_cap = c->job.crawl.host_page_cap,
+                        .worker = true};
     char err[512] = "";
     int rc = acr_dist_open(&k->dist, &cfg, err, sizeof err);
     free(opts);

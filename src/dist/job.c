@@ -72,16 +72,18 @@ static const char SRC_CREATE[] =
     "end\n"
     "return {created, n, redis.call('GET', KEYS[1])}\n";
 
-/* KEYS seen ctr, then q:S per URL; ARGV per URL: fp url origin parent('' none)
- * depth via sitemap('1'). The enqueues of a run of calls, in order (the pipeline
- * merges consecutive ones): a URL is queued when its fingerprint is new to seen (and
- * to the URLs before it in this call), first added to seen, then XADD to its shard;
- * queued grows by their number. Returns {1 queued, 0 seen already} per URL. Sent
- * again after a lost reply, every URL is seen: nothing is queued twice. */
+/* KEYS seen ctr hosts, then q:S per URL; ARGV host-cap, then per URL: fp url origin
+ * parent('' none) depth via sitemap('1') host('' not counted). The enqueues of a run
+ * of calls, in order (the pipeline merges consecutive ones): a URL is queued when its
+ * fingerprint is new to seen (and to the URLs before it in this call), first added to
+ * seen, then, when its host has had fewer than host-cap URLs queued (--max-host-pages,
+ * counted for the whole job; 0 no cap), XADD to its shard; queued grows by their
+ * number. Returns {1 queued, 0 seen already, 2 seen but past its host's cap} per URL.
+ * Sent again after a lost reply, every URL is seen: nothing is queued or counted twice. */
 static const char SRC_ENQUEUE[] =
-    "local n = #KEYS - 2\n"
+    "local n, cap = #KEYS - 3, tonumber(ARGV[1])\n"
     "local fps = {}\n"
-    "for i = 1, n do fps[i] = ARGV[7 * i - 6] end\n"
+    "for i = 1, n do fps[i] = ARGV[8 * i - 6] end\n"
     "local had = redis.call('SMISMEMBER', KEYS[1], unpack(fps))\n"
     "local out, new, mark = {}, {}, {}\n"
     "for i = 1, n do\n"
@@ -89,17 +91,22 @@ static const char SRC_ENQUEUE[] =
     "end\n"
     "if #new == 0 then return out end\n"
     "redis.call('SADD', KEYS[1], unpack(new))\n"
+    "local queued = 0\n"
     "for i = 1, n do\n"
+    "  local b = 8 * (i - 1) + 1\n"
+    "  if out[i] == 1 and cap > 0 and ARGV[b + 8] ~= '' and redis.call('HINCRBY', KEYS[3], ARGV[b + 8], 1) > cap then\n"
+    "    out[i] = 2\n"
+    "  end\n"
     "  if out[i] == 1 then\n"
-    "    local b = 7 * (i - 1)\n"
+    "    queued = queued + 1\n"
     "    local f = {'u', ARGV[b + 2], 'o', ARGV[b + 3]}\n"
     "    if ARGV[b + 4] ~= '' then f[#f + 1] = 'p'; f[#f + 1] = ARGV[b + 4] end\n"
     "    f[#f + 1] = 'd'; f[#f + 1] = ARGV[b + 5]; f[#f + 1] = 'v'; f[#f + 1] = ARGV[b + 6]\n"
     "    if ARGV[b + 7] == '1' then f[#f + 1] = 'm'; f[#f + 1] = '1' end\n"
-    "    redis.call('XADD', KEYS[2 + i], '*', unpack(f))\n"
+    "    redis.call('XADD', KEYS[3 + i], '*', unpack(f))\n"
     "  end\n"
     "end\n"
-    "redis.call('HINCRBY', KEYS[2], 'queued', #new)\n"
+    "if queued > 0 then redis.call('HINCRBY', KEYS[2], 'queued', queued) end\n"
     "return out\n";
 
 /* KEYS scope scopever; ARGV item. */
@@ -383,7 +390,7 @@ struct acr_dist {
     char *name, *options;
     char pre[128];                      /* "acrawl:{NAME}:" */
     size_t lpre;
-    char k_seen[160], k_ctr[160], k_records[160]; /* keys the merged scripts name */
+    char k_seen[160], k_ctr[160], k_records[160], k_hosts[160]; /* keys the merged scripts name */
     char where[300];                    /* "job NAME on HOST:PORT", for messages */
     char worker[300];
     acr_redis_addr addr;
@@ -817,23 +824,28 @@ static int encode_run(acr_dist *j, struct op *first, struct op **after)
         nargs += op->cmds[0].argc;
     }
     *after = op;
-    if (!ensure_scratch(j, 6 + nargs))
+    if (!ensure_scratch(j, 7 + nargs))
         return -ENOMEM;
     size_t base = acr_redis_count(j->batch), a = 0;
     int script = kind == M_ENQUEUE ? S_ENQUEUE : S_ACK;
-    char nk[24];
+    char nk[24], cap[24];
     j->argv[a] = "EVALSHA";
     j->lens[a++] = 7;
     j->argv[a] = j->sha[script];
     j->lens[a++] = strlen(j->sha[script]);
     j->argv[a] = nk;
-    j->lens[a++] = utoa(nk, 2 + n);
+    j->lens[a++] = utoa(nk, (kind == M_ENQUEUE ? 3 : 2) + n);
     j->argv[a] = kind == M_ENQUEUE ? j->k_seen : j->k_ctr;
     j->lens[a] = strlen(j->argv[a]);
     a++;
     j->argv[a] = kind == M_ENQUEUE ? j->k_ctr : j->k_records;
     j->lens[a] = strlen(j->argv[a]);
     a++;
+    if (kind == M_ENQUEUE) {
+        j->argv[a] = j->k_hosts;
+        j->lens[a] = strlen(j->argv[a]);
+        a++;
+    }
     unsigned i = 0;
     for (op = first; op != *after; op = op->next) {
         const struct arg *g = &op->args[op->cmds[0].first];
@@ -845,6 +857,9 @@ static int encode_run(acr_dist *j, struct op *first, struct op **after)
     if (kind == M_ACK) {
         j->argv[a] = j->worker;
         j->lens[a++] = strlen(j->worker);
+    } else {
+        j->argv[a] = cap;
+        j->lens[a++] = utoa(cap, j->cfg.host_cap);
     }
     for (op = first; op != *after; op = op->next) {
         for (unsigned k = 1; k < op->cmds[0].argc; k++) {
@@ -1534,6 +1549,7 @@ static int job_init(acr_dist *j, const acr_dist_cfg *cfg, char *err, size_t errl
     snprintf(j->k_seen, sizeof j->k_seen, "%sseen", j->pre);
     snprintf(j->k_ctr, sizeof j->k_ctr, "%sctr", j->pre);
     snprintf(j->k_records, sizeof j->k_records, "%srecords", j->pre);
+    snprintf(j->k_hosts, sizeof j->k_hosts, "%shosts", j->pre);
     snprintf(j->where, sizeof j->where, "job %s on redis %s%s%s:%u", cfg->name, strchr(j->addr.host, ':') ? "[" : "",
              j->addr.host, strchr(j->addr.host, ':') ? "]" : "", j->addr.port);
     j->name = acr_strdup(cfg->name);
@@ -1687,6 +1703,8 @@ static int usable(const acr_dist *j)
 
 static void enqueued_hook(acr_dist *j, const redisReply *r)
 {
+    if (num(r) == 2)
+        j->st.host_capped++;
     if (num(r) == 1) {
         j->st.enqueued++;
         /* a pull waiting for work asks again now rather than after PULL_POLL: a
@@ -1721,6 +1739,7 @@ int acr_dist_enqueue(acr_dist *j, const acr_dist_url *u)
     op_uint(op, u->depth);
     op_uint(op, u->via);
     op_str(op, u->sitemap ? "1" : "0");
+    op_str(op, u->host ? u->host : "");
     return submit(j, op);
 }
 

@@ -48,6 +48,8 @@ typedef struct acr_dist_cfg {
     int64_t timeout;            /* ns: Redis unreachable this long is fatal (--redis-timeout;
                                  * 0: 30 s) */
     bool records;               /* --redis-records: acks also add the record to `records` */
+    unsigned long long host_cap; /* --max-host-pages: URLs queued per host in the whole
+                                 * job, past which a new one is not queued (0: none) */
     bool worker;                /* a crawling worker (leases, heartbeat); false for the
                                  * --status, --collect and --drain clients */
 } acr_dist_cfg;
@@ -89,6 +91,7 @@ typedef struct acr_dist_url {
     unsigned depth;
     unsigned via;               /* acr_via */
     bool sitemap;
+    const char *host;           /* counted against cfg.host_cap (NULL: not counted) */
 } acr_dist_url;
 
 /* Queues u if the job has not seen it (SADD seen; XADD q:S; HINCRBY ctr queued, in one
@@ -222,6 +225,8 @@ int acr_dist_collect(acr_dist *j, int fd, char *err, size_t errlen);
 typedef struct acr_dist_stats {
     uint64_t commands, batches, bytes_out, bytes_in, reconnects;
     uint64_t enqueued, pulled, reclaimed, acked, lost_leases;
+    uint64_t host_capped;       /* URLs this worker found new to the job but past their
+                                 * host's --max-host-pages */
 } acr_dist_stats;
 void acr_dist_stats_get(const acr_dist *j, acr_dist_stats *out);
 

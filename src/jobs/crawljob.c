@@ -381,7 +381,7 @@ static const char *share(acr_crawl *c, const acr_url *u, const char *parent, uns
                          bool sitemap)
 {
     acr_dist_url du = {.url = u->href, .origin = u->origin, .parent = parent, .depth = depth, .via = via,
-                       .sitemap = sitemap};
+                       .sitemap = sitemap, .host = sitemap ? NULL : u->host};
     int rc = acr_dist_enqueue(c->dist, &du);
     return rc == 0 ? NULL : rc == -ENOMEM ? "out-of-memory" : "redis-unavailable";
 }
@@ -413,7 +413,7 @@ static void consider(acr_crawl *c, const char *text, const char *parent, unsigne
             (*n)++;
     } else if (!first_time(c, &u) && !recheck) {
         c->st.dedup_hits++; /* seen before: queued or fetched already */
-    } else if (!host_has_room(c, &u)) {
+    } else if (!c->dist && !host_has_room(c, &u)) { /* --redis: the job counts, for all workers */
         why = "trap-host-cap";
         c->st.skipped_trap++;
     } else if (c->dist) {
@@ -1414,6 +1414,11 @@ void acr_crawl_stats_get(const acr_crawl *c, acr_crawl_stats *out)
     out->origins = fs.origins;
     out->state = c->state != NULL;
     out->runs_before = c->resume_tot.runs;
+    if (c->dist) { /* --redis: the URLs the job refused past their host's cap */
+        acr_dist_stats ds;
+        acr_dist_stats_get(c->dist, &ds);
+        out->skipped_trap += ds.host_capped;
+    }
     out->pages_before = c->resume_tot.pages;
     out->errors_before = c->resume_tot.errors;
     out->bytes_before = c->resume_tot.bytes;

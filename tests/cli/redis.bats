@@ -332,6 +332,19 @@ print(len(rs), sorted(r["error"]["kind"] for r in rs))'
   assert_output 0
 }
 
+@test "--max-host-pages is the job's: the workers together queue that many URLs of a host" {
+  origins 2
+  worker a --max-host-pages 30 --wait 0.01 "$O1/site/graph/60/0" "$O2/site/graph/60/0"
+  worker b --max-host-pages 30 --wait 0.01
+  worker c --max-host-pages 30 --wait 0.01
+  wait_workers
+  assert_equal "$(sort -u statuses.txt)" 0
+  run bash -c "'$ACRAWL' --redis '$REDIS' --job t --collect >collect.json"
+  each_once collect.json
+  # both origins are on one host (127.0.0.1): 30 pages in all, robots.txt aside
+  assert_equal "$(urls collect.json | grep -vc robots.txt)" 30
+}
+
 @test "--warc with --redis: each worker archives what it fetched, and together every page once" {
   origins 4
   worker a --wait 0.02 --warc a.warc.gz "$O1/site/graph/10/0" "$O2/site/graph/10/0" "$O3/site/graph/10/0" \
