@@ -136,20 +136,22 @@ static int acker_main(void *arg)
     }
 }
 
+/* Frees the n acks of v, unacked (their entries wait --redis-claim-idle), and v. */
+static void acks_drop(struct ack *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        acr_dist_entry_free(v[i].e);
+        free(v[i].line);
+    }
+    free(v);
+}
+
 static void acks_free(struct acks *k)
 {
     if (!k)
         return;
-    for (size_t i = 0; i < k->npending; i++) {
-        acr_dist_entry_free(k->pending[i].e);
-        free(k->pending[i].line);
-    }
-    for (size_t i = 0; i < k->nflushed; i++) {
-        acr_dist_entry_free(k->flushed[i].e);
-        free(k->flushed[i].line);
-    }
-    free(k->pending);
-    free(k->flushed);
+    acks_drop(k->pending, k->npending);
+    acks_drop(k->flushed, k->nflushed);
     acr_cond_free(k->more);
     acr_task_unref(k->task);
     free(k);

@@ -148,16 +148,22 @@ static size_t cost(const acr_crawl_url *u)
     return sizeof *u + strlen(u->url) + 1 + (u->parent ? strlen(u->parent) + 1 : 0) + 48;
 }
 
+/* u, just unlinked from o's queue, is no longer queued. */
+static void unqueued(acr_frontier *f, acr_origin *o, acr_crawl_url *u)
+{
+    u->next = NULL;
+    o->queued--;
+    f->queued--;
+    f->mem -= cost(u);
+}
+
 static acr_crawl_url *shift(acr_frontier *f, acr_origin *o)
 {
     acr_crawl_url *u = o->head;
     o->head = u->next;
     if (!o->head)
         o->tail = NULL;
-    u->next = NULL;
-    o->queued--;
-    f->queued--;
-    f->mem -= cost(u);
+    unqueued(f, o, u);
     return u;
 }
 
@@ -425,8 +431,6 @@ static int64_t delay(acr_frontier *f, const acr_origin *o)
     return o->crawl_delay > d ? o->crawl_delay : d;
 }
 
-/* Takes what o may do now: its robots.txt fetch, or its next allowed page (skipping
- * those robots.txt disallows). NULL when it had nothing after all. */
 /* The delay kept after o's own requests is kept after one made elsewhere too. */
 static void keep_apart(acr_frontier *f, acr_origin *o)
 {
@@ -436,6 +440,9 @@ static void keep_apart(acr_frontier *f, acr_origin *o)
             o->next_at = at;
     }
 }
+
+/* Takes what o may do now: its robots.txt fetch, or its next allowed page (skipping
+ * those robots.txt disallows). NULL when it had nothing after all. */
 
 static acr_crawl_url *take(acr_frontier *f, acr_origin *o, int64_t now, int *rc)
 {
@@ -593,10 +600,7 @@ void acr_frontier_drop_if(acr_frontier *f, bool (*which)(void *arg, const acr_cr
                     continue;
                 }
                 *pp = u->next;
-                u->next = NULL;
-                o->queued--;
-                f->queued--;
-                f->mem -= cost(u);
+                unqueued(f, o, u);
                 skip(f, u, reason);
                 dropped = true;
             }

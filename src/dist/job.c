@@ -1143,6 +1143,19 @@ static void kick_beat(acr_dist *j)
     acr_cond_signal(j->kick);
 }
 
+/* A shard kept only to be emptied and now empty (no entry held, no request in
+ * flight): given back to its worker at once. */
+static void kick_if_emptied(acr_dist *j, unsigned s)
+{
+    if (j->leased && j->leased[s] == KEEP && !j->held_in[s] && !j->busy_in[s])
+        kick_beat(j);
+}
+
+static unsigned shard_of(const acr_dist *j, const char *origin)
+{
+    return (unsigned)(acr__hash64(origin, strlen(origin)) % j->shards);
+}
+
 static void held_link(acr_dist *j, struct held *h)
 {
     h->j = j;
@@ -1167,8 +1180,8 @@ static void held_unlink(struct held *h)
     if (h->next)
         h->next->prev = h->prev;
     j->nheld--;
-    if (--j->held_in[h->e.shard] == 0 && !j->busy_in[h->e.shard] && j->leased && j->leased[h->e.shard] == KEEP)
-        kick_beat(j); /* emptied: give it back to its worker now */
+    j->held_in[h->e.shard]--;
+    kick_if_emptied(j, h->e.shard);
     h->j = NULL;
     h->prev = h->next = NULL;
 }
@@ -1408,12 +1421,11 @@ void acr_dist_origin_busy(acr_dist *j, const char *origin, int delta)
 {
     if (!j || !j->cfg.worker || !j->busy_in)
         return;
-    unsigned s = (unsigned)(acr__hash64(origin, strlen(origin)) % j->shards);
+    unsigned s = shard_of(j, origin);
     if (delta < 0 && j->busy_in[s] == 0)
         return;
     j->busy_in[s] += (unsigned)delta;
-    if (j->busy_in[s] == 0 && !j->held_in[s] && j->leased[s] == KEEP)
-        kick_beat(j);
+    kick_if_emptied(j, s);
 }
 
 bool acr_dist_feeding(const acr_dist *j, unsigned shard) { return shard < j->shards && j->leased[shard] == FEED; }
@@ -1724,7 +1736,7 @@ int acr_dist_enqueue(acr_dist *j, const acr_dist_url *u)
     unsigned char fpb[8];
     for (int i = 0; i < 8; i++)
         fpb[i] = (unsigned char)(fp >> (8 * i));
-    unsigned shard = (unsigned)(acr__hash64(u->origin, strlen(u->origin)) % j->shards);
+    unsigned shard = shard_of(j, u->origin);
     struct op *op = op_new(false);
     if (!op)
         return -ENOMEM;

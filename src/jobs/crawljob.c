@@ -886,16 +886,17 @@ static void record_poison(acr_crawl *c, acr_dist_entry *e)
     emit(c, r);
 }
 
-/* Keeps the frontier fed from the job: about twice -c entries queued or in flight
- * here, pulled from the shards this worker leases. Ends (and closes the frontier's
- * input) when the job is complete and the seeds are read, on --drain, on a stop, and
- * when Redis stays away past --redis-timeout. */
 /* A queued entry of a shard this worker is no longer fed from. */
 static bool unfed(void *arg, const acr_crawl_url *u)
 {
     const acr_crawl *c = arg;
     return u->tag && !acr_dist_feeding(c->dist, ((const acr_dist_entry *)u->tag)->shard);
 }
+
+/* Keeps the frontier fed from the job: about twice -c entries queued or in flight
+ * here, pulled from the shards this worker leases. Ends (and closes the frontier's
+ * input) when the job is complete and the seeds are read, on --drain, on a stop, and
+ * when Redis stays away past --redis-timeout. */
 
 static int puller_main(void *arg)
 {
@@ -962,16 +963,13 @@ static int puller_main(void *arg)
 static void on_skip(void *arg, const acr_crawl_url *u, const char *reason)
 {
     acr_crawl *c = arg;
-    if (!strcmp(reason, "handed-over")) { /* another worker's to fetch: not a skip */
-        acr_dist_hand_back(c->dist, u->tag);
-        ((acr_crawl_url *)u)->tag = NULL;
-        return;
-    }
+    bool handover = !strcmp(reason, "handed-over"); /* another worker's to fetch: not a skip */
     if (!strcmp(reason, "robots"))
         c->st.skipped_robots++;
     else if (!strcmp(reason, "max-pages"))
         c->st.skipped_limit++;
-    skipped(c, u->url, u->parent, reason);
+    if (!handover)
+        skipped(c, u->url, u->parent, reason);
     if (u->tag) {
         /* --redis: robots.txt decided the page for the whole job (done, no record);
          * a page this worker only stopped short of is another's to fetch */
@@ -981,7 +979,7 @@ static void on_skip(void *arg, const acr_crawl_url *u, const char *reason)
             acr_dist_hand_back(c->dist, u->tag);
         ((acr_crawl_url *)u)->tag = NULL;
     }
-    if (!c->stopping || u->line == 0)
+    if (handover || !c->stopping || u->line == 0)
         return;
     acr_record *r = crawl_record(c, u);
     if (!r)
